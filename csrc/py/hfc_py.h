@@ -1,0 +1,33 @@
+/* The binding layer's shared declarations. Only csrc/py/ includes Python.h. */
+#ifndef HFC_PY_H
+#define HFC_PY_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "hfc/hfc.h"
+
+/* Per-module state (multi-phase init): the heap types this module defines. */
+typedef struct hfc_py_state {
+    PyTypeObject *MappedFile_type;
+} hfc_py_state;
+
+static inline hfc_py_state *hfc_py_get_state(PyObject *module) {
+    return (hfc_py_state *)PyModule_GetState(module);
+}
+
+/* The ONE place a core status becomes a Python exception: sets the exception from
+ * `st` and the core's thread-local message, returns NULL. */
+PyObject *hfc_py_raise(hfc_status st);
+/* Same, returning -1 (for int-returning slots). */
+int hfc_py_raise_int(hfc_status st);
+
+/* Sub-module registration: each adds its functions/types to the module. */
+int hfc_py_init_runtime(PyObject *m);   /* cpu features, threads */
+int hfc_py_init_json(PyObject *m);      /* _json_loads, _json_roundtrip */
+int hfc_py_init_mmap(PyObject *m);      /* MappedFile */
+
+extern PyMethodDef hfc_py_runtime_methods[];
+extern PyMethodDef hfc_py_json_methods[];
+
+#endif /* HFC_PY_H */
