@@ -13,7 +13,7 @@ SYS_LIBS := $(shell pkg-config --libs oniguruma libcurl libcrypto 2>/dev/null) -
 WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 $(WARN) $(SAN) -Icsrc/include -Itests/c $(SYS_CFLAGS) -MMD -MP
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Icsrc/include $(SYS_CFLAGS) -MMD -MP
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all -Icsrc/include $(SYS_CFLAGS) -MMD -MP
 
 CORE_SAN_OBJ := $(patsubst csrc/%.c,$(B)/san/%.o,$(CORE_SRC))
 CORE_FUZZ_OBJ := $(patsubst csrc/%.c,$(B)/fuzzcore/%.o,$(CORE_SRC))

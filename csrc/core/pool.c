@@ -38,8 +38,10 @@
 
 #define POOL_MAX_THREADS 1024
 /* How long an idle worker (or a waiting owner) polls before sleeping: long enough to
- * catch back-to-back jobs without a futex round trip, short enough not to burn CPU. */
+ * catch back-to-back jobs without a futex round trip (~5-15 us here), short enough not
+ * to burn CPU. For the first POOL_BUSY_NS it only pauses, then it also yields. */
 #define POOL_SPIN_NS 5000
+#define POOL_BUSY_NS 1000
 
 typedef struct pool_worker {
     pthread_t thread;
@@ -106,15 +108,18 @@ static uint64_t now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Poll `done(arg)` for up to POOL_SPIN_NS; true if it became true. */
+/* Poll `done(arg)` for up to POOL_SPIN_NS; true if it became true. After a short
+ * busy phase it yields: when the thread we wait for shares our CPU (a loaded machine,
+ * a narrow affinity mask), spinning would only delay it. */
 static bool spin_until(bool (*done)(void *), void *arg) {
-    uint64_t deadline = 0;
+    uint64_t start = 0;
     for (unsigned i = 0;; i++) {
         if (done(arg)) return true;
         if ((i & 31) == 31) {
             uint64_t t = now_ns();
-            if (!deadline) deadline = t + POOL_SPIN_NS;
-            else if (t >= deadline) return false;
+            if (!start) start = t;
+            else if (t - start >= POOL_SPIN_NS) return false;
+            else if (t - start >= POOL_BUSY_NS) sched_yield();
         }
         cpu_relax();
     }

@@ -415,6 +415,12 @@ static void test_reference_cases(void) {
         CHECK_EQ_INT(hfc_utf8_valid_prefix_ref(p, utf8[i].n), utf8[i].want);
         CHECK_EQ_INT(compare_utf8(p, utf8[i].n), 0);
     }
+    for (int k = 0; k < n_simd; k++) { /* empty input, even with a NULL pointer */
+        CHECK_EQ_INT(simd[k].utf8_valid_prefix(NULL, 0), 0);
+        CHECK_EQ_INT(simd[k].json_string_span(NULL, 0), 0);
+    }
+    CHECK_EQ_INT(hfc_utf8_valid_prefix_ref(NULL, 0), 0);
+    CHECK_EQ_INT(hfc_json_string_span_ref(NULL, 0), 0);
     const uint8_t *j = (const uint8_t *)"abc\"def\\\x01";
     CHECK_EQ_INT(hfc_json_string_span_ref(j, 0), 0);
     CHECK_EQ_INT(hfc_json_string_span_ref(j, 3), 3);

@@ -34,10 +34,14 @@ hfc_status hfc_parallel_for_max(size_t n, size_t grain, int max_threads, hfc_tas
                                 void *ctx);
 
 int hfc_get_num_threads(void);
-/* n >= 1; waits for a running job to finish, then resizes. n > 1024 -> HFC_ERR_INVALID. */
+/* n >= 1; waits for a running job to finish, then resizes. n > 1024 -> HFC_ERR_INVALID;
+ * called from inside a task -> HFC_ERR_STATE (it would wait for itself). */
 hfc_status hfc_set_num_threads(int n);
-int hfc_default_num_threads(void); /* HFC_NUM_THREADS or the affinity-mask CPU count */
-/* Stop and join all workers (tests, module teardown). The pool restarts lazily. */
+/* HFC_NUM_THREADS (a positive integer, capped at 1024; anything else is ignored) or the
+ * number of CPUs in the affinity mask. Read afresh on every call. */
+int hfc_default_num_threads(void);
+/* Stop and join all workers (tests, module teardown). The pool restarts lazily.
+ * A no-op when called from inside a task. */
 void hfc_pool_shutdown(void);
 
 /* Counters for tests and diagnostics. */

@@ -20,10 +20,11 @@
  *   followed by zero padding, so truncated sequences at the end show up as TOO_SHORT
  *   or as a missing continuation in the padding.
  *
- * The vector code only answers "is there an error in this 64-byte block"; the exact
- * offset is then found by the scalar reference, restarted at the start of the last
- * sequence that begins before the block (at most 3 bytes back). Blocks that are all
- * ASCII skip the lookups and only check that the previous block did not end inside a
+ * The vector code only answers "is there an error in this block" (128 bytes in the main
+ * loop); the exact offset is then found by the scalar reference, restarted at the start
+ * of the last sequence that begins before the block (at most 3 bytes back), so the
+ * scalar work after an error is bounded by the block size. Blocks that are all ASCII
+ * skip the lookups and only check that the previous block did not end inside a
  * multi-byte sequence.
  *
  * The lookup tables are duplicated in kernels_avx512.c (same layout; keep in sync).
@@ -177,7 +178,7 @@ HFC_TARGET_AVX2 size_t hfc_utf8_valid_prefix_avx2(const uint8_t *p, size_t n) {
         /* Tail (0..63 bytes) padded with zeros: an unfinished sequence at the end then
          * fails like one followed by ASCII. */
         uint8_t tail[64] = {0};
-        memcpy(tail, p + i, n - i);
+        if (n > i) memcpy(tail, p + i, n - i); /* p may be NULL when n == 0 */
         __m256i a = _mm256_loadu_si256((const __m256i *)tail);
         __m256i b = _mm256_loadu_si256((const __m256i *)(tail + 32));
         __m256i err = _mm256_or_si256(utf8_block_errors(a, prev), utf8_block_errors(b, a));

@@ -99,6 +99,7 @@ static size_t utf8_restart(const uint8_t *p, size_t block) {
 HFC_TARGET_AVX512 static inline bool any(__m512i v) { return _mm512_test_epi64_mask(v, v) != 0; }
 
 HFC_TARGET_AVX512 size_t hfc_utf8_valid_prefix_avx512(const uint8_t *p, size_t n) {
+    if (n == 0) return 0; /* p may be NULL then, and NULL + 0 is undefined in C */
     __m512i prev = _mm512_setzero_si512(); /* the previous 64 input bytes */
     size_t i = 0;
     /* 128 bytes per step: the ASCII shortcut is taken per 128 bytes so that text with
