@@ -26,6 +26,7 @@ int hfc_py_raise_int(hfc_status st);
 int hfc_py_init_runtime(PyObject *m);   /* cpu features, threads */
 int hfc_py_init_json(PyObject *m);      /* _json_loads, _json_roundtrip */
 int hfc_py_init_mmap(PyObject *m);      /* MappedFile */
+int hfc_py_init_tokenizers(PyObject *m); /* Tokenizer */
 
 extern PyMethodDef hfc_py_runtime_methods[];
 extern PyMethodDef hfc_py_json_methods[];

@@ -11,6 +11,7 @@ static int hfc_exec(PyObject *m) {
     if (hfc_py_init_runtime(m) < 0) return -1;
     if (hfc_py_init_json(m) < 0) return -1;
     if (hfc_py_init_mmap(m) < 0) return -1;
+    if (hfc_py_init_tokenizers(m) < 0) return -1;
     if (PyModule_AddStringConstant(m, "__version__", HFC_VERSION) < 0) return -1;
     return 0;
 }

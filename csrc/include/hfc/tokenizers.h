@@ -1,0 +1,107 @@
+/* hfc.tokenizers: load a tokenizer.json and encode/decode exactly as HF tokenizers does.
+ *
+ * A loaded hfc_tokenizer is immutable and safe to share between threads; each thread
+ * encodes with its own scratch (hfc_tk_scratch). Offsets in an encoding are byte offsets
+ * into the original input; the binding converts them to character offsets.
+ */
+#ifndef HFC_TOKENIZERS_H
+#define HFC_TOKENIZERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "status.h"
+#include "alloc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct hfc_tokenizer hfc_tokenizer;
+typedef struct hfc_tk_scratch hfc_tk_scratch;
+
+/* One encoded sequence (or pair), HF's Encoding. Arrays have n entries. */
+typedef struct hfc_encoding {
+    size_t n, cap;
+    uint32_t *ids;
+    uint32_t *type_ids;
+    uint32_t *offsets;      /* 2n: [start, end) original bytes */
+    int32_t *words;         /* -1 = None */
+    int32_t *seq_ids;       /* sequence index 0/1, -1 for added special tokens */
+    uint8_t *special_mask;
+    uint8_t *attention_mask;
+    struct hfc_encoding *overflowing; /* n_overflowing encodings */
+    size_t n_overflowing;
+} hfc_encoding;
+
+void hfc_encoding_init(hfc_encoding *e);
+void hfc_encoding_free(hfc_encoding *e); /* frees arrays and overflowing; not e itself */
+hfc_status hfc_encoding_reserve(hfc_encoding *e, size_t n);
+
+/* `name` is used in error messages (a path, or "<string>"). buf must stay valid only
+ * during the call. */
+hfc_status hfc_tokenizer_from_json(const char *buf, size_t len, const char *name,
+                                   hfc_tokenizer **out);
+hfc_status hfc_tokenizer_from_file(const char *path, hfc_tokenizer **out);
+void hfc_tokenizer_free(hfc_tokenizer *t);
+
+hfc_status hfc_tk_scratch_create(hfc_tk_scratch **out);
+void hfc_tk_scratch_free(hfc_tk_scratch *s);
+
+/* Encode text (valid UTF-8; checked: HFC_ERR_INVALID otherwise) with an optional pair
+ * (pair == NULL for none). Fills `out` (initialised by the caller). */
+hfc_status hfc_tokenizer_encode(const hfc_tokenizer *t, hfc_tk_scratch *s, const char *text,
+                                size_t len, const char *pair, size_t pair_len,
+                                bool add_special_tokens, hfc_encoding *out);
+
+/* Decode ids to text into out (appended). Unknown ids are skipped, as HF does. */
+hfc_status hfc_tokenizer_decode(const hfc_tokenizer *t, hfc_tk_scratch *s, const uint32_t *ids,
+                                size_t n, bool skip_special_tokens, hfc_buf *out);
+
+/* Vocabulary (added tokens included). */
+int64_t hfc_tokenizer_token_to_id(const hfc_tokenizer *t, const char *tok, size_t len);
+const char *hfc_tokenizer_id_to_token(const hfc_tokenizer *t, uint32_t id, uint32_t *len);
+size_t hfc_tokenizer_vocab_size(const hfc_tokenizer *t, bool with_added_tokens);
+/* Iterate the vocabulary: i in [0, count); returns false when i has no entry. */
+bool hfc_tokenizer_vocab_entry(const hfc_tokenizer *t, bool with_added_tokens, size_t i,
+                               const char **tok, uint32_t *len, uint32_t *id);
+size_t hfc_tokenizer_vocab_slots(const hfc_tokenizer *t);
+/* The added-tokens switch of HF: when true, special tokens in the text are tokenized
+ * like ordinary text. Not thread-safe against concurrent encodes (the binding locks). */
+void hfc_tokenizer_set_encode_special_tokens(hfc_tokenizer *t, bool v);
+bool hfc_tokenizer_get_encode_special_tokens(const hfc_tokenizer *t);
+/* Truncation and padding (HF TruncationParams / PaddingParams). Setting them is not
+ * thread-safe against concurrent encodes (the binding locks). */
+typedef enum { HFC_TRUNC_LONGEST_FIRST, HFC_TRUNC_ONLY_FIRST, HFC_TRUNC_ONLY_SECOND } hfc_trunc_strategy;
+typedef struct hfc_truncation {
+    bool enabled;
+    size_t max_length, stride;
+    hfc_trunc_strategy strategy;
+    bool left; /* direction */
+} hfc_truncation;
+
+typedef struct hfc_padding {
+    bool enabled;
+    bool fixed;           /* Fixed(length) vs BatchLongest */
+    size_t length;
+    size_t pad_to_multiple_of; /* 0 = none */
+    uint32_t pad_id, pad_type_id;
+    char pad_token[128];
+    bool left;            /* direction */
+} hfc_padding;
+
+void hfc_tokenizer_set_truncation(hfc_tokenizer *t, const hfc_truncation *tr); /* NULL = off */
+void hfc_tokenizer_set_padding(hfc_tokenizer *t, const hfc_padding *pd);       /* NULL = off */
+const hfc_truncation *hfc_tokenizer_truncation(const hfc_tokenizer *t);
+const hfc_padding *hfc_tokenizer_padding(const hfc_tokenizer *t);
+/* HF pad_encodings over a batch (each already individually processed). */
+hfc_status hfc_encodings_pad_batch(const hfc_padding *pd, hfc_encoding *encs, size_t n);
+
+/* Special-token count the post-processor adds (HF added_tokens(is_pair)). */
+size_t hfc_tokenizer_num_special_tokens_to_add(const hfc_tokenizer *t, bool is_pair);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* HFC_TOKENIZERS_H */

@@ -1,0 +1,253 @@
+/* hfc_encoding: HF's Encoding as parallel arrays (see hfc/tokenizers.h). */
+#include "encoding.h"
+
+#include <string.h>
+
+void hfc_encoding_init(hfc_encoding *e) { memset(e, 0, sizeof *e); }
+
+void hfc_encoding_free(hfc_encoding *e) {
+    if (!e) return;
+    hfc_free(e->ids);
+    hfc_free(e->type_ids);
+    hfc_free(e->offsets);
+    hfc_free(e->words);
+    hfc_free(e->seq_ids);
+    hfc_free(e->special_mask);
+    hfc_free(e->attention_mask);
+    for (size_t i = 0; i < e->n_overflowing; i++) hfc_encoding_free(&e->overflowing[i]);
+    hfc_free(e->overflowing);
+    memset(e, 0, sizeof *e);
+}
+
+static hfc_status grow_array(void **p, size_t n, size_t elem) {
+    size_t bytes;
+    if (!hfc_mul_size(n, elem, &bytes)) return hfc_fail(HFC_ERR_OVERFLOW, "encoding too long");
+    void *q = hfc_realloc(*p, bytes);
+    if (!q) return hfc_fail(HFC_ERR_NOMEM, "out of memory growing an encoding to %zu tokens", n);
+    *p = q;
+    return HFC_OK;
+}
+
+hfc_status hfc_encoding_reserve(hfc_encoding *e, size_t n) {
+    if (n <= e->cap) return HFC_OK;
+    size_t cap = e->cap ? e->cap : 16;
+    while (cap < n) cap *= 2;
+    HFC_TRY(grow_array((void **)&e->ids, cap, sizeof *e->ids));
+    HFC_TRY(grow_array((void **)&e->type_ids, cap, sizeof *e->type_ids));
+    HFC_TRY(grow_array((void **)&e->offsets, cap, 2 * sizeof *e->offsets));
+    HFC_TRY(grow_array((void **)&e->words, cap, sizeof *e->words));
+    HFC_TRY(grow_array((void **)&e->seq_ids, cap, sizeof *e->seq_ids));
+    HFC_TRY(grow_array((void **)&e->special_mask, cap, sizeof *e->special_mask));
+    HFC_TRY(grow_array((void **)&e->attention_mask, cap, sizeof *e->attention_mask));
+    e->cap = cap;
+    return HFC_OK;
+}
+
+hfc_status tk_encoding_push(hfc_encoding *e, uint32_t id, uint32_t type_id, uint32_t start,
+                            uint32_t end, int32_t word, int32_t seq, uint8_t special,
+                            uint8_t attention) {
+    if (e->n == e->cap) HFC_TRY(hfc_encoding_reserve(e, e->n + 1));
+    size_t i = e->n++;
+    e->ids[i] = id;
+    e->type_ids[i] = type_id;
+    e->offsets[2 * i] = start;
+    e->offsets[2 * i + 1] = end;
+    e->words[i] = word;
+    e->seq_ids[i] = seq;
+    e->special_mask[i] = special;
+    e->attention_mask[i] = attention;
+    return HFC_OK;
+}
+
+hfc_status tk_encoding_append(hfc_encoding *dst, const hfc_encoding *src, int64_t type_id,
+                              int32_t seq) {
+    HFC_TRY(hfc_encoding_reserve(dst, dst->n + src->n));
+    size_t o = dst->n;
+    for (size_t i = 0; i < src->n; i++) {
+        dst->ids[o + i] = src->ids[i];
+        dst->type_ids[o + i] = type_id >= 0 ? (uint32_t)type_id : src->type_ids[i];
+        dst->offsets[2 * (o + i)] = src->offsets[2 * i];
+        dst->offsets[2 * (o + i) + 1] = src->offsets[2 * i + 1];
+        dst->words[o + i] = src->words[i];
+        dst->seq_ids[o + i] = seq >= -1 ? seq : src->seq_ids[i];
+        dst->special_mask[o + i] = src->special_mask[i];
+        dst->attention_mask[o + i] = src->attention_mask[i];
+    }
+    dst->n += src->n;
+    return HFC_OK;
+}
+
+/* ------------------------------------------------------------------ overflowing-aware ops
+ * HF Encoding::merge_with, truncate and pad, including their handling of the
+ * `overflowing` list (tokenizer/encoding.rs). */
+
+hfc_status tk_encoding_copy(hfc_encoding *dst, const hfc_encoding *src) {
+    hfc_encoding_init(dst);
+    HFC_TRY(tk_encoding_append(dst, src, -1, -2));
+    if (src->n_overflowing) {
+        dst->overflowing = hfc_calloc(src->n_overflowing, sizeof *dst->overflowing);
+        if (!dst->overflowing) return hfc_fail(HFC_ERR_NOMEM, "out of memory");
+        for (size_t i = 0; i < src->n_overflowing; i++) {
+            dst->n_overflowing = i + 1;
+            HFC_TRY(tk_encoding_copy(&dst->overflowing[i], &src->overflowing[i]));
+        }
+    }
+    return HFC_OK;
+}
+
+static hfc_status push_overflow(hfc_encoding **list, size_t *n, size_t *cap, hfc_encoding *e) {
+    if (*n == *cap) {
+        void *p = *list;
+        HFC_TRY(hfc_grow(&p, cap, *n + 1, sizeof **list));
+        *list = p;
+    }
+    (*list)[(*n)++] = *e;
+    return HFC_OK;
+}
+
+/* self.merge_with(pair): pair is not modified (HF takes it by value; we copy). */
+hfc_status tk_encoding_merge_with(hfc_encoding *self, const hfc_encoding *pair) {
+    hfc_encoding *list = NULL;
+    size_t n = 0, cap = 0;
+    hfc_status st = HFC_OK;
+    hfc_encoding tmp;
+    for (size_t i = 0; st == HFC_OK && i < self->n_overflowing; i++) {
+        st = tk_encoding_copy(&tmp, &self->overflowing[i]);
+        if (st == HFC_OK) st = tk_encoding_merge_with(&tmp, pair);
+        if (st == HFC_OK) st = push_overflow(&list, &n, &cap, &tmp);
+        else hfc_encoding_free(&tmp);
+        for (size_t k = 0; st == HFC_OK && k < pair->n_overflowing; k++) {
+            st = tk_encoding_copy(&tmp, &self->overflowing[i]);
+            if (st == HFC_OK) st = tk_encoding_merge_with(&tmp, &pair->overflowing[k]);
+            if (st == HFC_OK) st = push_overflow(&list, &n, &cap, &tmp);
+            else hfc_encoding_free(&tmp);
+        }
+    }
+    for (size_t k = 0; st == HFC_OK && k < pair->n_overflowing; k++) {
+        /* HF clones self with its (old) overflowing list: nested combinations follow */
+        st = tk_encoding_copy(&tmp, self);
+        if (st == HFC_OK) st = tk_encoding_merge_with(&tmp, &pair->overflowing[k]);
+        if (st == HFC_OK) st = push_overflow(&list, &n, &cap, &tmp);
+        else hfc_encoding_free(&tmp);
+    }
+    if (st == HFC_OK) st = tk_encoding_append(self, pair, -1, -2);
+    for (size_t i = 0; i < self->n_overflowing; i++) hfc_encoding_free(&self->overflowing[i]);
+    hfc_free(self->overflowing);
+    self->overflowing = list;
+    self->n_overflowing = n;
+    return st;
+}
+
+/* Copy items [start, stop) of src into a fresh encoding. */
+static hfc_status encoding_range(const hfc_encoding *src, size_t start, size_t stop,
+                                 hfc_encoding *out) {
+    hfc_encoding view = *src;
+    view.ids += start;
+    view.type_ids += start;
+    view.offsets += 2 * start;
+    view.words += start;
+    view.seq_ids += start;
+    view.special_mask += start;
+    view.attention_mask += start;
+    view.n = stop - start;
+    view.overflowing = NULL;
+    view.n_overflowing = 0;
+    hfc_encoding_init(out);
+    return tk_encoding_append(out, &view, -1, -2);
+}
+
+hfc_status tk_encoding_truncate(hfc_encoding *e, size_t max_len, size_t stride, bool left) {
+    size_t len = e->n;
+    if (max_len >= len) return HFC_OK;
+    if (max_len == 0) {
+        hfc_encoding moved = *e, fresh;
+        hfc_encoding_init(&fresh);
+        fresh.overflowing = hfc_calloc(1, sizeof *fresh.overflowing);
+        if (!fresh.overflowing) return hfc_fail(HFC_ERR_NOMEM, "out of memory");
+        fresh.overflowing[0] = moved;
+        fresh.n_overflowing = 1;
+        *e = fresh;
+        return HFC_OK;
+    }
+    if (stride >= max_len)
+        return hfc_fail(HFC_ERR_INVALID, "`stride` must be strictly less than `max_len=%zu` (note "
+                        "that `max_len` may be shorter than the max length of the original model, "
+                        "as it subtracts the number of special characters", max_len);
+    size_t step = max_len - stride, nparts = 0, cap = 0;
+    size_t (*parts)[2] = NULL;
+    hfc_status st = HFC_OK;
+    if (!left) {
+        for (size_t start = 0; start < len; start += step) {
+            size_t stop = start + max_len < len ? start + max_len : len;
+            void *p = parts;
+            if ((st = hfc_grow(&p, &cap, nparts + 1, sizeof *parts)) != HFC_OK) break;
+            parts = p;
+            parts[nparts][0] = start;
+            parts[nparts][1] = stop;
+            nparts++;
+            if (stop == len) break;
+        }
+    } else {
+        for (size_t k = 0; k < len; k += step) {
+            size_t stop = len - k; /* (0..len).rev().step_by(step): len-1-k, then +1 */
+            size_t start = stop > max_len ? stop - max_len : 0;
+            void *p = parts;
+            if ((st = hfc_grow(&p, &cap, nparts + 1, sizeof *parts)) != HFC_OK) break;
+            parts = p;
+            parts[nparts][0] = start;
+            parts[nparts][1] = stop;
+            nparts++;
+            if (start == 0) break;
+        }
+    }
+    hfc_encoding out;
+    hfc_encoding_init(&out);
+    if (st == HFC_OK) st = encoding_range(e, parts[0][0], parts[0][1], &out);
+    if (st == HFC_OK && nparts > 1) {
+        out.overflowing = hfc_calloc(nparts - 1, sizeof *out.overflowing);
+        if (!out.overflowing) st = hfc_fail(HFC_ERR_NOMEM, "out of memory");
+        for (size_t i = 1; st == HFC_OK && i < nparts; i++) {
+            st = encoding_range(e, parts[i][0], parts[i][1], &out.overflowing[i - 1]);
+            out.n_overflowing = i;
+        }
+    }
+    hfc_free(parts);
+    if (st != HFC_OK) {
+        hfc_encoding_free(&out);
+        return st;
+    }
+    hfc_encoding_free(e);
+    *e = out;
+    return HFC_OK;
+}
+
+hfc_status tk_encoding_pad(hfc_encoding *e, size_t target, uint32_t pad_id, uint32_t pad_type_id,
+                           bool left) {
+    for (size_t i = 0; i < e->n_overflowing; i++)
+        HFC_TRY(tk_encoding_pad(&e->overflowing[i], target, pad_id, pad_type_id, left));
+    if (e->n >= target) return HFC_OK;
+    size_t pad = target - e->n, old = e->n;
+    HFC_TRY(hfc_encoding_reserve(e, target));
+    size_t at = old;
+    if (left) {
+        memmove(e->ids + pad, e->ids, old * sizeof *e->ids);
+        memmove(e->type_ids + pad, e->type_ids, old * sizeof *e->type_ids);
+        memmove(e->offsets + 2 * pad, e->offsets, 2 * old * sizeof *e->offsets);
+        memmove(e->words + pad, e->words, old * sizeof *e->words);
+        memmove(e->seq_ids + pad, e->seq_ids, old * sizeof *e->seq_ids);
+        memmove(e->special_mask + pad, e->special_mask, old);
+        memmove(e->attention_mask + pad, e->attention_mask, old);
+        at = 0;
+    }
+    for (size_t i = at; i < at + pad; i++) {
+        e->ids[i] = pad_id;
+        e->type_ids[i] = pad_type_id;
+        e->offsets[2 * i] = e->offsets[2 * i + 1] = 0;
+        e->words[i] = -1;
+        e->seq_ids[i] = -1;
+        e->special_mask[i] = 1;
+        e->attention_mask[i] = 0;
+    }
+    e->n = target;
+    return HFC_OK;
+}

@@ -1,0 +1,24 @@
+/* Post-processors (HF processors/): TemplateProcessing, BertProcessing, ByteLevel,
+ * Sequence. */
+#ifndef HFC_TK_POSTPROCESS_H
+#define HFC_TK_POSTPROCESS_H
+
+#include "tk.h"
+#include "hfc/tokenizers.h"
+
+typedef struct tk_postproc tk_postproc;
+
+/* `vocab_lookup` resolves special token strings to ids for BertProcessing (which stores
+ * both). */
+hfc_status tk_postproc_from_json(const hfc_json_doc *doc, const hfc_json_value *v,
+                                 const char *path, tk_postproc **out);
+void tk_postproc_free(tk_postproc *p);
+size_t tk_postproc_added_tokens(const tk_postproc *p, bool is_pair);
+/* Combine a (and b, may be NULL) into out. */
+hfc_status tk_postproc_process(const tk_postproc *p, const hfc_encoding *a,
+                               const hfc_encoding *b, bool add_special_tokens,
+                               hfc_encoding *out);
+/* Without a post-processor: HF default_process (concatenate, sequence ids 0 / 1). */
+hfc_status tk_postproc_default(const hfc_encoding *a, const hfc_encoding *b, hfc_encoding *out);
+
+#endif

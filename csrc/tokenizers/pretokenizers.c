@@ -1,0 +1,451 @@
+/* Pre-tokenizers: HF tokenizers' pre_tokenizers/ (byte_level.rs, split.rs, ...) on a tk_pretok.
+ *
+ * Each one splits every untokenized split of the tk_pretok the way HF's
+ * PreTokenizedString::split does: the split function turns one piece into sub-pieces
+ * (slices of it, possibly after rewriting it), empty sub-pieces are dropped, and splits
+ * that already carry tokens (added tokens) pass through untouched.
+ *
+ * Character-predicate patterns (HF's `impl Pattern for Fn(char) -> bool`) make every
+ * matching char its own match; the maximal runs between them are the non-matches.
+ */
+#include "tk.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef enum pt_kind {
+    PT_BERT,
+    PT_BYTE_LEVEL,
+    PT_DELIMITER,
+    PT_METASPACE,
+    PT_WHITESPACE,
+    PT_SEQUENCE,
+    PT_SPLIT,
+    PT_PUNCTUATION,
+    PT_WHITESPACE_SPLIT,
+    PT_DIGITS,
+    PT_UNICODE_SCRIPTS,
+    PT_FIXED_LENGTH,
+} pt_kind;
+
+typedef enum ms_scheme { MS_ALWAYS, MS_FIRST, MS_NEVER } ms_scheme;
+
+struct tk_pretokenizer {
+    pt_kind kind;
+    union {
+        struct { bool add_prefix_space, trim_offsets, use_regex; tk_regex *re; } bl;
+        struct { uint32_t delim; } delim;
+        struct { uint32_t repl; char rep[4]; uint32_t rep_len; ms_scheme scheme; bool split; } ms;
+        struct { tk_regex *re; tk_split_behavior behavior; bool invert; } split;
+        struct { tk_split_behavior behavior; } punct;
+        struct { bool individual; } digits;
+        struct { uint32_t length; } fixed;
+        struct { tk_pretokenizer **items; size_t n; } seq;
+    } u;
+};
+
+/* The GPT-2 pattern of pre_tokenizers/byte_level.rs. */
+static const char GPT2_PATTERN[] =
+    "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+
+/* ------------------------------------------------------------------ split plumbing */
+
+static hfc_status push_piece(tk_ctx *c, tk_pretok *out, const tk_norm *n, uint32_t a,
+                             uint32_t b) {
+    if (a >= b) return HFC_OK; /* HF drops empty splits */
+    tk_norm s;
+    tk_norm_slice(n, a, b, &s);
+    return tk_pretok_push(c, out, &s);
+}
+
+static hfc_status push_kept(tk_ctx *c, tk_pretok *out, const tk_norm *n, const tk_spans *kept) {
+    for (size_t i = 0; i < kept->n; i++)
+        HFC_TRY(push_piece(c, out, n, kept->v[i].start, kept->v[i].end));
+    return HFC_OK;
+}
+
+/* HF `impl Pattern for F: Fn(char) -> bool` (find_matches), with an extra argument. */
+typedef bool (*cp_pred)(uint32_t cp, const void *arg);
+
+static hfc_status pred_matches(tk_ctx *c, const tk_norm *n, cp_pred pred, const void *arg,
+                               tk_spans *out) {
+    out->n = 0;
+    if (n->len == 0) return tk_spans_push(c, out, 0, 0, false);
+    const uint8_t *s = (const uint8_t *)n->s;
+    uint32_t last = 0;
+    for (uint32_t i = 0; i < n->len;) {
+        int l;
+        uint32_t cp = tk_utf8_decode(s + i, n->len - i, &l);
+        if (pred(cp, arg)) {
+            if (last < i) HFC_TRY(tk_spans_push(c, out, last, i, false));
+            HFC_TRY(tk_spans_push(c, out, i, i + (uint32_t)l, true));
+            last = i + (uint32_t)l;
+        }
+        i += (uint32_t)l;
+    }
+    if (last < n->len) HFC_TRY(tk_spans_push(c, out, last, n->len, false));
+    return HFC_OK;
+}
+
+static hfc_status split_by_pred(tk_ctx *c, tk_pretok *out, const tk_norm *n, cp_pred pred,
+                                const void *arg, tk_split_behavior b) {
+    tk_spans m = {0}, kept = {0};
+    HFC_TRY(pred_matches(c, n, pred, arg, &m));
+    HFC_TRY(tk_spans_apply_behavior(c, &m, b, &kept));
+    return push_kept(c, out, n, &kept);
+}
+
+static bool pred_whitespace(uint32_t cp, const void *arg) {
+    (void)arg;
+    return tk_is_whitespace(cp);
+}
+static bool pred_punct(uint32_t cp, const void *arg) {
+    (void)arg;
+    return tk_is_ascii_punctuation(cp) || tk_is_punctuation(cp);
+}
+static bool pred_numeric(uint32_t cp, const void *arg) {
+    (void)arg;
+    return tk_is_numeric(cp);
+}
+static bool pred_equal(uint32_t cp, const void *arg) { return cp == *(const uint32_t *)arg; }
+
+/* ------------------------------------------------------------------ the pre-tokenizers */
+
+/* Whitespace: `\w+|[^\w\s]+` (regex crate) kept, the rest removed: maximal runs of word
+ * chars and of chars that are neither word nor space. */
+static hfc_status whitespace(tk_ctx *c, tk_pretok *out, const tk_norm *n) {
+    const uint8_t *s = (const uint8_t *)n->s;
+    uint32_t start = 0;
+    int cur = 0; /* class of the open run: 0 none, 1 word, 2 other */
+    for (uint32_t i = 0; i < n->len;) {
+        int l;
+        uint32_t cp = tk_utf8_decode(s + i, n->len - i, &l);
+        int k = tk_is_word_char(cp) ? 1 : tk_is_whitespace(cp) ? 0 : 2;
+        if (k != cur) {
+            if (cur) HFC_TRY(push_piece(c, out, n, start, i));
+            start = i;
+            cur = k;
+        }
+        i += (uint32_t)l;
+    }
+    if (cur) HFC_TRY(push_piece(c, out, n, start, n->len));
+    return HFC_OK;
+}
+
+/* BertPreTokenizer: split on whitespace (removed), then isolate punctuation. */
+static hfc_status bert(tk_ctx *c, tk_pretok *out, const tk_norm *n) {
+    const uint8_t *s = (const uint8_t *)n->s;
+    uint32_t start = 0;
+    bool open = false;
+    for (uint32_t i = 0; i < n->len;) {
+        int l;
+        uint32_t cp = tk_utf8_decode(s + i, n->len - i, &l);
+        if (tk_is_whitespace(cp) || pred_punct(cp, NULL)) {
+            if (open) HFC_TRY(push_piece(c, out, n, start, i));
+            open = false;
+            if (!tk_is_whitespace(cp)) HFC_TRY(push_piece(c, out, n, i, i + (uint32_t)l));
+        } else if (!open) {
+            open = true;
+            start = i;
+        }
+        i += (uint32_t)l;
+    }
+    if (open) HFC_TRY(push_piece(c, out, n, start, n->len));
+    return HFC_OK;
+}
+
+static hfc_status byte_level_split(const tk_pretokenizer *p, tk_ctx *c, tk_pretok *out,
+                                   tk_norm *n) {
+    if (p->u.bl.add_prefix_space && !(n->len && n->s[0] == ' '))
+        HFC_TRY(tk_norm_prepend(c, n, " ", 1));
+    if (!p->u.bl.use_regex) return n->len ? tk_pretok_push(c, out, n) : HFC_OK; /* as is */
+    tk_spans m = {0};
+    HFC_TRY(tk_regex_find_matches(p->u.bl.re, c, n->s, n->len, &m));
+    for (size_t i = 0; i < m.n; i++) HFC_TRY(push_piece(c, out, n, m.v[i].start, m.v[i].end));
+    return HFC_OK;
+}
+
+static bool starts_with_cp(const tk_norm *n, uint32_t cp) {
+    int l;
+    return n->len && tk_utf8_decode((const uint8_t *)n->s, n->len, &l) == cp;
+}
+
+static hfc_status metaspace(const tk_pretokenizer *p, tk_ctx *c, tk_pretok *out, tk_norm *n) {
+    static const uint32_t space = ' ';
+    tk_spans m = {0};
+    HFC_TRY(pred_matches(c, n, pred_equal, &space, &m));
+    HFC_TRY(tk_norm_replace_spans(c, n, &m, p->u.ms.rep, p->u.ms.rep_len));
+    bool pre = false;
+    if (p->u.ms.scheme == MS_ALWAYS) pre = !starts_with_cp(n, p->u.ms.repl);
+    else if (p->u.ms.scheme == MS_FIRST)
+        pre = !starts_with_cp(n, p->u.ms.repl) && n->orig_start == 0;
+    if (pre) HFC_TRY(tk_norm_prepend(c, n, p->u.ms.rep, p->u.ms.rep_len));
+    if (!p->u.ms.split) return n->len ? tk_pretok_push(c, out, n) : HFC_OK; /* as is */
+    return split_by_pred(c, out, n, pred_equal, &p->u.ms.repl, TK_SPLIT_MERGED_WITH_NEXT);
+}
+
+static hfc_status split_regex(const tk_pretokenizer *p, tk_ctx *c, tk_pretok *out,
+                              const tk_norm *n) {
+    tk_spans m = {0}, kept = {0};
+    HFC_TRY(tk_regex_find_matches(p->u.split.re, c, n->s, n->len, &m));
+    if (p->u.split.invert)
+        for (size_t i = 0; i < m.n; i++) m.v[i].is_match = !m.v[i].is_match;
+    HFC_TRY(tk_spans_apply_behavior(c, &m, p->u.split.behavior, &kept));
+    return push_kept(c, out, n, &kept);
+}
+
+/* UnicodeScripts: a new piece starts at every non-Any char whose script differs from the
+ * previous non-Any char's (the first non-Any char included, so leading Any chars are
+ * dropped, and a piece of Any chars only vanishes), as pre_tokenizer.rs does. */
+static hfc_status unicode_scripts(tk_ctx *c, tk_pretok *out, const tk_norm *n) {
+    const uint8_t *s = (const uint8_t *)n->s;
+    int last = -1;
+    bool have = false;
+    uint32_t start = 0;
+    for (uint32_t i = 0; i < n->len;) {
+        int l;
+        uint32_t cp = tk_utf8_decode(s + i, n->len - i, &l);
+        int k = tk_script_class(cp); /* fixed_script(): kana and U+30FC are Han, ' ' Any */
+        if (k != 0 && k != last) {
+            if (have) HFC_TRY(push_piece(c, out, n, start, i));
+            have = true;
+            start = i;
+        }
+        if (k != 0) last = k;
+        i += (uint32_t)l;
+    }
+    if (have) HFC_TRY(push_piece(c, out, n, start, n->len));
+    return HFC_OK;
+}
+
+static hfc_status fixed_length(const tk_pretokenizer *p, tk_ctx *c, tk_pretok *out,
+                               const tk_norm *n) {
+    if (n->len == 0) return HFC_OK;
+    if (p->u.fixed.length == 0)
+        return hfc_fail(HFC_ERR_INVALID, "FixedLength pre-tokenizer: length must be non-zero");
+    uint32_t start = 0, count = 0;
+    for (uint32_t i = 0; i < n->len;) {
+        i += (uint32_t)tk_utf8_len((uint8_t)n->s[i]);
+        if (i > n->len) i = n->len;
+        if (++count == p->u.fixed.length) {
+            HFC_TRY(push_piece(c, out, n, start, i));
+            start = i;
+            count = 0;
+        }
+    }
+    return push_piece(c, out, n, start, n->len);
+}
+
+/* One split function over one untokenized piece (which it may rewrite). */
+static hfc_status split_one(const tk_pretokenizer *p, tk_ctx *c, tk_pretok *out, tk_norm *n) {
+    switch (p->kind) {
+    case PT_BERT: return bert(c, out, n);
+    case PT_BYTE_LEVEL: return byte_level_split(p, c, out, n);
+    case PT_DELIMITER:
+        return split_by_pred(c, out, n, pred_equal, &p->u.delim.delim, TK_SPLIT_REMOVED);
+    case PT_METASPACE: return metaspace(p, c, out, n);
+    case PT_WHITESPACE: return whitespace(c, out, n);
+    case PT_SPLIT: return split_regex(p, c, out, n);
+    case PT_PUNCTUATION: return split_by_pred(c, out, n, pred_punct, NULL, p->u.punct.behavior);
+    case PT_WHITESPACE_SPLIT:
+        return split_by_pred(c, out, n, pred_whitespace, NULL, TK_SPLIT_REMOVED);
+    case PT_DIGITS:
+        return split_by_pred(c, out, n, pred_numeric, NULL,
+                             p->u.digits.individual ? TK_SPLIT_ISOLATED : TK_SPLIT_CONTIGUOUS);
+    case PT_UNICODE_SCRIPTS: return unicode_scripts(c, out, n);
+    case PT_FIXED_LENGTH: return fixed_length(p, c, out, n);
+    case PT_SEQUENCE: break;
+    }
+    return hfc_fail(HFC_ERR_STATE, "corrupt pre-tokenizer");
+}
+
+hfc_status tk_pretokenizer_apply(const tk_pretokenizer *p, tk_ctx *c, tk_pretok *pt) {
+    if (p->kind == PT_SEQUENCE) {
+        for (size_t i = 0; i < p->u.seq.n; i++)
+            HFC_TRY(tk_pretokenizer_apply(p->u.seq.items[i], c, pt));
+        return HFC_OK;
+    }
+    tk_pretok out = {0};
+    for (size_t i = 0; i < pt->n; i++) {
+        if (pt->v[i].tokenized) {
+            HFC_TRY(tk_pretok_push(c, &out, &pt->v[i].norm));
+            out.v[out.n - 1] = pt->v[i];
+            continue;
+        }
+        tk_norm n = pt->v[i].norm;
+        HFC_TRY(split_one(p, c, &out, &n));
+    }
+    if (p->kind == PT_BYTE_LEVEL) /* then pretokenized.normalize(byte-level transform) */
+        for (size_t i = 0; i < out.n; i++)
+            if (!out.v[i].tokenized) HFC_TRY(tk_norm_byte_level(c, &out.v[i].norm));
+    *pt = out;
+    return HFC_OK;
+}
+
+/* ------------------------------------------------------------------ lifecycle */
+
+void tk_pretokenizer_free(tk_pretokenizer *p) {
+    if (!p) return;
+    switch (p->kind) {
+    case PT_SEQUENCE:
+        for (size_t i = 0; i < p->u.seq.n; i++) tk_pretokenizer_free(p->u.seq.items[i]);
+        hfc_free(p->u.seq.items);
+        break;
+    case PT_BYTE_LEVEL:
+        if (p->u.bl.re) tk_regex_free(p->u.bl.re);
+        break;
+    case PT_SPLIT:
+        if (p->u.split.re) tk_regex_free(p->u.split.re);
+        break;
+    default: break;
+    }
+    hfc_free(p);
+}
+
+static const struct { const char *name; pt_kind kind; } PT_TYPES[] = {
+    {"BertPreTokenizer", PT_BERT}, {"ByteLevel", PT_BYTE_LEVEL},
+    {"CharDelimiterSplit", PT_DELIMITER}, {"Metaspace", PT_METASPACE},
+    {"Whitespace", PT_WHITESPACE}, {"Sequence", PT_SEQUENCE}, {"Split", PT_SPLIT},
+    {"Punctuation", PT_PUNCTUATION}, {"WhitespaceSplit", PT_WHITESPACE_SPLIT},
+    {"Digits", PT_DIGITS}, {"UnicodeScripts", PT_UNICODE_SCRIPTS},
+    {"FixedLength", PT_FIXED_LENGTH},
+};
+
+static const char *const BEHAVIORS[] = {"Removed", "Isolated", "MergedWithPrevious",
+                                        "MergedWithNext", "Contiguous"};
+
+static hfc_status get_behavior(const hfc_json_doc *doc, const hfc_json_value *v,
+                               const char *path, bool required, tk_split_behavior *out) {
+    const hfc_json_value *b = hfc_json_getz(v, "behavior");
+    if (!b) {
+        if (required) return hfc_json_fail_at(doc, v, path, "missing field `behavior`");
+        *out = TK_SPLIT_ISOLATED;
+        return HFC_OK;
+    }
+    char p[512];
+    tk_json_subpath(p, sizeof p, path, "behavior", 0);
+    for (int k = 0; k < 5; k++)
+        if (hfc_json_str_eq(b, BEHAVIORS[k], strlen(BEHAVIORS[k]))) {
+            *out = (tk_split_behavior)k; /* same order as tk_split_behavior */
+            return HFC_OK;
+        }
+    if (b->type != HFC_JSON_STRING)
+        return hfc_json_fail_at(doc, b, p, "expected a string, got %s",
+                                hfc_json_type_name((hfc_json_type)b->type));
+    return hfc_json_fail_at(doc, b, p, "unknown variant `%.*s`, expected one of `Removed`, "
+                            "`Isolated`, `MergedWithPrevious`, `MergedWithNext`, `Contiguous`",
+                            (int)(b->len > 64 ? 64 : b->len), b->u.s);
+}
+
+static hfc_status parse_metaspace(const hfc_json_doc *doc, const hfc_json_value *v,
+                                  const char *path, tk_pretokenizer *p) {
+    HFC_TRY(tk_json_get_char(doc, v, path, "replacement", &p->u.ms.repl));
+    p->u.ms.rep_len = (uint32_t)tk_utf8_encode(p->u.ms.repl, (uint8_t *)p->u.ms.rep);
+    p->u.ms.scheme = MS_ALWAYS;
+    const hfc_json_value *s = hfc_json_getz(v, "prepend_scheme");
+    if (s) {
+        char pp[512];
+        tk_json_subpath(pp, sizeof pp, path, "prepend_scheme", 0);
+        if (hfc_json_str_eq(s, "first", 5)) p->u.ms.scheme = MS_FIRST;
+        else if (hfc_json_str_eq(s, "never", 5)) p->u.ms.scheme = MS_NEVER;
+        else if (!hfc_json_str_eq(s, "always", 6))
+            return hfc_json_fail_at(doc, s, pp, "unknown variant, expected one of `first`, "
+                                                "`never`, `always`");
+    }
+    const hfc_json_value *a = hfc_json_getz(v, "add_prefix_space");
+    if (a && a->type != HFC_JSON_NULL) {
+        bool aps;
+        HFC_TRY(tk_json_get_bool(doc, v, path, "add_prefix_space", -1, &aps));
+        if (!aps) {
+            if (p->u.ms.scheme != MS_NEVER)
+                return hfc_json_fail_at(doc, v, path, "add_prefix_space does not match "
+                                                      "declared prepend_scheme");
+            p->u.ms.scheme = MS_NEVER;
+        }
+    }
+    const hfc_json_value *sp = hfc_json_getz(v, "split");
+    p->u.ms.split = true;
+    if (sp && sp->type != HFC_JSON_NULL)
+        HFC_TRY(tk_json_get_bool(doc, v, path, "split", -1, &p->u.ms.split));
+    return HFC_OK;
+}
+
+static hfc_status parse(const hfc_json_doc *doc, const hfc_json_value *v, const char *path,
+                        tk_pretokenizer *p) {
+    const hfc_json_value *t = hfc_json_getz(v, "type");
+    char pp[512];
+    if (!t) return hfc_json_fail_at(doc, v, path, "pre-tokenizer has no \"type\"");
+    tk_json_subpath(pp, sizeof pp, path, "type", 0);
+    if (t->type != HFC_JSON_STRING)
+        return hfc_json_fail_at(doc, t, pp, "expected a string, got %s",
+                                hfc_json_type_name((hfc_json_type)t->type));
+    size_t k = 0;
+    for (; k < sizeof PT_TYPES / sizeof *PT_TYPES; k++)
+        if (hfc_json_str_eq(t, PT_TYPES[k].name, strlen(PT_TYPES[k].name))) break;
+    if (k == sizeof PT_TYPES / sizeof *PT_TYPES)
+        return hfc_json_fail_at(doc, t, pp, "unknown pre-tokenizer type \"%.*s\"",
+                                (int)(t->len > 64 ? 64 : t->len), t->u.s);
+    p->kind = PT_TYPES[k].kind;
+    switch (p->kind) {
+    case PT_BYTE_LEVEL:
+        HFC_TRY(tk_json_get_bool(doc, v, path, "add_prefix_space", -1, &p->u.bl.add_prefix_space));
+        HFC_TRY(tk_json_get_bool(doc, v, path, "trim_offsets", -1, &p->u.bl.trim_offsets));
+        HFC_TRY(tk_json_get_bool(doc, v, path, "use_regex", 1, &p->u.bl.use_regex));
+        return tk_regex_compile(GPT2_PATTERN, sizeof GPT2_PATTERN - 1, &p->u.bl.re);
+    case PT_DELIMITER: return tk_json_get_char(doc, v, path, "delimiter", &p->u.delim.delim);
+    case PT_METASPACE: return parse_metaspace(doc, v, path, p);
+    case PT_SPLIT:
+        HFC_TRY(get_behavior(doc, v, path, true, &p->u.split.behavior));
+        HFC_TRY(tk_json_get_bool(doc, v, path, "invert", -1, &p->u.split.invert));
+        return tk_json_get_pattern(doc, v, path, "pattern", &p->u.split.re);
+    case PT_PUNCTUATION: return get_behavior(doc, v, path, false, &p->u.punct.behavior);
+    case PT_DIGITS:
+        return tk_json_get_bool(doc, v, path, "individual_digits", -1, &p->u.digits.individual);
+    case PT_FIXED_LENGTH: {
+        const hfc_json_value *l = hfc_json_getz(v, "length");
+        p->u.fixed.length = 5;
+        if (!l) return HFC_OK;
+        tk_json_subpath(pp, sizeof pp, path, "length", 0);
+        if (l->type != HFC_JSON_INT || l->u.i < 0 || l->u.i > UINT32_MAX)
+            return hfc_json_fail_at(doc, l, pp, "expected a non-negative integer");
+        p->u.fixed.length = (uint32_t)l->u.i;
+        return HFC_OK;
+    }
+    case PT_SEQUENCE: {
+        const hfc_json_value *a = hfc_json_getz(v, "pretokenizers");
+        if (!a) return hfc_json_fail_at(doc, v, path, "missing field `pretokenizers`");
+        tk_json_subpath(pp, sizeof pp, path, "pretokenizers", 0);
+        if (a->type != HFC_JSON_ARRAY)
+            return hfc_json_fail_at(doc, a, pp, "expected an array, got %s",
+                                    hfc_json_type_name((hfc_json_type)a->type));
+        p->u.seq.items = hfc_calloc(a->len ? a->len : 1, sizeof *p->u.seq.items);
+        if (!p->u.seq.items) return hfc_fail(HFC_ERR_NOMEM, "out of memory");
+        for (uint32_t i = 0; i < a->len; i++) {
+            char ip[512];
+            tk_json_subpath(ip, sizeof ip, pp, NULL, (long)i);
+            HFC_TRY(tk_pretokenizer_from_json(doc, &a->u.items[i], ip, &p->u.seq.items[i]));
+            p->u.seq.n = i + 1;
+        }
+        return HFC_OK;
+    }
+    default: return HFC_OK;
+    }
+}
+
+hfc_status tk_pretokenizer_from_json(const hfc_json_doc *doc, const hfc_json_value *v,
+                                     const char *path, tk_pretokenizer **out) {
+    *out = NULL;
+    if (!v || v->type != HFC_JSON_OBJECT)
+        return hfc_json_fail_at(doc, v, path, "expected a pre-tokenizer object, got %s",
+                                v ? hfc_json_type_name((hfc_json_type)v->type) : "nothing");
+    tk_pretokenizer *p = hfc_calloc(1, sizeof *p);
+    if (!p) return hfc_fail(HFC_ERR_NOMEM, "out of memory");
+    p->kind = PT_WHITESPACE;
+    hfc_status st = parse(doc, v, path, p);
+    if (st != HFC_OK) {
+        tk_pretokenizer_free(p);
+        return st;
+    }
+    *out = p;
+    return HFC_OK;
+}

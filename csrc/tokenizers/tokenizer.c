@@ -1,0 +1,485 @@
+/* The tokenizer: tokenizer.json loading and the encode / decode pipelines
+ * (HF tokenizers/src/tokenizer/mod.rs and serialization.rs). */
+#include "hfc/tokenizers.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "added_vocab.h"
+#include "encoding.h"
+#include "postprocess.h"
+#include "tk.h"
+
+struct hfc_tokenizer {
+    tk_normalizer *normalizer;       /* may be NULL */
+    tk_pretokenizer *pretokenizer;   /* may be NULL */
+    tk_model *model;
+    tk_postproc *postproc;           /* may be NULL */
+    tk_decoder *decoder;             /* may be NULL */
+    tk_added_vocab added;
+    bool encode_special_tokens;
+    hfc_truncation trunc;
+    hfc_padding pad;
+};
+
+struct hfc_tk_scratch {
+    tk_ctx ctx;
+    hfc_encoding a, b; /* per-sequence encodings before post-processing */
+};
+
+void hfc_tokenizer_free(hfc_tokenizer *t) {
+    if (!t) return;
+    tk_normalizer_free(t->normalizer);
+    tk_pretokenizer_free(t->pretokenizer);
+    tk_model_free(t->model);
+    tk_postproc_free(t->postproc);
+    tk_decoder_free(t->decoder);
+    tk_added_free(&t->added);
+    hfc_free(t);
+}
+
+hfc_status hfc_tk_scratch_create(hfc_tk_scratch **out) {
+    hfc_tk_scratch *s = hfc_calloc(1, sizeof *s);
+    if (!s) return hfc_fail(HFC_ERR_NOMEM, "out of memory");
+    tk_ctx_init(&s->ctx);
+    hfc_encoding_init(&s->a);
+    hfc_encoding_init(&s->b);
+    *out = s;
+    return HFC_OK;
+}
+
+void hfc_tk_scratch_free(hfc_tk_scratch *s) {
+    if (!s) return;
+    tk_ctx_free(&s->ctx);
+    hfc_encoding_free(&s->a);
+    hfc_encoding_free(&s->b);
+    hfc_free(s);
+}
+
+/* ------------------------------------------------------------------ loading */
+
+static bool json_bool(const hfc_json_value *obj, const char *key, bool dflt) {
+    const hfc_json_value *v = hfc_json_getz(obj, key);
+    if (!v) return dflt;
+    if (v->type == HFC_JSON_TRUE) return true;
+    if (v->type == HFC_JSON_FALSE) return false;
+    return dflt;
+}
+
+static hfc_status load_added_tokens(hfc_tokenizer *t, const hfc_json_doc *doc,
+                                    const hfc_json_value *list) {
+    if (!list || list->type == HFC_JSON_NULL) return HFC_OK;
+    if (list->type != HFC_JSON_ARRAY)
+        return hfc_json_fail_at(doc, list, "$.added_tokens", "expected a list");
+    tk_added_token *toks = hfc_calloc(list->len ? list->len : 1, sizeof *toks);
+    if (!toks) return hfc_fail(HFC_ERR_NOMEM, "out of memory");
+    hfc_status st = HFC_OK;
+    for (uint32_t i = 0; i < list->len && st == HFC_OK; i++) {
+        const hfc_json_value *a = &list->u.items[i];
+        char path[64];
+        snprintf(path, sizeof path, "$.added_tokens[%u]", i);
+        const hfc_json_value *content = hfc_json_getz(a, "content");
+        if (a->type != HFC_JSON_OBJECT || !content || content->type != HFC_JSON_STRING) {
+            st = hfc_json_fail_at(doc, a, path, "an added token needs a \"content\" string");
+            break;
+        }
+        toks[i].content = (char *)content->u.s; /* copied by tk_added_add */
+        toks[i].len = content->len;
+        toks[i].special = json_bool(a, "special", false);
+        toks[i].single_word = json_bool(a, "single_word", false);
+        toks[i].lstrip = json_bool(a, "lstrip", false);
+        toks[i].rstrip = json_bool(a, "rstrip", false);
+        toks[i].normalized = json_bool(a, "normalized", !toks[i].special);
+    }
+    if (st == HFC_OK)
+        st = tk_added_add(&t->added, toks, list->len, t->model, t->normalizer, NULL);
+    hfc_free(toks);
+    return st;
+}
+
+static bool present(const hfc_json_value *v) { return v && v->type != HFC_JSON_NULL; }
+
+static hfc_status json_size(const hfc_json_doc *doc, const hfc_json_value *obj, const char *key,
+                            const char *path, size_t dflt, size_t *out) {
+    const hfc_json_value *v = hfc_json_getz(obj, key);
+    if (!present(v)) { *out = dflt; return HFC_OK; }
+    if (v->type != HFC_JSON_INT || v->u.i < 0)
+        return hfc_json_fail_at(doc, v, path, "\"%s\" must be a non-negative integer", key);
+    *out = (size_t)v->u.i;
+    return HFC_OK;
+}
+
+static hfc_status load_truncation(hfc_tokenizer *t, const hfc_json_doc *doc, const hfc_json_value *v) {
+    hfc_truncation tr = {true, 0, 0, HFC_TRUNC_LONGEST_FIRST, false};
+    if (v->type != HFC_JSON_OBJECT) return hfc_json_fail_at(doc, v, "$.truncation", "expected an object");
+    HFC_TRY(json_size(doc, v, "max_length", "$.truncation.max_length", 0, &tr.max_length));
+    HFC_TRY(json_size(doc, v, "stride", "$.truncation.stride", 0, &tr.stride));
+    const hfc_json_value *x = hfc_json_getz(v, "strategy");
+    if (x && hfc_json_str_eq(x, "OnlyFirst", 9)) tr.strategy = HFC_TRUNC_ONLY_FIRST;
+    else if (x && hfc_json_str_eq(x, "OnlySecond", 10)) tr.strategy = HFC_TRUNC_ONLY_SECOND;
+    else if (x && !hfc_json_str_eq(x, "LongestFirst", 12))
+        return hfc_json_fail_at(doc, x, "$.truncation.strategy", "unknown truncation strategy");
+    x = hfc_json_getz(v, "direction");
+    if (x && hfc_json_str_eq(x, "Left", 4)) tr.left = true;
+    else if (x && !hfc_json_str_eq(x, "Right", 5))
+        return hfc_json_fail_at(doc, x, "$.truncation.direction", "unknown truncation direction");
+    t->trunc = tr;
+    return HFC_OK;
+}
+
+static hfc_status load_padding(hfc_tokenizer *t, const hfc_json_doc *doc, const hfc_json_value *v) {
+    hfc_padding pd;
+    memset(&pd, 0, sizeof pd);
+    pd.enabled = true;
+    memcpy(pd.pad_token, "[PAD]", 6);
+    if (v->type != HFC_JSON_OBJECT) return hfc_json_fail_at(doc, v, "$.padding", "expected an object");
+    const hfc_json_value *x = hfc_json_getz(v, "strategy");
+    const hfc_json_value *fixed = x ? hfc_json_getz(x, "Fixed") : NULL;
+    if (fixed) {
+        if (fixed->type != HFC_JSON_INT || fixed->u.i < 0)
+            return hfc_json_fail_at(doc, fixed, "$.padding.strategy.Fixed", "expected a length");
+        pd.fixed = true;
+        pd.length = (size_t)fixed->u.i;
+    } else if (x && !hfc_json_str_eq(x, "BatchLongest", 12)) {
+        return hfc_json_fail_at(doc, x, "$.padding.strategy", "unknown padding strategy");
+    }
+    x = hfc_json_getz(v, "direction");
+    if (x && hfc_json_str_eq(x, "Left", 4)) pd.left = true;
+    HFC_TRY(json_size(doc, v, "pad_to_multiple_of", "$.padding.pad_to_multiple_of", 0, &pd.pad_to_multiple_of));
+    size_t id = 0, type_id = 0;
+    HFC_TRY(json_size(doc, v, "pad_id", "$.padding.pad_id", 0, &id));
+    HFC_TRY(json_size(doc, v, "pad_type_id", "$.padding.pad_type_id", 0, &type_id));
+    pd.pad_id = (uint32_t)id;
+    pd.pad_type_id = (uint32_t)type_id;
+    x = hfc_json_getz(v, "pad_token");
+    if (x && x->type == HFC_JSON_STRING) {
+        if (x->len >= sizeof pd.pad_token)
+            return hfc_json_fail_at(doc, x, "$.padding.pad_token", "pad token longer than %zu bytes",
+                                    sizeof pd.pad_token - 1);
+        memcpy(pd.pad_token, x->u.s, x->len);
+        pd.pad_token[x->len] = 0;
+    }
+    t->pad = pd;
+    return HFC_OK;
+}
+
+static hfc_status load_doc(hfc_tokenizer *t, const hfc_json_doc *doc) {
+    const hfc_json_value *root = hfc_json_root(doc);
+    if (root->type != HFC_JSON_OBJECT)
+        return hfc_json_fail_at(doc, root, "$", "a tokenizer.json must be an object");
+    const hfc_json_value *v = hfc_json_getz(root, "version");
+    if (v && !hfc_json_str_eq(v, "1.0", 3))
+        return hfc_json_fail_at(doc, v, "$.version", "unknown tokenizer version");
+    v = hfc_json_getz(root, "truncation");
+    if (present(v)) HFC_TRY(load_truncation(t, doc, v));
+    v = hfc_json_getz(root, "padding");
+    if (present(v)) HFC_TRY(load_padding(t, doc, v));
+    v = hfc_json_getz(root, "normalizer");
+    if (present(v)) HFC_TRY(tk_normalizer_from_json(doc, v, "$.normalizer", &t->normalizer));
+    v = hfc_json_getz(root, "pre_tokenizer");
+    if (present(v)) HFC_TRY(tk_pretokenizer_from_json(doc, v, "$.pre_tokenizer", &t->pretokenizer));
+    v = hfc_json_getz(root, "model");
+    if (!present(v)) return hfc_json_fail_at(doc, root, "$", "missing \"model\"");
+    HFC_TRY(tk_model_from_json(doc, v, "$.model", &t->model));
+    v = hfc_json_getz(root, "post_processor");
+    if (present(v)) HFC_TRY(tk_postproc_from_json(doc, v, "$.post_processor", &t->postproc));
+    v = hfc_json_getz(root, "decoder");
+    if (present(v)) HFC_TRY(tk_decoder_from_json(doc, v, "$.decoder", &t->decoder));
+    return load_added_tokens(t, doc, hfc_json_getz(root, "added_tokens"));
+}
+
+static hfc_status load(hfc_json_doc *doc, hfc_tokenizer **out) {
+    hfc_tokenizer *t = hfc_calloc(1, sizeof *t);
+    if (!t) {
+        hfc_json_free(doc);
+        return hfc_fail(HFC_ERR_NOMEM, "out of memory");
+    }
+    tk_added_init(&t->added);
+    hfc_status st = load_doc(t, doc);
+    if (st != HFC_OK) {
+        /* messages from components name the JSON path; make sure the file is named too */
+        const char *name = hfc_json_name(doc);
+        if (strncmp(hfc_error_message(), name, strlen(name)) != 0) hfc_error_prefix(st, "%s: ", name);
+        hfc_json_free(doc);
+        hfc_tokenizer_free(t);
+        return st;
+    }
+    hfc_json_free(doc);
+    *out = t;
+    return HFC_OK;
+}
+
+hfc_status hfc_tokenizer_from_json(const char *buf, size_t len, const char *name,
+                                   hfc_tokenizer **out) {
+    hfc_json_opts opts = {0, false, name ? name : "<string>"};
+    /* serde_json keeps the last of duplicate keys; vocabularies in the wild have none,
+       but HF loads such files, so do we */
+    opts.allow_duplicate_keys = true;
+    hfc_json_doc *doc;
+    HFC_TRY(hfc_json_parse(buf, len, &opts, &doc));
+    return load(doc, out);
+}
+
+hfc_status hfc_tokenizer_from_file(const char *path, hfc_tokenizer **out) {
+    hfc_json_opts opts = {0, true, path};
+    hfc_json_doc *doc;
+    HFC_TRY(hfc_json_parse_file(path, &opts, &doc));
+    return load(doc, out);
+}
+
+/* ------------------------------------------------------------------ encoding */
+
+/* Tokenize every untokenized split. (tokenizers 0.23.1-0.23.2 stopped early when
+ * truncating, which emptied Encoding.overflowing (HF issue #2091); 0.23.3, our reference,
+ * tokenizes everything again, and so do we.) */
+static hfc_status tokenize_splits(const hfc_tokenizer *t, tk_ctx *c, tk_pretok *pt) {
+    for (size_t i = 0; i < pt->n; i++) {
+        tk_split *sp = &pt->v[i];
+        if (sp->tokenized) continue;
+        tk_tokens toks = {0};
+        HFC_TRY(tk_model_tokenize(t->model, c, sp->norm.s, sp->norm.len, &toks));
+        sp->toks = toks.v;
+        sp->ntoks = (uint32_t)toks.n;
+        sp->tokenized = true;
+    }
+    return HFC_OK;
+}
+
+static hfc_status encode_one(const hfc_tokenizer *t, tk_ctx *c, const char *text, uint32_t len,
+                             uint32_t type_id, hfc_encoding *e) {
+    tk_pretok pt = {0};
+    tk_norm whole;
+    HFC_TRY(tk_norm_from_original(c, text, len, 0, &whole));
+    HFC_TRY(tk_pretok_push(c, &pt, &whole));
+    /* 1. added tokens matched in the raw text */
+    HFC_TRY(tk_added_split(&t->added, c, &pt, false, t->encode_special_tokens));
+    /* 2. normalize what is left, then match normalized added tokens */
+    if (t->normalizer)
+        for (size_t i = 0; i < pt.n; i++)
+            if (!pt.v[i].tokenized) HFC_TRY(tk_normalizer_apply(t->normalizer, c, &pt.v[i].norm));
+    /* HF drops pieces that normalized to nothing when it splits next */
+    size_t w = 0;
+    for (size_t i = 0; i < pt.n; i++)
+        if (pt.v[i].tokenized || pt.v[i].norm.len) pt.v[w++] = pt.v[i];
+    pt.n = w;
+    HFC_TRY(tk_added_split(&t->added, c, &pt, true, t->encode_special_tokens));
+    /* 3. pre-tokenize */
+    if (t->pretokenizer) HFC_TRY(tk_pretokenizer_apply(t->pretokenizer, c, &pt));
+    /* 4. model, and the encoding in original offsets */
+    HFC_TRY(tokenize_splits(t, c, &pt));
+    for (size_t i = 0; i < pt.n; i++) {
+        tk_split *sp = &pt.v[i];
+        const tk_token *tv = sp->toks;
+        size_t nt = sp->ntoks;
+        HFC_TRY(hfc_encoding_reserve(e, e->n + nt));
+        for (size_t k = 0; k < nt; k++) {
+            tk_align o = tk_norm_to_original(&sp->norm, tv[k].start, tv[k].end);
+            HFC_TRY(tk_encoding_push(e, tv[k].id, type_id, o.start, o.end, (int32_t)i, 0, 0, 1));
+        }
+    }
+    return HFC_OK;
+}
+
+/* HF truncate_encodings (utils/truncation.rs). */
+static hfc_status truncate_encodings(const hfc_truncation *tr, size_t max_length, hfc_encoding *a,
+                                     hfc_encoding *b) {
+    if (max_length == 0) {
+        HFC_TRY(tk_encoding_truncate(a, 0, tr->stride, tr->left));
+        return b ? tk_encoding_truncate(b, 0, tr->stride, tr->left) : HFC_OK;
+    }
+    size_t total = a->n + (b ? b->n : 0);
+    if (total <= max_length) return HFC_OK;
+    size_t to_remove = total - max_length;
+    if (tr->strategy == HFC_TRUNC_LONGEST_FIRST) {
+        if (!b) return tk_encoding_truncate(a, total - to_remove, tr->stride, tr->left);
+        size_t n1 = a->n, n2 = b->n;
+        bool swap = n1 > n2;
+        if (swap) { size_t x = n1; n1 = n2; n2 = x; }
+        if (n1 > max_length) n2 = n1;
+        else n2 = n1 > max_length - n1 ? n1 : max_length - n1;
+        if (n1 + n2 > max_length) {
+            n1 = max_length / 2;
+            n2 = n1 + max_length % 2;
+        }
+        if (swap) { size_t x = n1; n1 = n2; n2 = x; }
+        HFC_TRY(tk_encoding_truncate(a, n1, tr->stride, tr->left));
+        return tk_encoding_truncate(b, n2, tr->stride, tr->left);
+    }
+    hfc_encoding *target = tr->strategy == HFC_TRUNC_ONLY_FIRST ? a : b;
+    if (!target)
+        return hfc_fail(HFC_ERR_INVALID, "Truncation error: Second sequence not provided");
+    if (target->n <= to_remove)
+        return hfc_fail(HFC_ERR_INVALID, "Truncation error: Sequence to truncate too short to "
+                        "respect the provided max_length");
+    return tk_encoding_truncate(target, target->n - to_remove, tr->stride, tr->left);
+}
+
+static size_t padded_length(const hfc_padding *pd, size_t longest) {
+    size_t len = pd->fixed ? pd->length : longest;
+    if (pd->pad_to_multiple_of && len % pd->pad_to_multiple_of)
+        len += pd->pad_to_multiple_of - len % pd->pad_to_multiple_of;
+    return len;
+}
+
+hfc_status hfc_encodings_pad_batch(const hfc_padding *pd, hfc_encoding *encs, size_t n) {
+    if (!pd->enabled || n == 0) return HFC_OK;
+    size_t longest = 0;
+    for (size_t i = 0; i < n; i++) longest = encs[i].n > longest ? encs[i].n : longest;
+    size_t len = padded_length(pd, longest);
+    for (size_t i = 0; i < n; i++)
+        HFC_TRY(tk_encoding_pad(&encs[i], len, pd->pad_id, pd->pad_type_id, pd->left));
+    return HFC_OK;
+}
+
+/* HF TokenizerImpl::post_process: truncate, add special tokens, pad. */
+static hfc_status post_process(const hfc_tokenizer *t, hfc_encoding *a, hfc_encoding *b,
+                               bool add_special, hfc_encoding *out) {
+    if (t->trunc.enabled) {
+        size_t n_added = hfc_tokenizer_num_special_tokens_to_add(t, b != NULL);
+        size_t max_length = t->trunc.max_length;
+        /* HF computes max_length - n_added in wrapping usize arithmetic: a max_length
+         * below the special-token count means "no truncation". Same here. */
+        if (add_special && n_added > 0) max_length -= n_added;
+        HFC_TRY(truncate_encodings(&t->trunc, max_length, a, b));
+    }
+    hfc_encoding_free(out);
+    hfc_encoding_init(out);
+    if (t->postproc) HFC_TRY(tk_postproc_process(t->postproc, a, b, add_special, out));
+    else HFC_TRY(tk_postproc_default(a, b, out));
+    if (t->pad.enabled) HFC_TRY(hfc_encodings_pad_batch(&t->pad, out, 1));
+    return HFC_OK;
+}
+
+void hfc_tokenizer_set_truncation(hfc_tokenizer *t, const hfc_truncation *tr) {
+    if (tr) { t->trunc = *tr; t->trunc.enabled = true; }
+    else memset(&t->trunc, 0, sizeof t->trunc);
+}
+
+void hfc_tokenizer_set_padding(hfc_tokenizer *t, const hfc_padding *pd) {
+    if (pd) { t->pad = *pd; t->pad.enabled = true; }
+    else memset(&t->pad, 0, sizeof t->pad);
+}
+
+const hfc_truncation *hfc_tokenizer_truncation(const hfc_tokenizer *t) {
+    return t->trunc.enabled ? &t->trunc : NULL;
+}
+
+const hfc_padding *hfc_tokenizer_padding(const hfc_tokenizer *t) {
+    return t->pad.enabled ? &t->pad : NULL;
+}
+
+hfc_status hfc_tokenizer_encode(const hfc_tokenizer *t, hfc_tk_scratch *s, const char *text,
+                                size_t len, const char *pair, size_t pair_len,
+                                bool add_special_tokens, hfc_encoding *out) {
+    if (len > UINT32_MAX / 2 || pair_len > UINT32_MAX / 2)
+        return hfc_fail(HFC_ERR_INVALID, "input of %zu bytes is too long (limit 2 GiB)",
+                        len > pair_len ? len : pair_len);
+    size_t bad = hfc_kernels_active.utf8_valid_prefix((const uint8_t *)text, len);
+    if (bad != len) return hfc_fail(HFC_ERR_INVALID, "input is not valid UTF-8 (byte %zu)", bad);
+    if (pair) {
+        bad = hfc_kernels_active.utf8_valid_prefix((const uint8_t *)pair, pair_len);
+        if (bad != pair_len)
+            return hfc_fail(HFC_ERR_INVALID, "pair input is not valid UTF-8 (byte %zu)", bad);
+    }
+    tk_ctx_reset(&s->ctx);
+    hfc_encoding_free(&s->a);
+    hfc_encoding_free(&s->b);
+    HFC_TRY(encode_one(t, &s->ctx, text, (uint32_t)len, 0, &s->a));
+    if (pair) HFC_TRY(encode_one(t, &s->ctx, pair, (uint32_t)pair_len, 1, &s->b));
+    return post_process(t, &s->a, pair ? &s->b : NULL, add_special_tokens, out);
+}
+
+/* ------------------------------------------------------------------ vocabulary */
+
+const char *hfc_tokenizer_id_to_token(const hfc_tokenizer *t, uint32_t id, uint32_t *len) {
+    const tk_added_token *a = tk_added_by_id(&t->added, id);
+    if (a) {
+        *len = a->len;
+        return a->content;
+    }
+    return tk_vocab_token(tk_model_vocab(t->model), id, len);
+}
+
+int64_t hfc_tokenizer_token_to_id(const hfc_tokenizer *t, const char *tok, size_t len) {
+    if (len > UINT32_MAX) return -1;
+    if (t->added.map) {
+        int64_t id = tk_vocab_get(t->added.map, tok, (uint32_t)len);
+        if (id >= 0) return id;
+    }
+    return tk_vocab_get(tk_model_vocab(t->model), tok, (uint32_t)len);
+}
+
+size_t hfc_tokenizer_vocab_size(const hfc_tokenizer *t, bool with_added) {
+    const tk_vocab *v = tk_model_vocab(t->model);
+    size_t n = tk_vocab_size(v);
+    if (!with_added) return n;
+    /* HF get_vocab_size(true): model size plus added tokens not already in the model */
+    for (size_t i = 0; i < t->added.n; i++) {
+        uint32_t l;
+        const char *s = tk_vocab_token(v, t->added.v[i].id, &l);
+        if (!s || l != t->added.v[i].len || memcmp(s, t->added.v[i].content, l)) n++;
+    }
+    return n;
+}
+
+size_t hfc_tokenizer_vocab_slots(const hfc_tokenizer *t) {
+    return tk_vocab_max_id(tk_model_vocab(t->model)) + t->added.n;
+}
+
+bool hfc_tokenizer_vocab_entry(const hfc_tokenizer *t, bool with_added, size_t i,
+                               const char **tok, uint32_t *len, uint32_t *id) {
+    const tk_vocab *v = tk_model_vocab(t->model);
+    size_t model_slots = tk_vocab_max_id(v);
+    if (i < model_slots) {
+        *tok = tk_vocab_token(v, (uint32_t)i, len);
+        *id = (uint32_t)i;
+        return *tok != NULL;
+    }
+    i -= model_slots;
+    if (!with_added || i >= t->added.n) return false;
+    *tok = t->added.v[i].content;
+    *len = t->added.v[i].len;
+    *id = t->added.v[i].id;
+    return true;
+}
+
+void hfc_tokenizer_set_encode_special_tokens(hfc_tokenizer *t, bool v) { t->encode_special_tokens = v; }
+bool hfc_tokenizer_get_encode_special_tokens(const hfc_tokenizer *t) { return t->encode_special_tokens; }
+
+size_t hfc_tokenizer_num_special_tokens_to_add(const hfc_tokenizer *t, bool is_pair) {
+    return t->postproc ? tk_postproc_added_tokens(t->postproc, is_pair) : 0;
+}
+
+/* ------------------------------------------------------------------ decoding */
+
+hfc_status hfc_tokenizer_decode(const hfc_tokenizer *t, hfc_tk_scratch *s, const uint32_t *ids,
+                                size_t n, bool skip_special_tokens, hfc_buf *out) {
+    tk_ctx_reset(&s->ctx);
+    tk_strs toks = {0};
+    for (size_t i = 0; i < n; i++) {
+        const tk_added_token *a = tk_added_by_id(&t->added, ids[i]);
+        const char *str;
+        uint32_t len;
+        if (a) {
+            if (skip_special_tokens && a->special) continue;
+            str = a->norm ? a->norm : a->content; /* HF simple_id_to_token: normalized form */
+            len = a->norm ? a->norm_len : a->len;
+        } else {
+            str = tk_vocab_token(tk_model_vocab(t->model), ids[i], &len);
+            if (!str) continue;
+            /* a model token whose text equals a special added token is skipped too */
+            if (skip_special_tokens && t->added.map) {
+                int64_t aid = tk_vocab_get(t->added.map, str, len);
+                const tk_added_token *sa = aid >= 0 ? tk_added_by_id(&t->added, (uint32_t)aid) : NULL;
+                if (sa && sa->special) continue;
+            }
+        }
+        HFC_TRY(tk_strs_push(&s->ctx, &toks, str, len));
+    }
+    if (t->decoder) return tk_decoder_decode(t->decoder, &s->ctx, &toks, out);
+    for (size_t i = 0; i < toks.n; i++) {
+        if (i) HFC_TRY(hfc_buf_putc(out, ' '));
+        HFC_TRY(hfc_buf_append(out, toks.s[i], toks.len[i]));
+    }
+    return HFC_OK;
+}

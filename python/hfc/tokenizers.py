@@ -1,0 +1,221 @@
+"""hfc.tokenizers: a drop-in for ``tokenizers.Tokenizer``, computed in C.
+
+    from hfc.tokenizers import Tokenizer
+    tok = Tokenizer.from_file("tokenizer.json")
+    enc = tok.encode("Hello world")        # same ids / tokens / offsets as HF tokenizers
+    tok.decode(enc.ids)
+
+A Tokenizer is safe to share between threads; ``encode_batch`` runs on hfc's worker pool
+(``hfc.set_num_threads``) with the GIL released.
+"""
+import os
+from typing import Iterable, List, Optional, Sequence, Tuple, Union
+
+from . import _C
+
+__all__ = ["Tokenizer", "Encoding"]
+
+Offsets = Tuple[int, int]
+
+
+class Encoding:
+    """The result of an encode, with the attributes of ``tokenizers.Encoding``.
+
+    Offsets are character offsets into the input string (as HF's Python binding gives)."""
+
+    __slots__ = ("ids", "type_ids", "offsets", "word_ids", "sequence_ids",
+                 "special_tokens_mask", "attention_mask", "overflowing", "_tok", "_tokens")
+
+    def __init__(self, raw, tokenizer):
+        (self.ids, self.type_ids, self.offsets, self.word_ids, self.sequence_ids,
+         self.special_tokens_mask, self.attention_mask, overflowing) = raw
+        self.overflowing: List["Encoding"] = [Encoding(o, tokenizer) for o in overflowing]
+        self._tok = tokenizer
+        self._tokens = None
+
+    @property
+    def tokens(self) -> List[str]:
+        if self._tokens is None:
+            self._tokens = self._tok.ids_to_tokens(self.ids)
+        return self._tokens
+
+    @property
+    def words(self) -> List[Optional[int]]:
+        return self.word_ids
+
+    @property
+    def n_sequences(self) -> int:
+        return 2 if 1 in self.sequence_ids else 1
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __repr__(self) -> str:
+        return (f"Encoding(num_tokens={len(self.ids)}, attributes=[ids, type_ids, tokens, "
+                "offsets, attention_mask, special_tokens_mask, overflowing])")
+
+    def _positions(self, sequence_index):
+        return [i for i, s in enumerate(self.sequence_ids) if s == sequence_index]
+
+    def char_to_token(self, char_pos: int, sequence_index: int = 0) -> Optional[int]:
+        for i in self._positions(sequence_index):
+            start, end = self.offsets[i]
+            if start <= char_pos < end:
+                return i
+        return None
+
+    def char_to_word(self, char_pos: int, sequence_index: int = 0) -> Optional[int]:
+        i = self.char_to_token(char_pos, sequence_index)
+        return None if i is None else self.word_ids[i]
+
+    def token_to_chars(self, token_index: int) -> Optional[Offsets]:
+        if not 0 <= token_index < len(self.ids) or self.sequence_ids[token_index] is None:
+            return None
+        return self.offsets[token_index]
+
+    def token_to_sequence(self, token_index: int) -> Optional[int]:
+        if not 0 <= token_index < len(self.ids):
+            return None
+        return self.sequence_ids[token_index]
+
+    def token_to_word(self, token_index: int) -> Optional[int]:
+        if not 0 <= token_index < len(self.ids):
+            return None
+        return self.word_ids[token_index]
+
+    def word_to_tokens(self, word_index: int, sequence_index: int = 0) -> Optional[Offsets]:
+        idx = [i for i in self._positions(sequence_index) if self.word_ids[i] == word_index]
+        return (idx[0], idx[-1] + 1) if idx else None
+
+    def word_to_chars(self, word_index: int, sequence_index: int = 0) -> Optional[Offsets]:
+        span = self.word_to_tokens(word_index, sequence_index)
+        if span is None:
+            return None
+        return (self.offsets[span[0]][0], self.offsets[span[1] - 1][1])
+
+
+InputSequence = Union[str, Tuple[str, str], List[str]]
+
+
+class Tokenizer:
+    """Load a ``tokenizer.json`` and encode/decode exactly as ``tokenizers.Tokenizer``."""
+
+    __slots__ = ("_tok",)
+
+    def __init__(self, core: "_C.Tokenizer"):
+        if not isinstance(core, _C.Tokenizer):
+            raise TypeError("use Tokenizer.from_file / from_str / from_buffer / from_pretrained")
+        self._tok = core
+
+    # -- loading
+    @staticmethod
+    def from_file(path: Union[str, os.PathLike]) -> "Tokenizer":
+        return Tokenizer(_C.Tokenizer.from_file(os.fspath(path)))
+
+    @staticmethod
+    def from_str(json: str) -> "Tokenizer":
+        return Tokenizer(_C.Tokenizer.from_str(json))
+
+    @staticmethod
+    def from_buffer(buffer: bytes) -> "Tokenizer":
+        return Tokenizer(_C.Tokenizer.from_buffer(buffer))
+
+    @staticmethod
+    def from_pretrained(identifier: Union[str, os.PathLike]) -> "Tokenizer":
+        """A local folder (or file) holding tokenizer.json. Hub repos come with hfc.hub."""
+        path = os.fspath(identifier)
+        if os.path.isdir(path):
+            path = os.path.join(path, "tokenizer.json")
+        if not os.path.exists(path):
+            raise FileNotFoundError(
+                f"{identifier!r}: no tokenizer.json there (downloading from the Hub needs "
+                "hfc.hub, not available yet)")
+        return Tokenizer.from_file(path)
+
+    # -- encoding
+    def encode(self, sequence: InputSequence, pair: Optional[InputSequence] = None,
+               is_pretokenized: bool = False, add_special_tokens: bool = True) -> Encoding:
+        if is_pretokenized:
+            raise NotImplementedError("hfc.tokenizers: is_pretokenized=True is not supported yet")
+        return Encoding(self._tok.encode(sequence, pair, add_special_tokens), self._tok)
+
+    def encode_batch(self, inputs: Sequence[Union[str, Tuple[str, str]]],
+                     is_pretokenized: bool = False,
+                     add_special_tokens: bool = True) -> List[Encoding]:
+        if is_pretokenized:
+            raise NotImplementedError("hfc.tokenizers: is_pretokenized=True is not supported yet")
+        tok = self._tok
+        return [Encoding(r, tok) for r in tok.encode_batch(inputs, add_special_tokens)]
+
+    def decode(self, ids: Sequence[int], skip_special_tokens: bool = True) -> str:
+        return self._tok.decode(ids, skip_special_tokens)
+
+    def decode_batch(self, sequences: Iterable[Sequence[int]],
+                     skip_special_tokens: bool = True) -> List[str]:
+        return [self._tok.decode(ids, skip_special_tokens) for ids in sequences]
+
+    # -- vocabulary
+    def token_to_id(self, token: str) -> Optional[int]:
+        return self._tok.token_to_id(token)
+
+    def id_to_token(self, id: int) -> Optional[str]:
+        return self._tok.id_to_token(id)
+
+    def get_vocab(self, with_added_tokens: bool = True) -> dict:
+        return self._tok.get_vocab(with_added_tokens)
+
+    def get_vocab_size(self, with_added_tokens: bool = True) -> int:
+        return self._tok.get_vocab_size(with_added_tokens)
+
+    def num_special_tokens_to_add(self, is_pair: bool) -> int:
+        return self._tok.num_special_tokens_to_add(is_pair)
+
+    # -- truncation and padding (HF's names, arguments and property shapes)
+    _STRATEGIES = ("longest_first", "only_first", "only_second")
+
+    def enable_truncation(self, max_length: int, stride: int = 0,
+                          strategy: str = "longest_first", direction: str = "right") -> None:
+        if strategy not in self._STRATEGIES:
+            raise ValueError(f"Unknown `strategy`: `{strategy}`. Use one of {list(self._STRATEGIES)}")
+        if direction not in ("left", "right"):
+            raise ValueError(f"Unknown `direction`: `{direction}`. Use one of ['left', 'right']")
+        self._tok._set_truncation(max_length, stride, self._STRATEGIES.index(strategy),
+                                  direction == "left")
+
+    def no_truncation(self) -> None:
+        self._tok._set_truncation(None)
+
+    @property
+    def truncation(self) -> Optional[dict]:
+        t = self._tok._get_truncation()
+        if t is None:
+            return None
+        return {"max_length": t[0], "stride": t[1], "strategy": self._STRATEGIES[t[2]],
+                "direction": "left" if t[3] else "right"}
+
+    def enable_padding(self, direction: str = "right", pad_id: int = 0, pad_type_id: int = 0,
+                       pad_token: str = "[PAD]", length: Optional[int] = None,
+                       pad_to_multiple_of: Optional[int] = None) -> None:
+        if direction not in ("left", "right"):
+            raise ValueError(f"Unknown `direction`: `{direction}`. Use one of ['left', 'right']")
+        self._tok._set_padding(length, pad_to_multiple_of, pad_id, pad_type_id, pad_token,
+                               direction == "left")
+
+    def no_padding(self) -> None:
+        self._tok._set_padding(None)
+
+    @property
+    def padding(self) -> Optional[dict]:
+        p = self._tok._get_padding()
+        if p is None:
+            return None
+        return {"length": p[0], "pad_to_multiple_of": p[1], "pad_id": p[2], "pad_type_id": p[3],
+                "pad_token": p[4], "direction": "left" if p[5] else "right"}
+
+    @property
+    def encode_special_tokens(self) -> bool:
+        return self._tok.encode_special_tokens
+
+    @encode_special_tokens.setter
+    def encode_special_tokens(self, value: bool) -> None:
+        self._tok.encode_special_tokens = value
