@@ -117,12 +117,53 @@ def _cached(tokenizer_json_path, name):
     return _CACHE[name]
 
 
-def test_lone_surrogate_is_an_error(pair):
+def test_bad_input_raises_the_same_error_class(pair):
     name, ref, ours = pair
-    with pytest.raises(UnicodeEncodeError):
-        ours.encode("a\ud800b")
-    with pytest.raises(Exception):  # HF raises too (a pyo3 conversion error)
-        ref.encode("a\ud800b")
+    for call in (lambda t: t.encode("a\ud800b"), lambda t: t.encode("ok", "\udfff"),
+                 lambda t: t.encode_batch(["fine", "bad\ud800"]), lambda t: t.encode(12),
+                 lambda t: t.decode([10**10])):
+        with pytest.raises(Exception) as want:
+            call(ref)
+        with pytest.raises(want.type):
+            call(ours)
+
+
+def test_threads_share_one_tokenizer(pair):
+    """Concurrent encodes while another thread flips a setting: every result equals one of
+    the reference's results for the two settings (HF itself raises "Already borrowed")."""
+    import threading
+    name, ref, ours = pair
+    text = "<|im_start|>user hi <s> there</s><|endoftext|> " + LINES[2]
+    want = set()
+    for flag in (False, True):
+        ref.encode_special_tokens = flag
+        want.add(tuple(ref.encode(text).ids))
+    ref.encode_special_tokens = False
+    errors, stop = [], threading.Event()
+
+    def worker():
+        try:
+            for _ in range(200):
+                assert tuple(ours.encode(text).ids) in want
+                assert all(tuple(e.ids) in want for e in ours.encode_batch([text] * 4))
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    def flipper():
+        while not stop.is_set():
+            ours.encode_special_tokens = not ours.encode_special_tokens
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    f = threading.Thread(target=flipper)
+    f.start()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stop.set()
+    f.join()
+    ours.encode_special_tokens = False
+    assert errors == []
 
 
 def encodings_equal(o, r, where):
@@ -200,3 +241,32 @@ def test_truncation_and_padding(pair):
         ours.no_truncation()
         ours.no_padding()
     assert ours.truncation is None and ours.padding is None
+
+
+def test_encode_batch_ids_numpy(pair):
+    import numpy as np
+    name, ref, ours = pair
+    batch = LINES[:12] + [""]
+    want = [e.ids for e in ref.encode_batch(batch)]
+    ids, offs = ours.encode_batch_ids(batch)
+    assert ids.dtype == np.int32 and offs.dtype == np.int64 and len(offs) == len(batch) + 1
+    assert [ids[offs[i]:offs[i + 1]].tolist() for i in range(len(batch))] == want
+    ids2, mask = ours.encode_batch_ids(batch, padded=True, pad_id=7)
+    longest = max(len(w) for w in want)
+    assert ids2.shape == (len(batch), longest) == mask.shape
+    for row, m, w in zip(ids2.tolist(), mask.tolist(), want):
+        assert row == w + [7] * (longest - len(w))
+        assert m == [1] * len(w) + [0] * (longest - len(w))
+
+
+def test_decode_stream(pair):
+    from tokenizers.decoders import DecodeStream as RefStream
+    from hfc.tokenizers import DecodeStream
+    name, ref, ours = pair
+    for text in LINES[:10] + [CORPUS[:500]]:
+        ids = ref.encode(text).ids
+        for skip in (True, False):
+            rs, hs = RefStream(skip_special_tokens=skip), DecodeStream(skip_special_tokens=skip)
+            got = [hs.step(ours, i) for i in ids]
+            want = [rs.step(ref, i) for i in ids]
+            assert got == want, text

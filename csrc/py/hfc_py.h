@@ -10,6 +10,8 @@
 /* Per-module state (multi-phase init): the heap types this module defines. */
 typedef struct hfc_py_state {
     PyTypeObject *MappedFile_type;
+    PyTypeObject *Encoding_type;    /* hfc._C.Encoding */
+    PyTypeObject *Encoding_subtype; /* hfc.tokenizers.Encoding, registered at its import */
 } hfc_py_state;
 
 static inline hfc_py_state *hfc_py_get_state(PyObject *module) {

@@ -19,12 +19,16 @@ static int hfc_exec(PyObject *m) {
 static int hfc_traverse(PyObject *m, visitproc visit, void *arg) {
     hfc_py_state *s = hfc_py_get_state(m);
     Py_VISIT(s->MappedFile_type);
+    Py_VISIT(s->Encoding_type);
+    Py_VISIT(s->Encoding_subtype);
     return 0;
 }
 
 static int hfc_clear(PyObject *m) {
     hfc_py_state *s = hfc_py_get_state(m);
     Py_CLEAR(s->MappedFile_type);
+    Py_CLEAR(s->Encoding_type);
+    Py_CLEAR(s->Encoding_subtype);
     return 0;
 }
 

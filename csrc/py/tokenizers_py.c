@@ -7,6 +7,7 @@
  * Encoding class mirroring tokenizers.Encoding (offsets in characters, as HF's binding). */
 #include "hfc_py.h"
 #include "hfc/tokenizers.h"
+#include "hfc_numpy.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -154,10 +155,7 @@ static PyObject *list_u32(const uint32_t *v, size_t n) {
 static PyObject *list_u8(const uint8_t *v, size_t n) {
     PyObject *l = PyList_New((Py_ssize_t)n);
     if (!l) return NULL;
-    for (size_t i = 0; i < n; i++) {
-        PyObject *x = PyLong_FromLong(v[i]);
-        PyList_SET_ITEM(l, (Py_ssize_t)i, x);
-    }
+    for (size_t i = 0; i < n; i++) PyList_SET_ITEM(l, (Py_ssize_t)i, PyLong_FromLong(v[i]));
     return l;
 }
 
@@ -173,41 +171,157 @@ static PyObject *list_opt(const int32_t *v, size_t n) {
     return l;
 }
 
-/* (ids, type_ids, offsets, words, sequence_ids, special_tokens_mask, attention_mask,
- *  overflowing: list of the same tuples) */
-static PyObject *encoding_to_py(const hfc_encoding *e, const char_map *ma, const char_map *mb) {
+/* ---- Encoding: holds the core encoding; lists are built when an attribute is read,
+ * as HF's binding does (so encode() itself stays cheap). ---- */
+
+typedef struct {
+    PyObject_HEAD
+    hfc_encoding enc;
+    PyObject *text, *pair; /* the input str objects (char offsets), pair may be NULL */
+    PyObject *tokenizer;   /* the TokenizerObject (token strings) */
+} EncodingObject;
+
+static PyTypeObject *encoding_type(PyObject *any_hfc_object) {
+    PyObject *mod = PyType_GetModule(Py_TYPE(any_hfc_object));
+    if (!mod) return NULL;
+    hfc_py_state *st = hfc_py_get_state(mod);
+    return st->Encoding_subtype ? st->Encoding_subtype : st->Encoding_type;
+}
+
+/* Takes ownership of *e (leaves it empty). */
+static PyObject *make_encoding(PyTypeObject *type, PyObject *tokenizer, hfc_encoding *e,
+                               PyObject *text, PyObject *pair) {
+    EncodingObject *o = (EncodingObject *)type->tp_alloc(type, 0);
+    if (!o) return NULL;
+    o->enc = *e;
+    hfc_encoding_init(e);
+    o->text = text;
+    Py_XINCREF(text);
+    o->pair = pair;
+    Py_XINCREF(pair);
+    o->tokenizer = tokenizer;
+    Py_XINCREF(tokenizer);
+    return (PyObject *)o;
+}
+
+static void Encoding_dealloc(EncodingObject *self) {
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    hfc_encoding_free(&self->enc);
+    Py_CLEAR(self->text);
+    Py_CLEAR(self->pair);
+    Py_CLEAR(self->tokenizer);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static int Encoding_traverse(EncodingObject *self, visitproc visit, void *arg) {
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->text);
+    Py_VISIT(self->pair);
+    Py_VISIT(self->tokenizer);
+    return 0;
+}
+
+static int Encoding_clear(EncodingObject *self) {
+    Py_CLEAR(self->text);
+    Py_CLEAR(self->pair);
+    Py_CLEAR(self->tokenizer);
+    return 0;
+}
+
+static int text_char_map(PyObject *text, char_map *m) {
+    m->chars = NULL;
+    m->len = 0;
+    if (!text) return 0;
+    Py_ssize_t len;
+    const char *s = PyUnicode_AsUTF8AndSize(text, &len);
+    if (!s) return -1;
+    return char_map_build(s, (size_t)len, PyUnicode_IS_ASCII(text), m);
+}
+
+static PyObject *Encoding_get_offsets(EncodingObject *self, void *c) {
+    const hfc_encoding *e = &self->enc;
+    char_map ma, mb;
+    if (text_char_map(self->text, &ma) < 0) return NULL;
+    if (text_char_map(self->pair, &mb) < 0) { PyMem_Free(ma.chars); return NULL; }
     PyObject *offs = PyList_New((Py_ssize_t)e->n);
-    if (!offs) return NULL;
-    for (size_t i = 0; i < e->n; i++) {
-        size_t cs, ce;
-        const char_map *m = e->seq_ids[i] == 1 && mb ? mb : ma;
-        if (e->seq_ids[i] < 0) { cs = e->offsets[2 * i]; ce = e->offsets[2 * i + 1]; }
-        else convert_offsets(m, e->offsets[2 * i], e->offsets[2 * i + 1], &cs, &ce);
+    for (size_t i = 0; offs && i < e->n; i++) {
+        size_t cs = e->offsets[2 * i], ce = e->offsets[2 * i + 1];
+        if (e->seq_ids[i] >= 0) {
+            const char_map *m = e->seq_ids[i] == 1 && self->pair ? &mb : &ma;
+            convert_offsets(m, e->offsets[2 * i], e->offsets[2 * i + 1], &cs, &ce);
+        }
         PyObject *t = Py_BuildValue("(nn)", (Py_ssize_t)cs, (Py_ssize_t)ce);
-        if (!t) { Py_DECREF(offs); return NULL; }
+        if (!t) { Py_CLEAR(offs); break; }
         PyList_SET_ITEM(offs, (Py_ssize_t)i, t);
     }
-    PyObject *ids = list_u32(e->ids, e->n), *types = list_u32(e->type_ids, e->n),
-             *words = list_opt(e->words, e->n), *seqs = list_opt(e->seq_ids, e->n),
-             *special = list_u8(e->special_mask, e->n), *attn = list_u8(e->attention_mask, e->n);
-    if (!ids || !types || !words || !seqs || !special || !attn) {
-        Py_XDECREF(ids); Py_XDECREF(types); Py_XDECREF(words); Py_XDECREF(seqs);
-        Py_XDECREF(special); Py_XDECREF(attn); Py_DECREF(offs);
-        return NULL;
-    }
-    PyObject *over = PyList_New((Py_ssize_t)e->n_overflowing);
-    for (size_t k = 0; over && k < e->n_overflowing; k++) {
-        PyObject *o = encoding_to_py(&e->overflowing[k], ma, mb);
-        if (!o) { Py_CLEAR(over); break; }
-        PyList_SET_ITEM(over, (Py_ssize_t)k, o);
-    }
-    if (!over) {
-        Py_DECREF(ids); Py_DECREF(types); Py_DECREF(words); Py_DECREF(seqs);
-        Py_DECREF(special); Py_DECREF(attn); Py_DECREF(offs);
-        return NULL;
-    }
-    return Py_BuildValue("(NNNNNNNN)", ids, types, offs, words, seqs, special, attn, over);
+    PyMem_Free(ma.chars);
+    PyMem_Free(mb.chars);
+    return offs;
 }
+
+static PyObject *Encoding_get_ids(EncodingObject *self, void *c) { return list_u32(self->enc.ids, self->enc.n); }
+static PyObject *Encoding_get_type_ids(EncodingObject *self, void *c) { return list_u32(self->enc.type_ids, self->enc.n); }
+static PyObject *Encoding_get_word_ids(EncodingObject *self, void *c) { return list_opt(self->enc.words, self->enc.n); }
+static PyObject *Encoding_get_sequence_ids(EncodingObject *self, void *c) { return list_opt(self->enc.seq_ids, self->enc.n); }
+static PyObject *Encoding_get_special(EncodingObject *self, void *c) { return list_u8(self->enc.special_mask, self->enc.n); }
+static PyObject *Encoding_get_attention(EncodingObject *self, void *c) { return list_u8(self->enc.attention_mask, self->enc.n); }
+
+static PyObject *Encoding_get_n_sequences(EncodingObject *self, void *c) {
+    for (size_t i = 0; i < self->enc.n; i++)
+        if (self->enc.seq_ids[i] == 1) return PyLong_FromLong(2);
+    return PyLong_FromLong(1);
+}
+
+static PyObject *Encoding_get_overflowing(EncodingObject *self, void *c) {
+    PyObject *l = PyList_New((Py_ssize_t)self->enc.n_overflowing);
+    for (size_t k = 0; l && k < self->enc.n_overflowing; k++) {
+        hfc_encoding copy;
+        hfc_status st = hfc_encoding_copy(&copy, &self->enc.overflowing[k]);
+        if (st != HFC_OK) { hfc_encoding_free(&copy); hfc_py_raise(st); Py_CLEAR(l); break; }
+        PyObject *o = make_encoding(Py_TYPE(self), self->tokenizer, &copy, self->text, self->pair);
+        if (!o) { hfc_encoding_free(&copy); Py_CLEAR(l); break; }
+        PyList_SET_ITEM(l, (Py_ssize_t)k, o);
+    }
+    return l;
+}
+
+static PyObject *Encoding_get_tokens(EncodingObject *self, void *c);
+
+static Py_ssize_t Encoding_len(EncodingObject *self) { return (Py_ssize_t)self->enc.n; }
+
+static PyGetSetDef Encoding_getset[] = {
+    {"ids", (getter)Encoding_get_ids, NULL, "token ids", NULL},
+    {"type_ids", (getter)Encoding_get_type_ids, NULL, "type ids", NULL},
+    {"tokens", (getter)Encoding_get_tokens, NULL, "token strings", NULL},
+    {"offsets", (getter)Encoding_get_offsets, NULL, "(start, end) character offsets", NULL},
+    {"word_ids", (getter)Encoding_get_word_ids, NULL, "word index of each token (or None)", NULL},
+    {"words", (getter)Encoding_get_word_ids, NULL, "alias of word_ids", NULL},
+    {"sequence_ids", (getter)Encoding_get_sequence_ids, NULL, "sequence of each token (or None)", NULL},
+    {"special_tokens_mask", (getter)Encoding_get_special, NULL, "1 for special tokens", NULL},
+    {"attention_mask", (getter)Encoding_get_attention, NULL, "0 for padding", NULL},
+    {"overflowing", (getter)Encoding_get_overflowing, NULL, "parts cut by truncation", NULL},
+    {"n_sequences", (getter)Encoding_get_n_sequences, NULL, "1 or 2", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot Encoding_slots[] = {
+    {Py_tp_dealloc, Encoding_dealloc},
+    {Py_tp_traverse, Encoding_traverse},
+    {Py_tp_clear, Encoding_clear},
+    {Py_tp_getset, Encoding_getset},
+    {Py_sq_length, Encoding_len},
+    {Py_tp_doc, (void *)"The C side of hfc.tokenizers.Encoding."},
+    {0, NULL},
+};
+
+static PyType_Spec Encoding_spec = {
+    .name = "hfc._C.Encoding",
+    .basicsize = sizeof(EncodingObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .slots = Encoding_slots,
+};
 
 typedef struct text_in {
     PyObject *obj; /* borrowed str */
@@ -222,22 +336,25 @@ static int get_text(PyObject *o, const char *what, text_in *t) {
         return -1;
     }
     t->obj = o;
-    t->s = PyUnicode_AsUTF8AndSize(o, &t->len); /* lone surrogates raise UnicodeEncodeError */
+    t->s = PyUnicode_AsUTF8AndSize(o, &t->len);
     t->ascii = PyUnicode_IS_ASCII(o);
-    return t->s ? 0 : -1;
-}
-
-static PyObject *finish_encoding(const hfc_encoding *e, const text_in *a, const text_in *b) {
-    char_map ma, mb;
-    if (char_map_build(a->s, (size_t)a->len, a->ascii, &ma) < 0) return PyErr_NoMemory();
-    if (b && char_map_build(b->s, (size_t)b->len, b->ascii, &mb) < 0) {
-        PyMem_Free(ma.chars);
-        return PyErr_NoMemory();
+    if (t->s) return 0;
+    if (PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
+        /* a lone surrogate: HF raises TypeError ("TextInputSequence must be str") */
+        PyObject *type, *cause, *tb;
+        PyErr_Fetch(&type, &cause, &tb);
+        PyErr_NormalizeException(&type, &cause, &tb);
+        PyErr_Format(PyExc_TypeError, "%s is not valid Unicode text (%S): TextInputSequence must be str",
+                     what, cause);
+        Py_XDECREF(type);
+        Py_XDECREF(tb);
+        PyObject *t2, *exc, *tb2;
+        PyErr_Fetch(&t2, &exc, &tb2);
+        PyErr_NormalizeException(&t2, &exc, &tb2);
+        PyException_SetCause(exc, cause); /* steals cause */
+        PyErr_Restore(t2, exc, tb2);
     }
-    PyObject *r = encoding_to_py(e, &ma, b ? &mb : NULL);
-    PyMem_Free(ma.chars);
-    if (b) PyMem_Free(mb.chars);
-    return r;
+    return -1;
 }
 
 static PyObject *Tokenizer_encode(TokenizerObject *self, PyObject *args, PyObject *kw) {
@@ -267,7 +384,8 @@ static PyObject *Tokenizer_encode(TokenizerObject *self, PyObject *args, PyObjec
         hfc_encoding_free(&e);
         return hfc_py_raise(st);
     }
-    PyObject *r = finish_encoding(&e, &a, pair != Py_None ? &b : NULL);
+    PyTypeObject *tp = encoding_type((PyObject *)self);
+    PyObject *r = tp ? make_encoding(tp, (PyObject *)self, &e, seq, pair != Py_None ? pair : NULL) : NULL;
     hfc_encoding_free(&e);
     return r;
 }
@@ -294,61 +412,157 @@ static hfc_status batch_task(void *vctx, size_t begin, size_t end, int worker) {
     return HFC_OK;
 }
 
+/* A batch of inputs borrowed from Python, encoded on the pool (GIL released). */
+typedef struct batch {
+    PyObject *seq; /* the PySequence_Fast holding the inputs alive */
+    Py_ssize_t n;
+    text_in *a, *b;
+    hfc_encoding *out;
+    bool any_pair;
+} batch;
+
+static void batch_release(batch *bt) {
+    if (bt->out) for (Py_ssize_t i = 0; i < bt->n; i++) hfc_encoding_free(&bt->out[i]);
+    PyMem_Free(bt->out);
+    PyMem_Free(bt->a);
+    PyMem_Free(bt->b);
+    Py_XDECREF(bt->seq);
+    memset(bt, 0, sizeof *bt);
+}
+
+static int batch_run(TokenizerObject *self, PyObject *inputs, bool add_special, batch *bt) {
+    memset(bt, 0, sizeof *bt);
+    bt->seq = PySequence_Fast(inputs, "encode_batch expects a list of str or (str, str)");
+    if (!bt->seq) return -1;
+    Py_ssize_t n = bt->n = PySequence_Fast_GET_SIZE(bt->seq);
+    bt->a = PyMem_Calloc((size_t)n + 1, sizeof *bt->a);
+    bt->b = PyMem_Calloc((size_t)n + 1, sizeof *bt->b);
+    bt->out = PyMem_Calloc((size_t)n + 1, sizeof *bt->out);
+    int nthreads = hfc_get_num_threads();
+    hfc_tk_scratch **scratch = PyMem_Calloc((size_t)nthreads + 1, sizeof *scratch);
+    if (!bt->a || !bt->b || !bt->out || !scratch) {
+        PyMem_Free(scratch);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(bt->seq, i);
+        if (PyTuple_Check(item) || PyList_Check(item)) {
+            if (PySequence_Size(item) != 2) {
+                PyErr_SetString(PyExc_ValueError, "encode_batch: a pair input must have 2 items");
+                PyMem_Free(scratch);
+                return -1;
+            }
+            PyObject *x = PySequence_Fast_GET_ITEM(item, 0), *y = PySequence_Fast_GET_ITEM(item, 1);
+            if (get_text(x, "sequence", &bt->a[i]) < 0 || get_text(y, "pair", &bt->b[i]) < 0) {
+                PyMem_Free(scratch);
+                return -1;
+            }
+            bt->any_pair = true;
+        } else if (get_text(item, "sequence", &bt->a[i]) < 0) {
+            PyMem_Free(scratch);
+            return -1;
+        }
+    }
+    batch_job job = {self, bt->a, bt->any_pair ? bt->b : NULL, bt->out, add_special, scratch};
+    hfc_status st;
+    Py_BEGIN_ALLOW_THREADS
+    pthread_rwlock_rdlock(&self->settings);
+    st = hfc_parallel_for_max((size_t)n, 1, nthreads, batch_task, &job);
+    if (st == HFC_OK && hfc_tokenizer_padding(self->tok))
+        st = hfc_encodings_pad_batch(hfc_tokenizer_padding(self->tok), bt->out, (size_t)n);
+    pthread_rwlock_unlock(&self->settings);
+    for (int w = 0; w < nthreads; w++) if (scratch[w]) return_scratch(self, scratch[w]);
+    Py_END_ALLOW_THREADS
+    PyMem_Free(scratch);
+    return st == HFC_OK ? 0 : hfc_py_raise_int(st);
+}
+
 static PyObject *Tokenizer_encode_batch(TokenizerObject *self, PyObject *args, PyObject *kw) {
     static char *kwlist[] = {"inputs", "add_special_tokens", NULL};
     PyObject *inputs;
     int add_special = 1;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "O|p:encode_batch", kwlist, &inputs, &add_special))
         return NULL;
-    PyObject *seq = PySequence_Fast(inputs, "encode_batch expects a list of str or (str, str)");
-    if (!seq) return NULL;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    text_in *a = PyMem_Calloc((size_t)n + 1, sizeof *a), *b = PyMem_Calloc((size_t)n + 1, sizeof *b);
-    hfc_encoding *out = PyMem_Calloc((size_t)n + 1, sizeof *out);
-    int nthreads = hfc_get_num_threads();
-    hfc_tk_scratch **scratch = PyMem_Calloc((size_t)nthreads + 1, sizeof *scratch);
+    batch bt;
     PyObject *result = NULL;
-    bool any_pair = false;
-    if (!a || !b || !out || !scratch) { PyErr_NoMemory(); goto done; }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
-        if (PyTuple_Check(item) || PyList_Check(item)) {
-            if (PySequence_Size(item) != 2) {
-                PyErr_SetString(PyExc_ValueError, "encode_batch: a pair input must have 2 items");
-                goto done;
-            }
-            PyObject *x = PySequence_Fast_GET_ITEM(item, 0), *y = PySequence_Fast_GET_ITEM(item, 1);
-            if (get_text(x, "sequence", &a[i]) < 0 || get_text(y, "pair", &b[i]) < 0) goto done;
-            any_pair = true;
-        } else if (get_text(item, "sequence", &a[i]) < 0) {
-            goto done;
+    if (batch_run(self, inputs, add_special != 0, &bt) == 0) {
+        PyTypeObject *etype = encoding_type((PyObject *)self);
+        result = etype ? PyList_New(bt.n) : NULL;
+        for (Py_ssize_t i = 0; result && i < bt.n; i++) {
+            PyObject *r = make_encoding(etype, (PyObject *)self, &bt.out[i], bt.a[i].obj,
+                                        bt.b[i].s ? bt.b[i].obj : NULL);
+            if (!r) { Py_CLEAR(result); break; }
+            PyList_SET_ITEM(result, i, r);
         }
     }
-    batch_job job = {self, a, any_pair ? b : NULL, out, add_special != 0, scratch};
-    hfc_status st;
-    Py_BEGIN_ALLOW_THREADS
-    pthread_rwlock_rdlock(&self->settings);
-    st = hfc_parallel_for((size_t)n, 1, batch_task, &job);
-    if (st == HFC_OK && hfc_tokenizer_padding(self->tok))
-        st = hfc_encodings_pad_batch(hfc_tokenizer_padding(self->tok), out, (size_t)n);
-    pthread_rwlock_unlock(&self->settings);
-    Py_END_ALLOW_THREADS
-    if (st != HFC_OK) { hfc_py_raise(st); goto done; }
-    result = PyList_New(n);
-    if (!result) goto done;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *r = finish_encoding(&out[i], &a[i], b[i].s ? &b[i] : NULL);
-        if (!r) { Py_CLEAR(result); goto done; }
-        PyList_SET_ITEM(result, i, r);
+    batch_release(&bt);
+    return result;
+}
+
+/* encode_batch_ids(inputs, add_special_tokens=True, padded=False, pad_id=0) -> NumPy:
+ *   padded=False: (ids int32[total], row_offsets int64[n+1])  (row i = ids[off[i]:off[i+1]])
+ *   padded=True:  (ids int32[n, longest], attention_mask int8[n, longest]), right-padded.
+ * No Python object per token: the ids go straight from the core into the arrays. */
+static PyObject *Tokenizer_encode_batch_ids(TokenizerObject *self, PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"inputs", "add_special_tokens", "padded", "pad_id", NULL};
+    PyObject *inputs;
+    int add_special = 1, padded = 0;
+    unsigned int pad_id = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|ppI:encode_batch_ids", kwlist, &inputs,
+                                     &add_special, &padded, &pad_id))
+        return NULL;
+    batch bt;
+    PyObject *result = NULL;
+    if (batch_run(self, inputs, add_special != 0, &bt) < 0) {
+        batch_release(&bt);
+        return NULL;
     }
-done:
-    if (scratch) for (int w = 0; w < nthreads; w++) if (scratch[w]) return_scratch(self, scratch[w]);
-    if (out) for (Py_ssize_t i = 0; i < n; i++) hfc_encoding_free(&out[i]);
-    PyMem_Free(scratch);
-    PyMem_Free(out);
-    PyMem_Free(a);
-    PyMem_Free(b);
-    Py_DECREF(seq);
+    size_t total = 0, longest = 0;
+    for (Py_ssize_t i = 0; i < bt.n; i++) {
+        total += bt.out[i].n;
+        if (bt.out[i].n > longest) longest = bt.out[i].n;
+    }
+    if (!padded) {
+        npy_intp dims1[1] = {(npy_intp)total}, dims2[1] = {(npy_intp)bt.n + 1};
+        PyArrayObject *ids = (PyArrayObject *)PyArray_SimpleNew(1, dims1, NPY_INT32);
+        PyArrayObject *off = (PyArrayObject *)PyArray_SimpleNew(1, dims2, NPY_INT64);
+        if (ids && off) {
+            int32_t *dst = PyArray_DATA(ids);
+            int64_t *o = PyArray_DATA(off);
+            size_t at = 0;
+            o[0] = 0;
+            for (Py_ssize_t i = 0; i < bt.n; i++) {
+                memcpy(dst + at, bt.out[i].ids, bt.out[i].n * sizeof *dst);
+                at += bt.out[i].n;
+                o[i + 1] = (int64_t)at;
+            }
+            result = Py_BuildValue("(NN)", ids, off);
+        } else {
+            Py_XDECREF(ids);
+            Py_XDECREF(off);
+        }
+    } else {
+        npy_intp dims[2] = {(npy_intp)bt.n, (npy_intp)longest};
+        PyArrayObject *ids = (PyArrayObject *)PyArray_SimpleNew(2, dims, NPY_INT32);
+        PyArrayObject *mask = (PyArrayObject *)PyArray_ZEROS(2, dims, NPY_INT8, 0);
+        if (ids && mask) {
+            int32_t *dst = PyArray_DATA(ids);
+            int8_t *m = PyArray_DATA(mask);
+            for (Py_ssize_t i = 0; i < bt.n; i++) {
+                const hfc_encoding *e = &bt.out[i];
+                int32_t *row = dst + (size_t)i * longest;
+                memcpy(row, e->ids, e->n * sizeof *row);
+                for (size_t k = e->n; k < longest; k++) row[k] = (int32_t)pad_id;
+                for (size_t k = 0; k < e->n; k++) m[(size_t)i * longest + k] = (int8_t)e->attention_mask[k];
+            }
+            result = Py_BuildValue("(NN)", ids, mask);
+        } else {
+            Py_XDECREF(ids);
+            Py_XDECREF(mask);
+        }
+    }
+    batch_release(&bt);
     return result;
 }
 
@@ -597,6 +811,9 @@ static PyMethodDef Tokenizer_methods[] = {
     {"from_buffer", (PyCFunction)Tokenizer_from_buffer, METH_O | METH_CLASS, "from_buffer(bytes)"},
     {"encode", (PyCFunction)(void (*)(void))Tokenizer_encode, METH_VARARGS | METH_KEYWORDS,
      "encode(sequence, pair=None, add_special_tokens=True) -> tuple of lists"},
+    {"encode_batch_ids", (PyCFunction)(void (*)(void))Tokenizer_encode_batch_ids,
+     METH_VARARGS | METH_KEYWORDS,
+     "encode_batch_ids(inputs, add_special_tokens=True, padded=False, pad_id=0) -> NumPy arrays"},
     {"encode_batch", (PyCFunction)(void (*)(void))Tokenizer_encode_batch, METH_VARARGS | METH_KEYWORDS,
      "encode_batch(inputs, add_special_tokens=True) -> list of tuples"},
     {"decode", (PyCFunction)(void (*)(void))Tokenizer_decode, METH_VARARGS | METH_KEYWORDS,
@@ -634,7 +851,50 @@ static PyType_Spec Tokenizer_spec = {
     .slots = Tokenizer_slots,
 };
 
+static PyObject *Encoding_get_tokens(EncodingObject *self, void *c) {
+    TokenizerObject *tok = (TokenizerObject *)self->tokenizer;
+    const hfc_encoding *e = &self->enc;
+    const hfc_padding *pd = hfc_tokenizer_padding(tok->tok);
+    PyObject *l = PyList_New((Py_ssize_t)e->n);
+    for (size_t i = 0; l && i < e->n; i++) {
+        uint32_t len = 0;
+        const char *s;
+        if (pd && !e->attention_mask[i] && e->seq_ids[i] < 0) { s = pd->pad_token; len = (uint32_t)strlen(s); }
+        else s = hfc_tokenizer_id_to_token(tok->tok, e->ids[i], &len);
+        PyObject *x = s ? PyUnicode_DecodeUTF8(s, len, "replace") : (Py_INCREF(Py_None), Py_None);
+        if (!x) { Py_CLEAR(l); break; }
+        PyList_SET_ITEM(l, (Py_ssize_t)i, x);
+    }
+    return l;
+}
+
+static PyObject *set_encoding_subtype(PyObject *module, PyObject *cls) {
+    hfc_py_state *st = hfc_py_get_state(module);
+    if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, st->Encoding_type)) {
+        PyErr_SetString(PyExc_TypeError, "expected a subclass of hfc._C.Encoding");
+        return NULL;
+    }
+    Py_INCREF(cls);
+    Py_XSETREF(st->Encoding_subtype, (PyTypeObject *)cls);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef tokenizers_module_methods[] = {
+    {"_set_encoding_class", set_encoding_subtype, METH_O,
+     "internal: the Python Encoding subclass instances are created as"},
+    {NULL, NULL, 0, NULL},
+};
+
 int hfc_py_init_tokenizers(PyObject *m) {
+    PyObject *et = PyType_FromModuleAndSpec(m, &Encoding_spec, NULL);
+    if (!et) return -1;
+    hfc_py_get_state(m)->Encoding_type = (PyTypeObject *)et;
+    Py_INCREF(et);
+    if (PyModule_AddObject(m, "Encoding", et) < 0) {
+        Py_DECREF(et);
+        return -1;
+    }
+    if (PyModule_AddFunctions(m, tokenizers_module_methods) < 0) return -1;
     PyObject *tp = PyType_FromModuleAndSpec(m, &Tokenizer_spec, NULL);
     if (!tp) return -1;
     if (PyModule_AddObject(m, "Tokenizer", tp) < 0) {

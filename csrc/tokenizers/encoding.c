@@ -5,41 +5,54 @@
 
 void hfc_encoding_init(hfc_encoding *e) { memset(e, 0, sizeof *e); }
 
+/* All seven arrays live in one block (ids first; the block pointer is e->ids). Layout
+ * for capacity c: offsets[2c] u32, ids[c], type_ids[c], words[c], seq_ids[c] (4-byte
+ * each), then special_mask[c], attention_mask[c] bytes. */
 void hfc_encoding_free(hfc_encoding *e) {
     if (!e) return;
-    hfc_free(e->ids);
-    hfc_free(e->type_ids);
     hfc_free(e->offsets);
-    hfc_free(e->words);
-    hfc_free(e->seq_ids);
-    hfc_free(e->special_mask);
-    hfc_free(e->attention_mask);
     for (size_t i = 0; i < e->n_overflowing; i++) hfc_encoding_free(&e->overflowing[i]);
     hfc_free(e->overflowing);
     memset(e, 0, sizeof *e);
 }
 
-static hfc_status grow_array(void **p, size_t n, size_t elem) {
-    size_t bytes;
-    if (!hfc_mul_size(n, elem, &bytes)) return hfc_fail(HFC_ERR_OVERFLOW, "encoding too long");
-    void *q = hfc_realloc(*p, bytes);
-    if (!q) return hfc_fail(HFC_ERR_NOMEM, "out of memory growing an encoding to %zu tokens", n);
-    *p = q;
-    return HFC_OK;
+void hfc_encoding_clear(hfc_encoding *e) {
+    for (size_t i = 0; i < e->n_overflowing; i++) hfc_encoding_free(&e->overflowing[i]);
+    hfc_free(e->overflowing);
+    e->overflowing = NULL;
+    e->n_overflowing = 0;
+    e->n = 0;
 }
 
 hfc_status hfc_encoding_reserve(hfc_encoding *e, size_t n) {
     if (n <= e->cap) return HFC_OK;
     size_t cap = e->cap ? e->cap : 16;
     while (cap < n) cap *= 2;
-    HFC_TRY(grow_array((void **)&e->ids, cap, sizeof *e->ids));
-    HFC_TRY(grow_array((void **)&e->type_ids, cap, sizeof *e->type_ids));
-    HFC_TRY(grow_array((void **)&e->offsets, cap, 2 * sizeof *e->offsets));
-    HFC_TRY(grow_array((void **)&e->words, cap, sizeof *e->words));
-    HFC_TRY(grow_array((void **)&e->seq_ids, cap, sizeof *e->seq_ids));
-    HFC_TRY(grow_array((void **)&e->special_mask, cap, sizeof *e->special_mask));
-    HFC_TRY(grow_array((void **)&e->attention_mask, cap, sizeof *e->attention_mask));
-    e->cap = cap;
+    size_t bytes;
+    if (cap > (SIZE_MAX - 64) / 32 || !hfc_mul_size(cap, 26, &bytes))
+        return hfc_fail(HFC_ERR_OVERFLOW, "encoding too long");
+    uint8_t *blk = hfc_malloc(bytes);
+    if (!blk) return hfc_fail(HFC_ERR_NOMEM, "out of memory growing an encoding to %zu tokens", cap);
+    hfc_encoding x = *e;
+    x.offsets = (uint32_t *)blk;
+    x.ids = x.offsets + 2 * cap;
+    x.type_ids = x.ids + cap;
+    x.words = (int32_t *)(x.type_ids + cap);
+    x.seq_ids = x.words + cap;
+    x.special_mask = (uint8_t *)(x.seq_ids + cap);
+    x.attention_mask = x.special_mask + cap;
+    if (e->n) {
+        memcpy(x.offsets, e->offsets, 2 * e->n * sizeof *x.offsets);
+        memcpy(x.ids, e->ids, e->n * sizeof *x.ids);
+        memcpy(x.type_ids, e->type_ids, e->n * sizeof *x.type_ids);
+        memcpy(x.words, e->words, e->n * sizeof *x.words);
+        memcpy(x.seq_ids, e->seq_ids, e->n * sizeof *x.seq_ids);
+        memcpy(x.special_mask, e->special_mask, e->n);
+        memcpy(x.attention_mask, e->attention_mask, e->n);
+    }
+    hfc_free(e->offsets);
+    x.cap = cap;
+    *e = x;
     return HFC_OK;
 }
 
@@ -80,6 +93,10 @@ hfc_status tk_encoding_append(hfc_encoding *dst, const hfc_encoding *src, int64_
 /* ------------------------------------------------------------------ overflowing-aware ops
  * HF Encoding::merge_with, truncate and pad, including their handling of the
  * `overflowing` list (tokenizer/encoding.rs). */
+
+hfc_status hfc_encoding_copy(hfc_encoding *dst, const hfc_encoding *src) {
+    return tk_encoding_copy(dst, src);
+}
 
 hfc_status tk_encoding_copy(hfc_encoding *dst, const hfc_encoding *src) {
     hfc_encoding_init(dst);

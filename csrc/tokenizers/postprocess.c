@@ -228,6 +228,10 @@ static hfc_status merge_sequence(hfc_encoding *out, hfc_encoding *seq, int64_t t
 }
 
 hfc_status tk_postproc_default(const hfc_encoding *a, const hfc_encoding *b, hfc_encoding *out) {
+    if (!a->n_overflowing && (!b || !b->n_overflowing)) {
+        HFC_TRY(tk_encoding_append(out, a, -1, 0));
+        return b ? tk_encoding_append(out, b, -1, 1) : HFC_OK;
+    }
     hfc_encoding x, y;
     hfc_status st = prepare(a, 0, false, &x);
     if (st == HFC_OK) st = tk_encoding_merge_with(out, &x);
@@ -290,8 +294,54 @@ static hfc_status process_prepared(const tk_postproc *p, hfc_encoding *a, hfc_en
     return hfc_fail(HFC_ERR_STATE, "corrupt post-processor");
 }
 
+static hfc_status push_special(hfc_encoding *out, const uint32_t *ids, size_t n, uint32_t type_id) {
+    for (size_t i = 0; i < n; i++)
+        HFC_TRY(tk_encoding_push(out, ids[i], type_id, 0, 0, -1, -1, 1, 1));
+    return HFC_OK;
+}
+
+/* The common case, no overflowing anywhere: merges are plain appends, so write straight
+ * into `out` with the type / sequence ids HF's process() would set, without copies. */
+static hfc_status process_direct(const tk_postproc *p, const hfc_encoding *a,
+                                 const hfc_encoding *b, bool add_special, hfc_encoding *out) {
+    switch (p->kind) {
+    case PP_TEMPLATE: {
+        const tpl_piece *t = b ? p->pair : p->single;
+        size_t cnt = b ? p->n_pair : p->n_single;
+        for (size_t i = 0; i < cnt; i++) {
+            if (t[i].is_seq) {
+                const hfc_encoding *e = t[i].seq == 0 ? a : b;
+                if (!e) return hfc_fail(HFC_ERR_INVALID, "template refers to sequence B without a pair");
+                HFC_TRY(tk_encoding_append(out, e, t[i].type_id, t[i].seq));
+            } else if (add_special) {
+                const tpl_special *s = &p->specials[t[i].special];
+                HFC_TRY(push_special(out, s->ids, s->n, t[i].type_id));
+            }
+        }
+        return HFC_OK;
+    }
+    case PP_BERT:
+        if (add_special) HFC_TRY(push_special(out, &p->cls_id, 1, 0));
+        HFC_TRY(tk_encoding_append(out, a, 0, 0));
+        if (add_special) HFC_TRY(push_special(out, &p->sep_id, 1, 0));
+        if (b) {
+            HFC_TRY(tk_encoding_append(out, b, 1, 1));
+            if (add_special) HFC_TRY(push_special(out, &p->sep_id, 1, 1));
+        }
+        return HFC_OK;
+    case PP_BYTELEVEL:
+        HFC_TRY(tk_encoding_append(out, a, 0, 0));
+        return b ? tk_encoding_append(out, b, 1, 1) : HFC_OK;
+    case PP_SEQUENCE:
+        break;
+    }
+    return HFC_ERR_UNSUPPORTED; /* caller takes the general path */
+}
+
 hfc_status tk_postproc_process(const tk_postproc *p, const hfc_encoding *a,
                                const hfc_encoding *b, bool add_special, hfc_encoding *out) {
+    if (!a->n_overflowing && (!b || !b->n_overflowing) && p->kind != PP_SEQUENCE)
+        return process_direct(p, a, b, add_special, out);
     hfc_encoding x, y;
     hfc_encoding_init(&y);
     hfc_status st = prepare(a, 0, true, &x);

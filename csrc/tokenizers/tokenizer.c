@@ -342,8 +342,7 @@ static hfc_status post_process(const hfc_tokenizer *t, hfc_encoding *a, hfc_enco
         if (add_special && n_added > 0) max_length -= n_added;
         HFC_TRY(truncate_encodings(&t->trunc, max_length, a, b));
     }
-    hfc_encoding_free(out);
-    hfc_encoding_init(out);
+    hfc_encoding_clear(out);
     if (t->postproc) HFC_TRY(tk_postproc_process(t->postproc, a, b, add_special, out));
     else HFC_TRY(tk_postproc_default(a, b, out));
     if (t->pad.enabled) HFC_TRY(hfc_encodings_pad_batch(&t->pad, out, 1));
@@ -382,8 +381,8 @@ hfc_status hfc_tokenizer_encode(const hfc_tokenizer *t, hfc_tk_scratch *s, const
             return hfc_fail(HFC_ERR_INVALID, "pair input is not valid UTF-8 (byte %zu)", bad);
     }
     tk_ctx_reset(&s->ctx);
-    hfc_encoding_free(&s->a);
-    hfc_encoding_free(&s->b);
+    hfc_encoding_clear(&s->a);
+    hfc_encoding_clear(&s->b);
     HFC_TRY(encode_one(t, &s->ctx, text, (uint32_t)len, 0, &s->a));
     if (pair) HFC_TRY(encode_one(t, &s->ctx, pair, (uint32_t)pair_len, 1, &s->b));
     return post_process(t, &s->a, pair ? &s->b : NULL, add_special_tokens, out);

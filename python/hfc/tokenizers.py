@@ -13,53 +13,30 @@ from typing import Iterable, List, Optional, Sequence, Tuple, Union
 
 from . import _C
 
-__all__ = ["Tokenizer", "Encoding"]
+__all__ = ["Tokenizer", "Encoding", "DecodeStream"]
 
 Offsets = Tuple[int, int]
 
 
-class Encoding:
-    """The result of an encode, with the attributes of ``tokenizers.Encoding``.
+class Encoding(_C.Encoding):
+    """The result of an encode, with the attributes of ``tokenizers.Encoding``: ids,
+    type_ids, tokens, offsets (character offsets, as HF's Python binding gives),
+    word_ids/words, sequence_ids, special_tokens_mask, attention_mask, overflowing,
+    n_sequences. Lists are built when an attribute is read."""
 
-    Offsets are character offsets into the input string (as HF's Python binding gives)."""
-
-    __slots__ = ("ids", "type_ids", "offsets", "word_ids", "sequence_ids",
-                 "special_tokens_mask", "attention_mask", "overflowing", "_tok", "_tokens")
-
-    def __init__(self, raw, tokenizer):
-        (self.ids, self.type_ids, self.offsets, self.word_ids, self.sequence_ids,
-         self.special_tokens_mask, self.attention_mask, overflowing) = raw
-        self.overflowing: List["Encoding"] = [Encoding(o, tokenizer) for o in overflowing]
-        self._tok = tokenizer
-        self._tokens = None
-
-    @property
-    def tokens(self) -> List[str]:
-        if self._tokens is None:
-            self._tokens = self._tok.ids_to_tokens(self.ids)
-        return self._tokens
-
-    @property
-    def words(self) -> List[Optional[int]]:
-        return self.word_ids
-
-    @property
-    def n_sequences(self) -> int:
-        return 2 if 1 in self.sequence_ids else 1
-
-    def __len__(self) -> int:
-        return len(self.ids)
+    __slots__ = ()
 
     def __repr__(self) -> str:
-        return (f"Encoding(num_tokens={len(self.ids)}, attributes=[ids, type_ids, tokens, "
-                "offsets, attention_mask, special_tokens_mask, overflowing])")
+        return (f"Encoding(num_tokens={len(self)}, attributes=[ids, type_ids, tokens, offsets, "
+                "attention_mask, special_tokens_mask, overflowing])")
 
     def _positions(self, sequence_index):
         return [i for i, s in enumerate(self.sequence_ids) if s == sequence_index]
 
     def char_to_token(self, char_pos: int, sequence_index: int = 0) -> Optional[int]:
+        offsets = self.offsets
         for i in self._positions(sequence_index):
-            start, end = self.offsets[i]
+            start, end = offsets[i]
             if start <= char_pos < end:
                 return i
         return None
@@ -69,30 +46,33 @@ class Encoding:
         return None if i is None else self.word_ids[i]
 
     def token_to_chars(self, token_index: int) -> Optional[Offsets]:
-        if not 0 <= token_index < len(self.ids) or self.sequence_ids[token_index] is None:
+        seq = self.sequence_ids
+        if not 0 <= token_index < len(seq) or seq[token_index] is None:
             return None
         return self.offsets[token_index]
 
     def token_to_sequence(self, token_index: int) -> Optional[int]:
-        if not 0 <= token_index < len(self.ids):
-            return None
-        return self.sequence_ids[token_index]
+        seq = self.sequence_ids
+        return seq[token_index] if 0 <= token_index < len(seq) else None
 
     def token_to_word(self, token_index: int) -> Optional[int]:
-        if not 0 <= token_index < len(self.ids):
-            return None
-        return self.word_ids[token_index]
+        words = self.word_ids
+        return words[token_index] if 0 <= token_index < len(words) else None
 
     def word_to_tokens(self, word_index: int, sequence_index: int = 0) -> Optional[Offsets]:
-        idx = [i for i in self._positions(sequence_index) if self.word_ids[i] == word_index]
+        words = self.word_ids
+        idx = [i for i in self._positions(sequence_index) if words[i] == word_index]
         return (idx[0], idx[-1] + 1) if idx else None
 
     def word_to_chars(self, word_index: int, sequence_index: int = 0) -> Optional[Offsets]:
         span = self.word_to_tokens(word_index, sequence_index)
         if span is None:
             return None
-        return (self.offsets[span[0]][0], self.offsets[span[1] - 1][1])
+        offsets = self.offsets
+        return (offsets[span[0]][0], offsets[span[1] - 1][1])
 
+
+_C._set_encoding_class(Encoding)
 
 InputSequence = Union[str, Tuple[str, str], List[str]]
 
@@ -137,15 +117,28 @@ class Tokenizer:
                is_pretokenized: bool = False, add_special_tokens: bool = True) -> Encoding:
         if is_pretokenized:
             raise NotImplementedError("hfc.tokenizers: is_pretokenized=True is not supported yet")
-        return Encoding(self._tok.encode(sequence, pair, add_special_tokens), self._tok)
+        return self._tok.encode(sequence, pair, add_special_tokens)
 
     def encode_batch(self, inputs: Sequence[Union[str, Tuple[str, str]]],
                      is_pretokenized: bool = False,
                      add_special_tokens: bool = True) -> List[Encoding]:
         if is_pretokenized:
             raise NotImplementedError("hfc.tokenizers: is_pretokenized=True is not supported yet")
-        tok = self._tok
-        return [Encoding(r, tok) for r in tok.encode_batch(inputs, add_special_tokens)]
+        return self._tok.encode_batch(inputs, add_special_tokens)
+
+    def encode_batch_ids(self, inputs: Sequence[Union[str, Tuple[str, str]]],
+                         add_special_tokens: bool = True, padded: bool = False,
+                         pad_id: Optional[int] = None):
+        """Beyond HF: ids only, straight into NumPy, on hfc's pool.
+
+        padded=False -> (ids int32[total], row_offsets int64[n + 1]); row i is
+        ids[row_offsets[i]:row_offsets[i + 1]]. padded=True -> (ids int32[n, longest],
+        attention_mask int8[n, longest]), right-padded with pad_id (default: the padding
+        settings' pad_id, else 0). Truncation and padding settings apply as in encode_batch."""
+        if pad_id is None:
+            pad = self.padding
+            pad_id = pad["pad_id"] if pad else 0
+        return self._tok.encode_batch_ids(inputs, add_special_tokens, padded, pad_id)
 
     def decode(self, ids: Sequence[int], skip_special_tokens: bool = True) -> str:
         return self._tok.decode(ids, skip_special_tokens)
@@ -219,3 +212,43 @@ class Tokenizer:
     @encode_special_tokens.setter
     def encode_special_tokens(self, value: bool) -> None:
         self._tok.encode_special_tokens = value
+
+
+class DecodeStream:
+    """Incremental decoding of ids produced one at a time (HF's decoders.DecodeStream):
+    ``step`` returns the new text once it is complete (no trailing partial character),
+    else None. Same algorithm as tokenizers' step_decode_stream."""
+
+    __slots__ = ("skip_special_tokens", "_ids", "_prefix", "_prefix_index")
+
+    def __init__(self, skip_special_tokens: bool = True):
+        self.skip_special_tokens = skip_special_tokens
+        self._ids: List[int] = []
+        self._prefix = ""
+        self._prefix_index = 0
+
+    def step(self, tokenizer: Tokenizer, id: Union[int, Sequence[int]]) -> Optional[str]:
+        decode = tokenizer._tok.decode
+        skip = self.skip_special_tokens
+        if not self._prefix and self._ids:
+            new_prefix = decode(self._ids, skip)
+            if not new_prefix.endswith("\ufffd"):
+                self._prefix = new_prefix
+                self._prefix_index = len(self._ids)
+        if isinstance(id, int):
+            self._ids.append(id)
+        else:
+            self._ids.extend(id)
+        string = decode(self._ids, skip)
+        if len(string.encode()) > len(self._prefix.encode()) and not string.endswith("\ufffd"):
+            if not string.startswith(self._prefix):
+                raise ValueError(
+                    f"Invalid prefix encountered while decoding stream. Token ID: {self._ids[-1]}, "
+                    f"Expected prefix: {self._prefix!r}, Actual string: {string!r}")
+            new_text = string[len(self._prefix):]
+            new_prefix_index = len(self._ids) - self._prefix_index
+            self._ids = self._ids[self._prefix_index:]
+            self._prefix = decode(self._ids, skip)
+            self._prefix_index = new_prefix_index
+            return new_text
+        return None

@@ -37,6 +37,8 @@ typedef struct hfc_encoding {
 
 void hfc_encoding_init(hfc_encoding *e);
 void hfc_encoding_free(hfc_encoding *e); /* frees arrays and overflowing; not e itself */
+void hfc_encoding_clear(hfc_encoding *e); /* n = 0, overflowing freed, capacity kept */
+hfc_status hfc_encoding_copy(hfc_encoding *dst, const hfc_encoding *src); /* deep; dst uninit */
 hfc_status hfc_encoding_reserve(hfc_encoding *e, size_t n);
 
 /* `name` is used in error messages (a path, or "<string>"). buf must stay valid only
