@@ -270,3 +270,19 @@ def test_decode_stream(pair):
             got = [hs.step(ours, i) for i in ids]
             want = [rs.step(ref, i) for i in ids]
             assert got == want, text
+
+
+def test_pretokenized(pair):
+    name, ref, ours = pair
+    for line in LINES[:15]:
+        words = line.split(" ")
+        r = ref.encode(words, is_pretokenized=True)
+        o = ours.encode(words, is_pretokenized=True)
+        encodings_equal(o, r, f"{name} {words}")
+        r = ref.encode(words, words[::-1], is_pretokenized=True)
+        o = ours.encode(words, words[::-1], is_pretokenized=True)
+        encodings_equal(o, r, f"{name} pair {words}")
+    batch = [w.split() for w in LINES[:6]] + [(LINES[0].split(), LINES[1].split())]
+    for o, r in zip(ours.encode_batch(batch, is_pretokenized=True),
+                    ref.encode_batch(batch, is_pretokenized=True)):
+        encodings_equal(o, r, f"{name} batch")

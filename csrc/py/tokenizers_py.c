@@ -240,7 +240,30 @@ static int text_char_map(PyObject *text, char_map *m) {
     return char_map_build(s, (size_t)len, PyUnicode_IS_ASCII(text), m);
 }
 
+/* Pre-tokenized input (a tuple of words): offsets are relative to each word. */
+static PyObject *offsets_pretokenized(EncodingObject *self) {
+    const hfc_encoding *e = &self->enc;
+    PyObject *offs = PyList_New((Py_ssize_t)e->n);
+    for (size_t i = 0; offs && i < e->n; i++) {
+        size_t cs = e->offsets[2 * i], ce = e->offsets[2 * i + 1];
+        PyObject *words = e->seq_ids[i] == 1 ? self->pair : self->text;
+        if (e->seq_ids[i] >= 0 && words && PyTuple_Check(words) && e->words[i] >= 0 &&
+            e->words[i] < PyTuple_GET_SIZE(words)) {
+            char_map m;
+            if (text_char_map(PyTuple_GET_ITEM(words, e->words[i]), &m) < 0) { Py_CLEAR(offs); break; }
+            convert_offsets(&m, e->offsets[2 * i], e->offsets[2 * i + 1], &cs, &ce);
+            PyMem_Free(m.chars);
+        }
+        PyObject *t = Py_BuildValue("(nn)", (Py_ssize_t)cs, (Py_ssize_t)ce);
+        if (!t) { Py_CLEAR(offs); break; }
+        PyList_SET_ITEM(offs, (Py_ssize_t)i, t);
+    }
+    return offs;
+}
+
 static PyObject *Encoding_get_offsets(EncodingObject *self, void *c) {
+    if ((self->text && PyTuple_Check(self->text)) || (self->pair && PyTuple_Check(self->pair)))
+        return offsets_pretokenized(self);
     const hfc_encoding *e = &self->enc;
     char_map ma, mb;
     if (text_char_map(self->text, &ma) < 0) return NULL;
@@ -357,15 +380,77 @@ static int get_text(PyObject *o, const char *what, text_in *t) {
     return -1;
 }
 
+/* An encode input borrowed from Python: one str, or (pre-tokenized) a list/tuple of str.
+ * `obj` is kept by the Encoding for character offsets. */
+typedef struct seq_in {
+    PyObject *obj;      /* str, or the tuple of words */
+    const char **texts;
+    size_t *lens;
+    size_t n;
+    bool pretokenized;
+    const char *one_text;
+    size_t one_len;
+} seq_in;
+
+static void seq_release(seq_in *q) {
+    if (q->pretokenized) {
+        PyMem_Free(q->texts);
+        PyMem_Free(q->lens);
+        Py_XDECREF(q->obj);
+    }
+    memset(q, 0, sizeof *q);
+}
+
+static int seq_get(PyObject *o, bool pretokenized, const char *what, seq_in *q) {
+    memset(q, 0, sizeof *q);
+    q->pretokenized = pretokenized;
+    if (!pretokenized) {
+        text_in t;
+        if (get_text(o, what, &t) < 0) return -1;
+        q->obj = o;
+        q->one_text = t.s;
+        q->one_len = (size_t)t.len;
+        q->texts = &q->one_text;
+        q->lens = &q->one_len;
+        q->n = 1;
+        return 0;
+    }
+    if (!PyList_Check(o) && !PyTuple_Check(o)) {
+        PyErr_Format(PyExc_TypeError, "%s: a pre-tokenized input must be a list or tuple of str", what);
+        return -1;
+    }
+    q->obj = PySequence_Tuple(o); /* a snapshot: the caller may mutate its list */
+    if (!q->obj) return -1;
+    q->n = (size_t)PyTuple_GET_SIZE(q->obj);
+    q->texts = PyMem_Calloc(q->n + 1, sizeof *q->texts);
+    q->lens = PyMem_Calloc(q->n + 1, sizeof *q->lens);
+    if (!q->texts || !q->lens) { PyErr_NoMemory(); return -1; }
+    for (size_t i = 0; i < q->n; i++) {
+        text_in t;
+        if (get_text(PyTuple_GET_ITEM(q->obj, (Py_ssize_t)i), what, &t) < 0) return -1;
+        q->texts[i] = t.s;
+        q->lens[i] = (size_t)t.len;
+    }
+    return 0;
+}
+
 static PyObject *Tokenizer_encode(TokenizerObject *self, PyObject *args, PyObject *kw) {
-    static char *kwlist[] = {"sequence", "pair", "add_special_tokens", NULL};
+    static char *kwlist[] = {"sequence", "pair", "add_special_tokens", "is_pretokenized", NULL};
     PyObject *seq, *pair = Py_None;
-    int add_special = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|Op:encode", kwlist, &seq, &pair, &add_special))
+    int add_special = 1, pretok = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|Opp:encode", kwlist, &seq, &pair, &add_special,
+                                     &pretok))
         return NULL;
-    text_in a, b;
-    if (get_text(seq, "sequence", &a) < 0) return NULL;
-    if (pair != Py_None && get_text(pair, "pair", &b) < 0) return NULL;
+    seq_in a, b;
+    memset(&b, 0, sizeof b);
+    if (seq_get(seq, pretok != 0, "sequence", &a) < 0 ||
+        (pair != Py_None && seq_get(pair, pretok != 0, "pair", &b) < 0)) {
+        seq_release(&a);
+        seq_release(&b);
+        return NULL;
+    }
+    hfc_tk_input ia = {a.texts, a.lens, a.n, a.pretokenized};
+    hfc_tk_input ib = {b.texts, b.lens, b.n, b.pretokenized};
     hfc_tk_scratch *s;
     hfc_encoding e;
     hfc_encoding_init(&e);
@@ -374,19 +459,22 @@ static PyObject *Tokenizer_encode(TokenizerObject *self, PyObject *args, PyObjec
     st = borrow_scratch(self, &s);
     if (st == HFC_OK) {
         pthread_rwlock_rdlock(&self->settings);
-        st = hfc_tokenizer_encode(self->tok, s, a.s, (size_t)a.len, pair != Py_None ? b.s : NULL,
-                                  pair != Py_None ? (size_t)b.len : 0, add_special != 0, &e);
+        st = hfc_tokenizer_encode_input(self->tok, s, &ia, pair != Py_None ? &ib : NULL,
+                                        add_special != 0, &e);
         pthread_rwlock_unlock(&self->settings);
         return_scratch(self, s);
     }
     Py_END_ALLOW_THREADS
+    PyObject *r = NULL;
     if (st != HFC_OK) {
-        hfc_encoding_free(&e);
-        return hfc_py_raise(st);
+        hfc_py_raise(st);
+    } else {
+        PyTypeObject *tp = encoding_type((PyObject *)self);
+        if (tp) r = make_encoding(tp, (PyObject *)self, &e, a.obj, pair != Py_None ? b.obj : NULL);
     }
-    PyTypeObject *tp = encoding_type((PyObject *)self);
-    PyObject *r = tp ? make_encoding(tp, (PyObject *)self, &e, seq, pair != Py_None ? pair : NULL) : NULL;
     hfc_encoding_free(&e);
+    seq_release(&a);
+    seq_release(&b);
     return r;
 }
 

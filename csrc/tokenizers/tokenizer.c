@@ -245,8 +245,10 @@ static hfc_status tokenize_splits(const hfc_tokenizer *t, tk_ctx *c, tk_pretok *
     return HFC_OK;
 }
 
+/* Encode one text (HF encode_single_sequence's inner `encode`), appending to e. Word ids
+ * are split indices, or `word` for every token when word >= 0 (pre-tokenized input). */
 static hfc_status encode_one(const hfc_tokenizer *t, tk_ctx *c, const char *text, uint32_t len,
-                             uint32_t type_id, hfc_encoding *e) {
+                             uint32_t type_id, int32_t word, hfc_encoding *e) {
     tk_pretok pt = {0};
     tk_norm whole;
     HFC_TRY(tk_norm_from_original(c, text, len, 0, &whole));
@@ -274,7 +276,8 @@ static hfc_status encode_one(const hfc_tokenizer *t, tk_ctx *c, const char *text
         HFC_TRY(hfc_encoding_reserve(e, e->n + nt));
         for (size_t k = 0; k < nt; k++) {
             tk_align o = tk_norm_to_original(&sp->norm, tv[k].start, tv[k].end);
-            HFC_TRY(tk_encoding_push(e, tv[k].id, type_id, o.start, o.end, (int32_t)i, 0, 0, 1));
+            HFC_TRY(tk_encoding_push(e, tv[k].id, type_id, o.start, o.end,
+                                     word >= 0 ? word : (int32_t)i, 0, 0, 1));
         }
     }
     return HFC_OK;
@@ -367,25 +370,46 @@ const hfc_padding *hfc_tokenizer_padding(const hfc_tokenizer *t) {
     return t->pad.enabled ? &t->pad : NULL;
 }
 
-hfc_status hfc_tokenizer_encode(const hfc_tokenizer *t, hfc_tk_scratch *s, const char *text,
-                                size_t len, const char *pair, size_t pair_len,
-                                bool add_special_tokens, hfc_encoding *out) {
-    if (len > UINT32_MAX / 2 || pair_len > UINT32_MAX / 2)
-        return hfc_fail(HFC_ERR_INVALID, "input of %zu bytes is too long (limit 2 GiB)",
-                        len > pair_len ? len : pair_len);
-    size_t bad = hfc_kernels_active.utf8_valid_prefix((const uint8_t *)text, len);
-    if (bad != len) return hfc_fail(HFC_ERR_INVALID, "input is not valid UTF-8 (byte %zu)", bad);
-    if (pair) {
-        bad = hfc_kernels_active.utf8_valid_prefix((const uint8_t *)pair, pair_len);
-        if (bad != pair_len)
-            return hfc_fail(HFC_ERR_INVALID, "pair input is not valid UTF-8 (byte %zu)", bad);
+static hfc_status check_input(const hfc_tk_input *in, const char *what) {
+    for (size_t i = 0; i < in->n; i++) {
+        if (in->lens[i] > UINT32_MAX / 2)
+            return hfc_fail(HFC_ERR_INVALID, "%s of %zu bytes is too long (limit 2 GiB)", what,
+                            in->lens[i]);
+        size_t bad = hfc_kernels_active.utf8_valid_prefix((const uint8_t *)in->texts[i], in->lens[i]);
+        if (bad != in->lens[i])
+            return hfc_fail(HFC_ERR_INVALID, "%s is not valid UTF-8 (byte %zu)", what, bad);
     }
+    return HFC_OK;
+}
+
+/* HF encode_single_sequence: a raw text, or pre-tokenized words each encoded on its own
+ * (offsets relative to the word, word id = its index), concatenated. */
+static hfc_status encode_sequence(const hfc_tokenizer *t, tk_ctx *c, const hfc_tk_input *in,
+                                  uint32_t type_id, hfc_encoding *e) {
+    for (size_t i = 0; i < in->n; i++)
+        HFC_TRY(encode_one(t, c, in->texts[i], (uint32_t)in->lens[i], type_id,
+                           in->pretokenized ? (int32_t)i : -1, e));
+    return HFC_OK;
+}
+
+hfc_status hfc_tokenizer_encode_input(const hfc_tokenizer *t, hfc_tk_scratch *s,
+                                      const hfc_tk_input *seq, const hfc_tk_input *pair,
+                                      bool add_special_tokens, hfc_encoding *out) {
+    HFC_TRY(check_input(seq, "input"));
+    if (pair) HFC_TRY(check_input(pair, "pair input"));
     tk_ctx_reset(&s->ctx);
     hfc_encoding_clear(&s->a);
     hfc_encoding_clear(&s->b);
-    HFC_TRY(encode_one(t, &s->ctx, text, (uint32_t)len, 0, &s->a));
-    if (pair) HFC_TRY(encode_one(t, &s->ctx, pair, (uint32_t)pair_len, 1, &s->b));
+    HFC_TRY(encode_sequence(t, &s->ctx, seq, 0, &s->a));
+    if (pair) HFC_TRY(encode_sequence(t, &s->ctx, pair, 1, &s->b));
     return post_process(t, &s->a, pair ? &s->b : NULL, add_special_tokens, out);
+}
+
+hfc_status hfc_tokenizer_encode(const hfc_tokenizer *t, hfc_tk_scratch *s, const char *text,
+                                size_t len, const char *pair, size_t pair_len,
+                                bool add_special_tokens, hfc_encoding *out) {
+    hfc_tk_input a = {&text, &len, 1, false}, b = {&pair, &pair_len, 1, false};
+    return hfc_tokenizer_encode_input(t, s, &a, pair ? &b : NULL, add_special_tokens, out);
 }
 
 /* ------------------------------------------------------------------ vocabulary */

@@ -115,15 +115,15 @@ class Tokenizer:
     # -- encoding
     def encode(self, sequence: InputSequence, pair: Optional[InputSequence] = None,
                is_pretokenized: bool = False, add_special_tokens: bool = True) -> Encoding:
-        if is_pretokenized:
-            raise NotImplementedError("hfc.tokenizers: is_pretokenized=True is not supported yet")
-        return self._tok.encode(sequence, pair, add_special_tokens)
+        return self._tok.encode(sequence, pair, add_special_tokens, is_pretokenized)
 
     def encode_batch(self, inputs: Sequence[Union[str, Tuple[str, str]]],
                      is_pretokenized: bool = False,
                      add_special_tokens: bool = True) -> List[Encoding]:
-        if is_pretokenized:
-            raise NotImplementedError("hfc.tokenizers: is_pretokenized=True is not supported yet")
+        if is_pretokenized:  # each input: a list of words, or a pair of such lists
+            return [self._tok.encode(x[0], x[1], add_special_tokens, True)
+                    if isinstance(x, tuple) else self._tok.encode(x, None, add_special_tokens, True)
+                    for x in inputs]
         return self._tok.encode_batch(inputs, add_special_tokens)
 
     def encode_batch_ids(self, inputs: Sequence[Union[str, Tuple[str, str]]],

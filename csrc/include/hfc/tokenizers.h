@@ -57,6 +57,17 @@ hfc_status hfc_tokenizer_encode(const hfc_tokenizer *t, hfc_tk_scratch *s, const
                                 size_t len, const char *pair, size_t pair_len,
                                 bool add_special_tokens, hfc_encoding *out);
 
+/* General input: one raw text (n = 1, pretokenized = false) or n pre-split words. */
+typedef struct hfc_tk_input {
+    const char *const *texts;
+    const size_t *lens;
+    size_t n;
+    bool pretokenized;
+} hfc_tk_input;
+hfc_status hfc_tokenizer_encode_input(const hfc_tokenizer *t, hfc_tk_scratch *s,
+                                      const hfc_tk_input *seq, const hfc_tk_input *pair,
+                                      bool add_special_tokens, hfc_encoding *out);
+
 /* Decode ids to text into out (appended). Unknown ids are skipped, as HF does. */
 hfc_status hfc_tokenizer_decode(const hfc_tokenizer *t, hfc_tk_scratch *s, const uint32_t *ids,
                                 size_t n, bool skip_special_tokens, hfc_buf *out);
