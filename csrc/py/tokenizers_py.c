@@ -691,7 +691,9 @@ static PyObject *decode_ids(TokenizerObject *self, PyObject *ids_obj, int skip_s
     Py_BEGIN_ALLOW_THREADS
     st = borrow_scratch(self, &s);
     if (st == HFC_OK) {
+        pthread_rwlock_rdlock(&self->settings);
         st = hfc_tokenizer_decode(self->tok, s, ids, (size_t)n, skip_special != 0, &out);
+        pthread_rwlock_unlock(&self->settings);
         return_scratch(self, s);
     }
     Py_END_ALLOW_THREADS
@@ -719,7 +721,9 @@ static PyObject *Tokenizer_token_to_id(TokenizerObject *self, PyObject *arg) {
     Py_ssize_t len;
     const char *s = PyUnicode_AsUTF8AndSize(arg, &len);
     if (!s) return NULL;
+    pthread_rwlock_rdlock(&self->settings);
     int64_t id = hfc_tokenizer_token_to_id(self->tok, s, (size_t)len);
+    pthread_rwlock_unlock(&self->settings);
     if (id < 0) Py_RETURN_NONE;
     return PyLong_FromLongLong(id);
 }
@@ -728,9 +732,11 @@ static PyObject *Tokenizer_id_to_token(TokenizerObject *self, PyObject *arg) {
     unsigned long id = PyLong_AsUnsignedLong(arg);
     if (id == (unsigned long)-1 && PyErr_Occurred()) return NULL;
     uint32_t len;
+    pthread_rwlock_rdlock(&self->settings);
     const char *s = id <= UINT32_MAX ? hfc_tokenizer_id_to_token(self->tok, (uint32_t)id, &len) : NULL;
-    if (!s) Py_RETURN_NONE;
-    return PyUnicode_DecodeUTF8(s, len, "strict");
+    PyObject *r = s ? PyUnicode_DecodeUTF8(s, len, "strict") : (Py_INCREF(Py_None), Py_None);
+    pthread_rwlock_unlock(&self->settings);
+    return r;
 }
 
 static PyObject *Tokenizer_ids_to_tokens(TokenizerObject *self, PyObject *arg) {
@@ -738,6 +744,7 @@ static PyObject *Tokenizer_ids_to_tokens(TokenizerObject *self, PyObject *arg) {
     Py_ssize_t n;
     if (ids_from_py(arg, &ids, &n) < 0) return NULL;
     PyObject *l = PyList_New(n);
+    pthread_rwlock_rdlock(&self->settings);
     for (Py_ssize_t i = 0; l && i < n; i++) {
         uint32_t len;
         const char *s = hfc_tokenizer_id_to_token(self->tok, ids[i], &len);
@@ -745,6 +752,7 @@ static PyObject *Tokenizer_ids_to_tokens(TokenizerObject *self, PyObject *arg) {
         if (!x) { Py_CLEAR(l); break; }
         PyList_SET_ITEM(l, i, x);
     }
+    pthread_rwlock_unlock(&self->settings);
     PyMem_Free(ids);
     return l;
 }
@@ -761,6 +769,7 @@ static PyObject *Tokenizer_get_vocab(TokenizerObject *self, PyObject *args, PyOb
     int with_added = 1;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "|p:get_vocab", kwlist, &with_added)) return NULL;
     PyObject *d = PyDict_New();
+    pthread_rwlock_rdlock(&self->settings);
     size_t slots = hfc_tokenizer_vocab_slots(self->tok);
     for (size_t i = 0; d && i < slots; i++) {
         const char *s;
@@ -771,6 +780,7 @@ static PyObject *Tokenizer_get_vocab(TokenizerObject *self, PyObject *args, PyOb
         Py_XDECREF(k);
         Py_XDECREF(v);
     }
+    pthread_rwlock_unlock(&self->settings);
     return d;
 }
 
@@ -889,7 +899,59 @@ static PyObject *Tokenizer_get_padding(TokenizerObject *self, PyObject *unused) 
     return Py_BuildValue("(NNIIsi)", length, mult, c.pad_id, c.pad_type_id, c.pad_token, (int)c.left);
 }
 
+static PyObject *Tokenizer_to_str(TokenizerObject *self, PyObject *args) {
+    int indent = -1;
+    if (!PyArg_ParseTuple(args, "|i:to_str", &indent)) return NULL;
+    hfc_buf out = {0};
+    hfc_status st;
+    Py_BEGIN_ALLOW_THREADS
+    pthread_rwlock_rdlock(&self->settings);
+    st = hfc_tokenizer_to_json(self->tok, indent, &out);
+    pthread_rwlock_unlock(&self->settings);
+    Py_END_ALLOW_THREADS
+    PyObject *r = st == HFC_OK ? PyUnicode_DecodeUTF8(out.data ? out.data : "", (Py_ssize_t)out.len, "strict")
+                               : hfc_py_raise(st);
+    hfc_buf_free(&out);
+    return r;
+}
+
+/* _add_tokens([(content, single_word, lstrip, rstrip, normalized, special), ...]) -> int */
+static PyObject *Tokenizer_add_tokens(TokenizerObject *self, PyObject *arg) {
+    PyObject *seq = PySequence_Fast(arg, "expected a list of token tuples");
+    if (!seq) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    hfc_added_token_spec *v = PyMem_Calloc((size_t)n + 1, sizeof *v);
+    if (!v) { Py_DECREF(seq); return PyErr_NoMemory(); }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int sw, ls, rs, nm, sp;
+        PyObject *content;
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, i), "Uppppp", &content, &sw, &ls, &rs, &nm, &sp)) {
+            PyMem_Free(v);
+            Py_DECREF(seq);
+            return NULL;
+        }
+        Py_ssize_t len;
+        v[i].content = PyUnicode_AsUTF8AndSize(content, &len);
+        if (!v[i].content) { PyMem_Free(v); Py_DECREF(seq); return NULL; }
+        v[i].len = (size_t)len;
+        v[i].single_word = sw; v[i].lstrip = ls; v[i].rstrip = rs; v[i].normalized = nm; v[i].special = sp;
+    }
+    size_t added = 0;
+    hfc_status st;
+    Py_BEGIN_ALLOW_THREADS
+    pthread_rwlock_wrlock(&self->settings);
+    st = hfc_tokenizer_add_tokens(self->tok, v, (size_t)n, &added);
+    pthread_rwlock_unlock(&self->settings);
+    Py_END_ALLOW_THREADS
+    PyMem_Free(v);
+    Py_DECREF(seq);
+    if (st != HFC_OK) return hfc_py_raise(st);
+    return PyLong_FromSize_t(added);
+}
+
 static PyMethodDef Tokenizer_methods[] = {
+    {"to_str", (PyCFunction)Tokenizer_to_str, METH_VARARGS, "to_str(indent=-1) -> str"},
+    {"_add_tokens", (PyCFunction)Tokenizer_add_tokens, METH_O, "internal"},
     {"_set_truncation", (PyCFunction)Tokenizer_set_truncation, METH_VARARGS, "internal"},
     {"_get_truncation", (PyCFunction)Tokenizer_get_truncation, METH_NOARGS, "internal"},
     {"_set_padding", (PyCFunction)Tokenizer_set_padding, METH_VARARGS, "internal"},
@@ -942,17 +1004,20 @@ static PyType_Spec Tokenizer_spec = {
 static PyObject *Encoding_get_tokens(EncodingObject *self, void *c) {
     TokenizerObject *tok = (TokenizerObject *)self->tokenizer;
     const hfc_encoding *e = &self->enc;
+    pthread_rwlock_rdlock(&tok->settings);
     const hfc_padding *pd = hfc_tokenizer_padding(tok->tok);
     PyObject *l = PyList_New((Py_ssize_t)e->n);
     for (size_t i = 0; l && i < e->n; i++) {
         uint32_t len = 0;
         const char *s;
         if (pd && !e->attention_mask[i] && e->seq_ids[i] < 0) { s = pd->pad_token; len = (uint32_t)strlen(s); }
-        else s = hfc_tokenizer_id_to_token(tok->tok, e->ids[i], &len);
+        else if (!(s = hfc_encoding_token_override(e, i, &len)))
+            s = hfc_tokenizer_id_to_token(tok->tok, e->ids[i], &len);
         PyObject *x = s ? PyUnicode_DecodeUTF8(s, len, "replace") : (Py_INCREF(Py_None), Py_None);
         if (!x) { Py_CLEAR(l); break; }
         PyList_SET_ITEM(l, (Py_ssize_t)i, x);
     }
+    pthread_rwlock_unlock(&tok->settings);
     return l;
 }
 

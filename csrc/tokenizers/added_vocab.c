@@ -308,6 +308,7 @@ hfc_status tk_added_split(const tk_added_vocab *av, tk_ctx *c, tk_pretok *pt, bo
             out.v[out.n - 1].toks = tok;
             out.v[out.n - 1].ntoks = 1;
             out.v[out.n - 1].tokenized = true;
+            out.v[out.n - 1].from_added = true;
             start_offset = stop;
         }
         if (start_offset < len) {

@@ -11,6 +11,8 @@ void hfc_encoding_init(hfc_encoding *e) { memset(e, 0, sizeof *e); }
 void hfc_encoding_free(hfc_encoding *e) {
     if (!e) return;
     hfc_free(e->offsets);
+    hfc_free(e->ov);
+    hfc_buf_free(&e->pool);
     for (size_t i = 0; i < e->n_overflowing; i++) hfc_encoding_free(&e->overflowing[i]);
     hfc_free(e->overflowing);
     memset(e, 0, sizeof *e);
@@ -22,6 +24,46 @@ void hfc_encoding_clear(hfc_encoding *e) {
     e->overflowing = NULL;
     e->n_overflowing = 0;
     e->n = 0;
+    e->n_ov = 0;
+    e->pool.len = 0;
+}
+
+hfc_status tk_encoding_set_override(hfc_encoding *e, size_t index, const char *s, uint32_t len) {
+    if (e->n_ov == e->cap_ov) {
+        void *p = e->ov;
+        HFC_TRY(hfc_grow(&p, &e->cap_ov, e->n_ov + 1, sizeof *e->ov));
+        e->ov = p;
+    }
+    struct hfc_tok_override o = {(uint32_t)index, (uint32_t)e->pool.len, len};
+    HFC_TRY(hfc_buf_append(&e->pool, s, len));
+    e->ov[e->n_ov++] = o;
+    return HFC_OK;
+}
+
+const char *hfc_encoding_token_override(const hfc_encoding *e, size_t i, uint32_t *len) {
+    size_t lo = 0, hi = e->n_ov;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (e->ov[mid].index < i) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo < e->n_ov && e->ov[lo].index == i) {
+        *len = e->ov[lo].len;
+        return e->pool.data + e->ov[lo].off;
+    }
+    return NULL;
+}
+
+/* Copy src's overrides for tokens [start, stop) to dst, at dst index base + (i - start). */
+static hfc_status copy_overrides(hfc_encoding *dst, const hfc_encoding *src, size_t start,
+                                 size_t stop, size_t base) {
+    for (size_t k = 0; k < src->n_ov; k++) {
+        size_t i = src->ov[k].index;
+        if (i < start || i >= stop) continue;
+        HFC_TRY(tk_encoding_set_override(dst, base + (i - start), src->pool.data + src->ov[k].off,
+                                         src->ov[k].len));
+    }
+    return HFC_OK;
 }
 
 hfc_status hfc_encoding_reserve(hfc_encoding *e, size_t n) {
@@ -87,7 +129,7 @@ hfc_status tk_encoding_append(hfc_encoding *dst, const hfc_encoding *src, int64_
         dst->attention_mask[o + i] = src->attention_mask[i];
     }
     dst->n += src->n;
-    return HFC_OK;
+    return src->n_ov ? copy_overrides(dst, src, 0, src->n, o) : HFC_OK;
 }
 
 /* ------------------------------------------------------------------ overflowing-aware ops
@@ -169,8 +211,10 @@ static hfc_status encoding_range(const hfc_encoding *src, size_t start, size_t s
     view.n = stop - start;
     view.overflowing = NULL;
     view.n_overflowing = 0;
+    view.n_ov = 0;
     hfc_encoding_init(out);
-    return tk_encoding_append(out, &view, -1, -2);
+    HFC_TRY(tk_encoding_append(out, &view, -1, -2));
+    return copy_overrides(out, src, start, stop, 0);
 }
 
 hfc_status tk_encoding_truncate(hfc_encoding *e, size_t max_len, size_t stride, bool left) {
@@ -254,6 +298,7 @@ hfc_status tk_encoding_pad(hfc_encoding *e, size_t target, uint32_t pad_id, uint
         memmove(e->seq_ids + pad, e->seq_ids, old * sizeof *e->seq_ids);
         memmove(e->special_mask + pad, e->special_mask, old);
         memmove(e->attention_mask + pad, e->attention_mask, old);
+        for (size_t k = 0; k < e->n_ov; k++) e->ov[k].index += (uint32_t)pad;
         at = 0;
     }
     for (size_t i = at; i < at + pad; i++) {

@@ -12,6 +12,8 @@ hfc_status tk_encoding_push(hfc_encoding *e, uint32_t id, uint32_t type_id, uint
 hfc_status tk_encoding_append(hfc_encoding *dst, const hfc_encoding *src, int64_t type_id,
                               int32_t seq);
 
+/* Record token `index`'s string (must be called in increasing index order). */
+hfc_status tk_encoding_set_override(hfc_encoding *e, size_t index, const char *s, uint32_t len);
 /* Deep copy (overflowing included) into an uninitialised dst. */
 hfc_status tk_encoding_copy(hfc_encoding *dst, const hfc_encoding *src);
 /* HF Encoding::merge_with(pair, growing_offsets=false), overflowing combinations included. */

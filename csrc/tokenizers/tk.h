@@ -186,6 +186,7 @@ typedef struct tk_split {
     tk_token *toks; /* non-NULL once tokenized (added tokens come pre-tokenized) */
     uint32_t ntoks;
     bool tokenized;
+    bool from_added; /* an added-token match (its token value is the slice text) */
 } tk_split;
 
 typedef struct tk_pretok {

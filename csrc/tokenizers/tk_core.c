@@ -53,7 +53,7 @@ hfc_status tk_tokens_push(tk_ctx *c, tk_tokens *t, uint32_t id, uint32_t start, 
 }
 
 hfc_status tk_pretok_push(tk_ctx *c, tk_pretok *p, const tk_norm *n) {
-    tk_split x = {*n, NULL, 0, false};
+    tk_split x = {*n, NULL, 0, false, false};
     VEC_PUSH(c, p, x);
     return HFC_OK;
 }

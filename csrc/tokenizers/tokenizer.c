@@ -3,6 +3,7 @@
 #include "hfc/tokenizers.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "added_vocab.h"
@@ -20,6 +21,8 @@ struct hfc_tokenizer {
     bool encode_special_tokens;
     hfc_truncation trunc;
     hfc_padding pad;
+    char *source;      /* the tokenizer.json it was loaded from (for to_str) */
+    size_t source_len;
 };
 
 struct hfc_tk_scratch {
@@ -35,6 +38,7 @@ void hfc_tokenizer_free(hfc_tokenizer *t) {
     tk_postproc_free(t->postproc);
     tk_decoder_free(t->decoder);
     tk_added_free(&t->added);
+    hfc_free(t->source);
     hfc_free(t);
 }
 
@@ -204,6 +208,16 @@ static hfc_status load(hfc_json_doc *doc, hfc_tokenizer **out) {
         hfc_tokenizer_free(t);
         return st;
     }
+    size_t len;
+    const char *src = hfc_json_source(doc, &len);
+    t->source = hfc_malloc(len + 1);
+    if (!t->source) {
+        hfc_json_free(doc);
+        hfc_tokenizer_free(t);
+        return hfc_fail(HFC_ERR_NOMEM, "out of memory");
+    }
+    memcpy(t->source, src, len);
+    t->source_len = len;
     hfc_json_free(doc);
     *out = t;
     return HFC_OK;
@@ -278,6 +292,12 @@ static hfc_status encode_one(const hfc_tokenizer *t, tk_ctx *c, const char *text
             tk_align o = tk_norm_to_original(&sp->norm, tv[k].start, tv[k].end);
             HFC_TRY(tk_encoding_push(e, tv[k].id, type_id, o.start, o.end,
                                      word >= 0 ? word : (int32_t)i, 0, 0, 1));
+            if (sp->from_added) { /* HF's value: the matched slice of the normalized text */
+                uint32_t vlen;
+                const char *v = hfc_tokenizer_id_to_token(t, tv[k].id, &vlen);
+                if (!v || vlen != sp->norm.len || memcmp(v, sp->norm.s, vlen))
+                    HFC_TRY(tk_encoding_set_override(e, e->n - 1, sp->norm.s, sp->norm.len));
+            }
         }
     }
     return HFC_OK;
@@ -505,4 +525,157 @@ hfc_status hfc_tokenizer_decode(const hfc_tokenizer *t, hfc_tk_scratch *s, const
         HFC_TRY(hfc_buf_append(out, toks.s[i], toks.len[i]));
     }
     return HFC_OK;
+}
+
+/* ------------------------------------------------------------------ serialization */
+
+static hfc_status indent_line(hfc_buf *b, int indent, int level) {
+    if (indent < 0) return HFC_OK;
+    HFC_TRY(hfc_buf_putc(b, '\n'));
+    for (int i = 0; i < indent * level; i++) HFC_TRY(hfc_buf_putc(b, ' '));
+    return HFC_OK;
+}
+
+/* Write a flat object of (key, preformatted JSON value) pairs at nesting `level`. */
+static hfc_status write_fields(hfc_buf *b, const char *const *kv, size_t n, int indent, int level) {
+    HFC_TRY(hfc_buf_putc(b, '{'));
+    for (size_t i = 0; i < n; i++) {
+        if (i) HFC_TRY(hfc_buf_putc(b, ','));
+        HFC_TRY(indent_line(b, indent, level + 1));
+        HFC_TRY(hfc_json_write_string(b, kv[2 * i], strlen(kv[2 * i])));
+        HFC_TRY(hfc_buf_append(b, indent < 0 ? ":" : ": ", indent < 0 ? 1 : 2));
+        HFC_TRY(hfc_buf_append(b, kv[2 * i + 1], strlen(kv[2 * i + 1])));
+    }
+    if (n) HFC_TRY(indent_line(b, indent, level));
+    return hfc_buf_putc(b, '}');
+}
+
+static hfc_status write_truncation(const hfc_tokenizer *t, hfc_buf *b, int indent) {
+    if (!t->trunc.enabled) return hfc_buf_append(b, "null", 4);
+    char ml[32], st[32];
+    snprintf(ml, sizeof ml, "%zu", t->trunc.max_length);
+    snprintf(st, sizeof st, "%zu", t->trunc.stride);
+    static const char *const strategies[] = {"\"LongestFirst\"", "\"OnlyFirst\"", "\"OnlySecond\""};
+    const char *kv[] = {"direction", t->trunc.left ? "\"Left\"" : "\"Right\"", "max_length", ml,
+                        "strategy", strategies[t->trunc.strategy], "stride", st};
+    return write_fields(b, kv, 4, indent, 1);
+}
+
+static hfc_status write_padding(const hfc_tokenizer *t, hfc_buf *b, int indent) {
+    if (!t->pad.enabled) return hfc_buf_append(b, "null", 4);
+    char strategy[64], mult[32], id[16], type_id[16];
+    hfc_buf tok = {0};
+    if (t->pad.fixed) snprintf(strategy, sizeof strategy, "{\"Fixed\":%zu}", t->pad.length);
+    else snprintf(strategy, sizeof strategy, "\"BatchLongest\"");
+    if (t->pad.pad_to_multiple_of) snprintf(mult, sizeof mult, "%zu", t->pad.pad_to_multiple_of);
+    else snprintf(mult, sizeof mult, "null");
+    snprintf(id, sizeof id, "%u", t->pad.pad_id);
+    snprintf(type_id, sizeof type_id, "%u", t->pad.pad_type_id);
+    HFC_TRY(hfc_json_write_string(&tok, t->pad.pad_token, strlen(t->pad.pad_token)));
+    const char *kv[] = {"strategy", strategy, "direction", t->pad.left ? "\"Left\"" : "\"Right\"",
+                        "pad_to_multiple_of", mult, "pad_id", id, "pad_type_id", type_id,
+                        "pad_token", tok.data};
+    hfc_status st = write_fields(b, kv, 6, indent, 1);
+    hfc_buf_free(&tok);
+    return st;
+}
+
+static int cmp_added_id(const void *x, const void *y) {
+    uint32_t a = (*(const tk_added_token *const *)x)->id, b = (*(const tk_added_token *const *)y)->id;
+    return a < b ? -1 : a > b;
+}
+
+static hfc_status write_added_tokens(const hfc_tokenizer *t, hfc_buf *b, int indent) {
+    const tk_added_token **v = hfc_calloc(t->added.n + 1, sizeof *v);
+    if (!v) return hfc_fail(HFC_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < t->added.n; i++) v[i] = &t->added.v[i];
+    qsort(v, t->added.n, sizeof *v, cmp_added_id);
+    hfc_status st = hfc_buf_putc(b, '[');
+    for (size_t i = 0; st == HFC_OK && i < t->added.n; i++) {
+        const tk_added_token *a = v[i];
+        char id[16];
+        hfc_buf content = {0};
+        snprintf(id, sizeof id, "%u", a->id);
+        st = hfc_json_write_string(&content, a->content, a->len);
+        const char *kv[] = {"id", id, "content", content.data ? content.data : "\"\"",
+                            "single_word", a->single_word ? "true" : "false",
+                            "lstrip", a->lstrip ? "true" : "false",
+                            "rstrip", a->rstrip ? "true" : "false",
+                            "normalized", a->normalized ? "true" : "false",
+                            "special", a->special ? "true" : "false"};
+        if (st == HFC_OK && i) st = hfc_buf_putc(b, ',');
+        if (st == HFC_OK) st = indent_line(b, indent, 2);
+        if (st == HFC_OK) st = write_fields(b, kv, 7, indent, 2);
+        hfc_buf_free(&content);
+    }
+    if (st == HFC_OK && t->added.n) st = indent_line(b, indent, 1);
+    if (st == HFC_OK) st = hfc_buf_putc(b, ']');
+    hfc_free(v);
+    return st;
+}
+
+hfc_status hfc_tokenizer_to_json(const hfc_tokenizer *t, int indent, hfc_buf *out) {
+    hfc_json_opts opts = {0, true, "tokenizer"};
+    hfc_json_doc *doc;
+    HFC_TRY(hfc_json_parse(t->source, t->source_len, &opts, &doc));
+    const hfc_json_value *root = hfc_json_root(doc);
+    hfc_status st = hfc_buf_putc(out, '{');
+    bool wrote_added = false, wrote_trunc = false, wrote_pad = false;
+    for (uint32_t i = 0; st == HFC_OK && i < root->len; i++) {
+        const hfc_json_member *m = &root->u.members[i];
+        if (i) st = hfc_buf_putc(out, ',');
+        if (st == HFC_OK) st = indent_line(out, indent, 1);
+        if (st == HFC_OK) st = hfc_json_write_string(out, m->key.u.s, m->key.len);
+        if (st == HFC_OK) st = hfc_buf_append(out, indent < 0 ? ":" : ": ", indent < 0 ? 1 : 2);
+        if (st != HFC_OK) break;
+        if (hfc_json_str_eq(&m->key, "truncation", 10)) { st = write_truncation(t, out, indent); wrote_trunc = true; }
+        else if (hfc_json_str_eq(&m->key, "padding", 7)) { st = write_padding(t, out, indent); wrote_pad = true; }
+        else if (hfc_json_str_eq(&m->key, "added_tokens", 12)) { st = write_added_tokens(t, out, indent); wrote_added = true; }
+        else {
+            /* nested values: re-indent by writing into a temporary and shifting lines */
+            hfc_buf tmp = {0};
+            st = hfc_json_write_value(&tmp, &m->value, indent);
+            for (size_t k = 0; st == HFC_OK && k < tmp.len; k++) {
+                st = hfc_buf_putc(out, tmp.data[k]);
+                if (st == HFC_OK && tmp.data[k] == '\n' && indent > 0)
+                    for (int sp = 0; sp < indent && st == HFC_OK; sp++) st = hfc_buf_putc(out, ' ');
+            }
+            hfc_buf_free(&tmp);
+        }
+    }
+    bool any = root->len > 0;
+    hfc_json_free(doc);
+    /* fields the source lacked (hand-written files) go at the end */
+    static const char *const names[] = {"truncation", "padding", "added_tokens"};
+    bool wrote[] = {wrote_trunc, wrote_pad, wrote_added};
+    for (int f = 0; st == HFC_OK && f < 3; f++) {
+        if (wrote[f]) continue;
+        if (any) st = hfc_buf_putc(out, ',');
+        any = true;
+        if (st == HFC_OK) st = indent_line(out, indent, 1);
+        if (st == HFC_OK) st = hfc_buf_printf(out, indent < 0 ? "\"%s\":" : "\"%s\": ", names[f]);
+        if (st == HFC_OK) st = f == 0 ? write_truncation(t, out, indent)
+                             : f == 1 ? write_padding(t, out, indent) : write_added_tokens(t, out, indent);
+    }
+    if (st == HFC_OK && any) st = indent_line(out, indent, 0);
+    if (st == HFC_OK) st = hfc_buf_putc(out, '}');
+    return st;
+}
+
+hfc_status hfc_tokenizer_add_tokens(hfc_tokenizer *t, const hfc_added_token_spec *tokens,
+                                    size_t n, size_t *n_added) {
+    tk_added_token *v = hfc_calloc(n + 1, sizeof *v);
+    if (!v) return hfc_fail(HFC_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        v[i].content = (char *)tokens[i].content;
+        v[i].len = (uint32_t)tokens[i].len;
+        v[i].single_word = tokens[i].single_word;
+        v[i].lstrip = tokens[i].lstrip;
+        v[i].rstrip = tokens[i].rstrip;
+        v[i].normalized = tokens[i].normalized;
+        v[i].special = tokens[i].special;
+    }
+    hfc_status st = tk_added_add(&t->added, v, n, t->model, t->normalizer, n_added);
+    hfc_free(v);
+    return st;
 }

@@ -13,7 +13,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple, Union
 
 from . import _C
 
-__all__ = ["Tokenizer", "Encoding", "DecodeStream"]
+__all__ = ["Tokenizer", "Encoding", "AddedToken", "DecodeStream"]
 
 Offsets = Tuple[int, int]
 
@@ -73,6 +73,39 @@ class Encoding(_C.Encoding):
 
 
 _C._set_encoding_class(Encoding)
+
+class AddedToken:
+    """A token added on top of the model's vocabulary (HF's tokenizers.AddedToken).
+    `normalized` defaults to ``not special`` (resolved when the token is added)."""
+
+    __slots__ = ("content", "single_word", "lstrip", "rstrip", "_normalized", "special")
+
+    def __init__(self, content: str, single_word: bool = False, lstrip: bool = False,
+                 rstrip: bool = False, normalized: Optional[bool] = None, special: bool = False):
+        self.content, self.single_word, self.lstrip, self.rstrip = content, single_word, lstrip, rstrip
+        self._normalized, self.special = normalized, special
+
+    @property
+    def normalized(self) -> bool:
+        return (not self.special) if self._normalized is None else self._normalized
+
+    def __repr__(self) -> str:
+        return (f"AddedToken({self.content!r}, rstrip={self.rstrip}, lstrip={self.lstrip}, "
+                f"single_word={self.single_word}, normalized={self.normalized}, special={self.special})")
+
+
+def _token_spec(tok, special: bool):
+    """(content, single_word, lstrip, rstrip, normalized, special) for the core."""
+    if isinstance(tok, str):
+        return (tok, False, False, False, not special, special)
+    is_special = special or bool(tok.special)
+    if isinstance(tok, AddedToken):
+        normalized = (not is_special) if tok._normalized is None else tok._normalized
+    else:  # HF's AddedToken: its `normalized` is already resolved against its own `special`
+        normalized = bool(tok.normalized) if (tok.special or not special) else False
+    return (tok.content, bool(tok.single_word), bool(tok.lstrip), bool(tok.rstrip),
+            bool(normalized), is_special)
+
 
 InputSequence = Union[str, Tuple[str, str], List[str]]
 
@@ -146,6 +179,35 @@ class Tokenizer:
     def decode_batch(self, sequences: Iterable[Sequence[int]],
                      skip_special_tokens: bool = True) -> List[str]:
         return [self._tok.decode(ids, skip_special_tokens) for ids in sequences]
+
+    # -- serialization
+    def to_str(self, pretty: bool = False) -> str:
+        """tokenizer.json text: the loaded file with the current truncation, padding and
+        added tokens."""
+        return self._tok.to_str(2 if pretty else -1)
+
+    def save(self, path: Union[str, os.PathLike], pretty: bool = True) -> None:
+        """Write to_str() atomically (temp file + rename): a killed process leaves no
+        half-written tokenizer.json."""
+        path = os.fspath(path)
+        data = self.to_str(pretty).encode("utf-8")
+        tmp = f"{path}.tmp.{os.getpid()}"
+        try:
+            with open(tmp, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    # -- added tokens
+    def add_tokens(self, tokens: Sequence[Union[str, "AddedToken"]]) -> int:
+        return self._tok._add_tokens([_token_spec(t, False) for t in tokens])
+
+    def add_special_tokens(self, tokens: Sequence[Union[str, "AddedToken"]]) -> int:
+        return self._tok._add_tokens([_token_spec(t, True) for t in tokens])
 
     # -- vocabulary
     def token_to_id(self, token: str) -> Optional[int]:

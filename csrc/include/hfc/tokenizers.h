@@ -33,7 +33,18 @@ typedef struct hfc_encoding {
     uint8_t *attention_mask;
     struct hfc_encoding *overflowing; /* n_overflowing encodings */
     size_t n_overflowing;
+    /* Token strings that differ from the vocabulary's string for the id (HF's token.value
+     * for added tokens matched in normalized text or with lstrip/rstrip whitespace):
+     * sparse, sorted by index; the bytes live in `pool`. */
+    struct hfc_tok_override {
+        uint32_t index, off, len;
+    } *ov;
+    size_t n_ov, cap_ov;
+    hfc_buf pool;
 } hfc_encoding;
+
+/* The string of token i if overridden, else NULL. */
+const char *hfc_encoding_token_override(const hfc_encoding *e, size_t i, uint32_t *len);
 
 void hfc_encoding_init(hfc_encoding *e);
 void hfc_encoding_free(hfc_encoding *e); /* frees arrays and overflowing; not e itself */
@@ -110,6 +121,19 @@ const hfc_truncation *hfc_tokenizer_truncation(const hfc_tokenizer *t);
 const hfc_padding *hfc_tokenizer_padding(const hfc_tokenizer *t);
 /* HF pad_encodings over a batch (each already individually processed). */
 hfc_status hfc_encodings_pad_batch(const hfc_padding *pd, hfc_encoding *encs, size_t n);
+
+/* Serialize back to tokenizer.json: the loaded document with the current truncation,
+ * padding and added tokens (indent < 0: compact, else pretty with that many spaces). */
+hfc_status hfc_tokenizer_to_json(const hfc_tokenizer *t, int indent, hfc_buf *out);
+
+/* HF add_tokens / add_special_tokens. Not thread-safe against encodes (binding locks). */
+typedef struct hfc_added_token_spec {
+    const char *content;
+    size_t len;
+    bool single_word, lstrip, rstrip, normalized, special;
+} hfc_added_token_spec;
+hfc_status hfc_tokenizer_add_tokens(hfc_tokenizer *t, const hfc_added_token_spec *tokens,
+                                    size_t n, size_t *n_added);
 
 /* Special-token count the post-processor adds (HF added_tokens(is_pair)). */
 size_t hfc_tokenizer_num_special_tokens_to_add(const hfc_tokenizer *t, bool is_pair);
