@@ -268,9 +268,10 @@ def main():
                 sys.exit("gen_regex_tables: %s differs between %s and %s on assigned "
                          "code points, e.g. U+%04X" % (p, engine.name, other.name, bad[0]))
             diff |= d
-        cross.append("Cross-checked against %s: %d code points differ, all unassigned in"
-                     % (other.name, len(diff)))
-        cross.append("the older engine's Unicode version (new letters, digits, marks, ...).")
+        cross.append("Cross-checked against %s:" % other.name)
+        cross.append("%d code points differ, all unassigned (\\p{Cn}) in the engine with the"
+                     % len(diff))
+        cross.append("older Unicode (characters added since: letters, digits, marks, ...).")
     sys.stdout.write(emit(flags_of(sets), engine.name, cross))
 
 

@@ -1,8 +1,9 @@
 /* Patterns with HF's semantics: Oniguruma, hand-written scanners, literals.
  *
  * HF compiles every pattern with the onig crate: Regex::new(p) = onig_new(p, NONE,
- * UTF-8, OnigDefaultSyntax) (Ruby syntax unless someone changes the default), and
- * iterates with FindMatches:
+ * UTF-8, OnigDefaultSyntax). In Oniguruma 6.9.x that is ONIG_SYNTAX_ONIGURUMA, not Ruby
+ * as the crate's doc says: HF accepts "(*FAIL)", "(?W:...)", "(?I)". It iterates with
+ * FindMatches:
  *
  *     search from last_end; match (s, e);
  *     if s == e and e == the previous match's end: last_end += one char; search again
@@ -16,6 +17,10 @@
  * a non-empty literal is plain leftmost non-overlapping substring search, done here
  * with memmem; the empty literal is the empty regex, which matches at every character
  * boundary.
+ *
+ * Texts must be valid UTF-8 (they are normalized pieces, Rust strs in HF): neither
+ * Oniguruma (no ONIG_OPTION_CHECK_VALIDITY_OF_STRING, as in the onig crate) nor the
+ * scanners check. Patterns and literals are checked at compile time.
  *
  * Threads: a compiled regex is read-only. onig_search on a shared regex_t is safe with
  * a region per call (the onig crate marks Regex Send + Sync and HF shares it across

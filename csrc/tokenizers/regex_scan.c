@@ -79,7 +79,8 @@ const char *tk_scan_pattern(tk_scan_kind kind, size_t *len) {
 #define C_UP (TK_RC_LU | TK_RC_LO | TK_RC_M) /* [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}] */
 #define C_LOW (TK_RC_LL | TK_RC_LO | TK_RC_M) /* [\p{Ll}\p{Lm}\p{Lo}\p{M}] */
 
-/* Class flags of the character at s[i] (i < n); *next = the index after it. */
+/* Class flags of the character at s[i] (i < n); *next = the index after it. Block 0 of
+ * the table is ASCII (the generator numbers blocks in order, tests check it). */
 static inline unsigned cls_at(const uint8_t *s, uint32_t n, uint32_t i, uint32_t *next) {
     uint8_t b = s[i];
     if (HFC_LIKELY(b < 0x80)) {

@@ -3,8 +3,9 @@
  *
  * Character classes of every code point as Oniguruma sees them, for the hand-written
  * pre-tokenizer scanners (regex_scan.c). Source engine: tokenizers 0.23.3 (its bundled Oniguruma).
- * Cross-checked against system libonig 6.9.8: 10294 code points differ, all unassigned in
- * the older engine's Unicode version (new letters, digits, marks, ...).
+ * Cross-checked against system libonig 6.9.8:
+ * 10294 code points differ, all unassigned (\p{Cn}) in the engine with the
+ * older Unicode (characters added since: letters, digits, marks, ...).
  * Two-stage lookup: block = tk_rc_stage1[cp >> 7], flags = tk_rc_stage2[block][cp & 127].
  * 41088 bytes. \p{L} = TK_RC_LU | TK_RC_LL | TK_RC_LO. */
 #ifndef HFC_TK_REGEX_TABLES_H

@@ -150,7 +150,7 @@ hfc_status tk_spans_apply_behavior(tk_ctx *c, const tk_spans *matches, tk_split_
 
 /* ------------------------------------------------------------------ regex (regex.c) */
 
-/* A compiled pattern with HF's semantics (the onig crate: Oniguruma, UTF-8, Ruby syntax,
+/* A compiled pattern with HF's semantics (the onig crate: Oniguruma, UTF-8, Oniguruma's default syntax,
  * no options). Well-known pre-tokenizer patterns (GPT-2, cl100k / Llama-3, o200k,
  * Qwen2) are recognised at compile time and run by hand-written scanners proven
  * identical to Oniguruma; everything else runs through Oniguruma. Thread-safe to share. */
@@ -162,8 +162,11 @@ hfc_status tk_regex_compile_literal(const char *lit, size_t len, tk_regex **out)
 void tk_regex_free(tk_regex *re);
 const char *tk_regex_kind(const tk_regex *re); /* "onig", "literal", "gpt2", "cl100k", ... */
 /* Matches of re in s[0..len) as a full-cover span list (HF find_matches): gaps are
- * is_match=false; an empty input gives one span {0,0,false}. Empty matches are skipped
- * as Oniguruma's find_iter does. */
+ * is_match=false; an empty input gives one span {0,0,false}. Empty matches are reported
+ * (as the onig crate's find_iter does), except one at the end of the previous match.
+ * Appends to `out`. Note: the system Oniguruma (6.9.8, Unicode 14) may classify code
+ * points assigned in Unicode 15/16 differently from the copy inside HF's wheel; the
+ * hand-written scanners use tables taken from HF's own engine. */
 hfc_status tk_regex_find_matches(const tk_regex *re, tk_ctx *c, const char *s, uint32_t len,
                                  tk_spans *out);
 

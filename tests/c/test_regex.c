@@ -478,6 +478,7 @@ static void test_tables_follow_hf(void) {
     CHECK_EQ_INT(tk_rc_class(0x85), TK_RC_WS);
     CHECK_EQ_INT(tk_rc_class(0x200B), 0); /* ZERO WIDTH SPACE is Cf, not \s */
     CHECK_EQ_INT(tk_rc_class(0x110000), 0);
+    CHECK_EQ_INT(tk_rc_stage1[0], 0); /* the scanners index block 0 as the ASCII table */
     /* and the scanners use them: one GPT-2 word */
     tk_ctx c;
     tk_ctx_init(&c);
