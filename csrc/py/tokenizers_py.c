@@ -482,7 +482,7 @@ static PyObject *Tokenizer_encode(TokenizerObject *self, PyObject *args, PyObjec
 
 typedef struct batch_job {
     TokenizerObject *self;
-    text_in *a, *b; /* b entries with s == NULL: no pair */
+    seq_in *a, *b; /* b[i].n == 0: no pair */
     hfc_encoding *out;
     bool add_special;
     hfc_tk_scratch **scratch; /* one per worker */
@@ -492,10 +492,11 @@ static hfc_status batch_task(void *vctx, size_t begin, size_t end, int worker) {
     batch_job *j = vctx;
     if (!j->scratch[worker]) HFC_TRY(borrow_scratch(j->self, &j->scratch[worker]));
     for (size_t i = begin; i < end; i++) {
-        const text_in *b = j->b ? &j->b[i] : NULL;
-        HFC_TRY(hfc_tokenizer_encode(j->self->tok, j->scratch[worker], j->a[i].s,
-                                     (size_t)j->a[i].len, b && b->s ? b->s : NULL,
-                                     b && b->s ? (size_t)b->len : 0, j->add_special, &j->out[i]));
+        const seq_in *a = &j->a[i], *b = &j->b[i];
+        hfc_tk_input ia = {a->texts, a->lens, a->n, a->pretokenized};
+        hfc_tk_input ib = {b->texts, b->lens, b->n, b->pretokenized};
+        HFC_TRY(hfc_tokenizer_encode_input(j->self->tok, j->scratch[worker], &ia,
+                                           b->obj ? &ib : NULL, j->add_special, &j->out[i]));
     }
     return HFC_OK;
 }
@@ -504,13 +505,14 @@ static hfc_status batch_task(void *vctx, size_t begin, size_t end, int worker) {
 typedef struct batch {
     PyObject *seq; /* the PySequence_Fast holding the inputs alive */
     Py_ssize_t n;
-    text_in *a, *b;
+    seq_in *a, *b;
     hfc_encoding *out;
-    bool any_pair;
 } batch;
 
 static void batch_release(batch *bt) {
     if (bt->out) for (Py_ssize_t i = 0; i < bt->n; i++) hfc_encoding_free(&bt->out[i]);
+    for (Py_ssize_t i = 0; bt->a && i < bt->n; i++) seq_release(&bt->a[i]);
+    for (Py_ssize_t i = 0; bt->b && i < bt->n; i++) seq_release(&bt->b[i]);
     PyMem_Free(bt->out);
     PyMem_Free(bt->a);
     PyMem_Free(bt->b);
@@ -518,41 +520,67 @@ static void batch_release(batch *bt) {
     memset(bt, 0, sizeof *bt);
 }
 
-static int batch_run(TokenizerObject *self, PyObject *inputs, bool add_special, batch *bt) {
+/* One batch item: a str / (str, str), or pre-tokenized: [str, ...] / ([str...], [str...]). */
+static int batch_item(PyObject *item, bool pretok, seq_in *a, seq_in *b) {
+    if (!pretok) {
+        if (PyTuple_Check(item) || PyList_Check(item)) {
+            if (PySequence_Size(item) != 2) {
+                PyErr_SetString(PyExc_ValueError, "encode_batch: a pair input must have 2 items");
+                return -1;
+            }
+            PyObject *x = PySequence_GetItem(item, 0), *y = PySequence_GetItem(item, 1);
+            int rc = (x && y && seq_get(x, false, "sequence", a) == 0 && seq_get(y, false, "pair", b) == 0) ? 0 : -1;
+            Py_XDECREF(x);
+            Py_XDECREF(y);
+            return rc;
+        }
+        return seq_get(item, false, "sequence", a);
+    }
+    if (!PyList_Check(item) && !PyTuple_Check(item)) {
+        PyErr_SetString(PyExc_TypeError, "encode_batch: a pre-tokenized input must be a list of str "
+                                         "or a pair of such lists");
+        return -1;
+    }
+    Py_ssize_t m = PySequence_Size(item);
+    bool all_str = true;
+    for (Py_ssize_t k = 0; k < m && all_str; k++) {
+        PyObject *x = PySequence_GetItem(item, k);
+        all_str = x && PyUnicode_Check(x);
+        Py_XDECREF(x);
+    }
+    if (all_str) return seq_get(item, true, "sequence", a);
+    if (m != 2) {
+        PyErr_SetString(PyExc_ValueError, "encode_batch: a pre-tokenized pair must have 2 items");
+        return -1;
+    }
+    PyObject *x = PySequence_GetItem(item, 0), *y = PySequence_GetItem(item, 1);
+    int rc = (x && y && seq_get(x, true, "sequence", a) == 0 && seq_get(y, true, "pair", b) == 0) ? 0 : -1;
+    Py_XDECREF(x);
+    Py_XDECREF(y);
+    return rc;
+}
+
+static int batch_run(TokenizerObject *self, PyObject *inputs, bool add_special, bool pretok, batch *bt) {
     memset(bt, 0, sizeof *bt);
-    bt->seq = PySequence_Fast(inputs, "encode_batch expects a list of str or (str, str)");
+    bt->seq = PySequence_Fast(inputs, "encode_batch expects a list of inputs");
     if (!bt->seq) return -1;
     Py_ssize_t n = bt->n = PySequence_Fast_GET_SIZE(bt->seq);
     bt->a = PyMem_Calloc((size_t)n + 1, sizeof *bt->a);
     bt->b = PyMem_Calloc((size_t)n + 1, sizeof *bt->b);
     bt->out = PyMem_Calloc((size_t)n + 1, sizeof *bt->out);
-    int nthreads = hfc_get_num_threads();
-    hfc_tk_scratch **scratch = PyMem_Calloc((size_t)nthreads + 1, sizeof *scratch);
-    if (!bt->a || !bt->b || !bt->out || !scratch) {
-        PyMem_Free(scratch);
+    if (!bt->a || !bt->b || !bt->out) {
         PyErr_NoMemory();
         return -1;
     }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *item = PySequence_Fast_GET_ITEM(bt->seq, i);
-        if (PyTuple_Check(item) || PyList_Check(item)) {
-            if (PySequence_Size(item) != 2) {
-                PyErr_SetString(PyExc_ValueError, "encode_batch: a pair input must have 2 items");
-                PyMem_Free(scratch);
-                return -1;
-            }
-            PyObject *x = PySequence_Fast_GET_ITEM(item, 0), *y = PySequence_Fast_GET_ITEM(item, 1);
-            if (get_text(x, "sequence", &bt->a[i]) < 0 || get_text(y, "pair", &bt->b[i]) < 0) {
-                PyMem_Free(scratch);
-                return -1;
-            }
-            bt->any_pair = true;
-        } else if (get_text(item, "sequence", &bt->a[i]) < 0) {
-            PyMem_Free(scratch);
-            return -1;
-        }
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (batch_item(PySequence_Fast_GET_ITEM(bt->seq, i), pretok, &bt->a[i], &bt->b[i]) < 0) return -1;
+    int nthreads = hfc_get_num_threads();
+    hfc_tk_scratch **scratch = PyMem_Calloc((size_t)nthreads + 1, sizeof *scratch);
+    if (!scratch) {
+        PyErr_NoMemory();
+        return -1;
     }
-    batch_job job = {self, bt->a, bt->any_pair ? bt->b : NULL, bt->out, add_special, scratch};
+    batch_job job = {self, bt->a, bt->b, bt->out, add_special, scratch};
     hfc_status st;
     Py_BEGIN_ALLOW_THREADS
     pthread_rwlock_rdlock(&self->settings);
@@ -567,19 +595,18 @@ static int batch_run(TokenizerObject *self, PyObject *inputs, bool add_special, 
 }
 
 static PyObject *Tokenizer_encode_batch(TokenizerObject *self, PyObject *args, PyObject *kw) {
-    static char *kwlist[] = {"inputs", "add_special_tokens", NULL};
+    static char *kwlist[] = {"inputs", "add_special_tokens", "is_pretokenized", NULL};
     PyObject *inputs;
-    int add_special = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|p:encode_batch", kwlist, &inputs, &add_special))
+    int add_special = 1, pretok = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|pp:encode_batch", kwlist, &inputs, &add_special, &pretok))
         return NULL;
     batch bt;
     PyObject *result = NULL;
-    if (batch_run(self, inputs, add_special != 0, &bt) == 0) {
+    if (batch_run(self, inputs, add_special != 0, pretok != 0, &bt) == 0) {
         PyTypeObject *etype = encoding_type((PyObject *)self);
         result = etype ? PyList_New(bt.n) : NULL;
         for (Py_ssize_t i = 0; result && i < bt.n; i++) {
-            PyObject *r = make_encoding(etype, (PyObject *)self, &bt.out[i], bt.a[i].obj,
-                                        bt.b[i].s ? bt.b[i].obj : NULL);
+            PyObject *r = make_encoding(etype, (PyObject *)self, &bt.out[i], bt.a[i].obj, bt.b[i].obj);
             if (!r) { Py_CLEAR(result); break; }
             PyList_SET_ITEM(result, i, r);
         }
@@ -602,7 +629,7 @@ static PyObject *Tokenizer_encode_batch_ids(TokenizerObject *self, PyObject *arg
         return NULL;
     batch bt;
     PyObject *result = NULL;
-    if (batch_run(self, inputs, add_special != 0, &bt) < 0) {
+    if (batch_run(self, inputs, add_special != 0, false, &bt) < 0) {
         batch_release(&bt);
         return NULL;
     }
@@ -1012,7 +1039,7 @@ static PyObject *Encoding_get_tokens(EncodingObject *self, void *c) {
         const char *s;
         if (pd && !e->attention_mask[i] && e->seq_ids[i] < 0) { s = pd->pad_token; len = (uint32_t)strlen(s); }
         else if (!(s = hfc_encoding_token_override(e, i, &len)))
-            s = hfc_tokenizer_id_to_token(tok->tok, e->ids[i], &len);
+            s = hfc_tokenizer_token_value(tok->tok, e->ids[i], &len);
         PyObject *x = s ? PyUnicode_DecodeUTF8(s, len, "replace") : (Py_INCREF(Py_None), Py_None);
         if (!x) { Py_CLEAR(l); break; }
         PyList_SET_ITEM(l, (Py_ssize_t)i, x);
@@ -1032,7 +1059,21 @@ static PyObject *set_encoding_subtype(PyObject *module, PyObject *cls) {
     Py_RETURN_NONE;
 }
 
+static PyObject *regex_scanner_patterns(PyObject *module, PyObject *unused) {
+    PyObject *l = PyList_New(0);
+    size_t len;
+    const char *p;
+    for (size_t i = 0; l && (p = hfc_regex_scanner_pattern(i, &len)); i++) {
+        PyObject *x = PyUnicode_DecodeUTF8(p, (Py_ssize_t)len, "strict");
+        if (!x || PyList_Append(l, x) < 0) Py_CLEAR(l);
+        Py_XDECREF(x);
+    }
+    return l;
+}
+
 static PyMethodDef tokenizers_module_methods[] = {
+    {"_regex_scanner_patterns", regex_scanner_patterns, METH_NOARGS,
+     "pre-tokenizer regexes run by hand-written scanners (exact to HF's Unicode tables)"},
     {"_set_encoding_class", set_encoding_subtype, METH_O,
      "internal: the Python Encoding subclass instances are created as"},
     {NULL, NULL, 0, NULL},

@@ -288,10 +288,10 @@ hfc_status tk_added_split(const tk_added_vocab *av, tk_ctx *c, tk_pretok *pt, bo
                 uint32_t ns = space_leftmost_at_end(s, start);
                 start = ns > start_offset ? ns : start_offset;
             }
-            if (a->rstrip) {
-                stop += space_rightmost_at_start(s + stop, len - stop);
-                i = stop;
-            }
+            /* HF finds every match on the unstripped text (the matcher resumes at the
+             * match's own end), then widens: an rstrip-widened piece may overlap the next
+             * match, and HF keeps both. So do we. */
+            if (a->rstrip) stop += space_rightmost_at_start(s + stop, len - stop);
             if (start_offset < start) {
                 tk_norm piece;
                 tk_norm_slice(&sp->norm, start_offset, start, &piece);

@@ -25,8 +25,16 @@
  *
  * Word cache (HF keeps one too; it changes speed, never results): a direct-mapped table
  * of results for words up to CACHE_WORD bytes / CACHE_TOKS tokens, stored inline (no
- * allocation, nothing to reclaim). Each slot has its own try-lock: a reader that finds
- * the slot busy simply computes the word, so threads sharing a model never wait.
+ * allocation, nothing to reclaim). Each slot is a seqlock: readers only load (relaxed
+ * atomic loads, validated by the sequence number before and after), so concurrent
+ * readers never write shared lines; a writer claims a slot with one CAS and gives up if
+ * another thread holds it. A torn or busy read is a miss, so nobody ever waits.
+ *
+ * Segments (SentencePiece-style models with no pre-tokenizer, e.g. Llama 2, which BPE
+ * whole lines): when the merge table provably never joins a symbol ending before a
+ * "\u2581" with one starting at it (checked once at load, see build_segmenting), the
+ * piece is cut before every "\u2581" that does not follow another one; each segment
+ * then merges independently with the same result, stays short and hits the cache.
  */
 #include "tk.h"
 
@@ -43,18 +51,20 @@ typedef struct merge_slot {
 #define CHAR_TABLE 2048 /* direct ids for code points below this (plain, un-affixed) */
 
 #define CACHE_WORD 32     /* longest cached word, bytes */
-#define CACHE_TOKS 14     /* most tokens in a cached result */
+#define CACHE_TOKS 16     /* most tokens in a cached result */
 #define CACHE_DEFAULT 8192 /* slots (128 bytes each) */
 
+/* w[0]: tag (low 32 bits, 0 = empty) | word length << 32 | token count << 40;
+ * w[1..4]: the word, zero-padded; w[5..12]: ids (two per word); w[13..14]: token end
+ * offsets, one byte each (starts are the previous ends). */
 typedef struct cache_slot {
-    atomic_uint busy;
-    uint32_t tag; /* 0: empty */
-    uint8_t wlen, ntok;
-    uint16_t end[CACHE_TOKS]; /* token end offsets (starts are the previous ends) */
-    uint32_t id[CACHE_TOKS];
-    char word[CACHE_WORD];
+    _Atomic uint64_t seq; /* odd: being written */
+    _Atomic uint64_t w[15];
 } cache_slot;
 _Static_assert(sizeof(cache_slot) == 128, "a cache slot is two cache lines");
+#define CW_WORD 1
+#define CW_ID 5
+#define CW_END 13
 
 struct tk_bpe {
     tk_vocab *vocab;
@@ -72,6 +82,7 @@ struct tk_bpe {
     cache_slot *cache; /* cache_mask + 1 slots, 64-byte aligned inside cache_mem */
     void *cache_mem;
     size_t cache_mask;
+    bool segment;  /* cut pieces before U+2581 (see the file comment) */
 };
 
 /* ------------------------------------------------------------------ merge table */
@@ -288,6 +299,62 @@ static void build_tables(tk_bpe *m) {
     m->unk_id = m->unk ? tk_vocab_get(m->vocab, m->unk, m->unk_len) : -1;
 }
 
+/* May pieces be cut before U+2581 (the file comment)? A cut at p (a U+2581 not after
+ * another) changes nothing iff no merge ever joins a symbol ending at p with one
+ * starting at p. By induction over merges: L = ids a symbol ending in a char other than
+ * U+2581 can have (initially: every id with some string not ending in U+2581, the byte
+ * fallback ids and unk; a merge (a, b) -> n puts n in L when b is), R = ids a symbol
+ * starting with the U+2581 char can have (initially the id of "\u2581"; n joins R when a
+ * is). Cutting is exact when no merge has a in L and b in R, and the char itself is in
+ * the vocab (so it is never unk or bytes, and a pending unk is flushed before it). */
+static hfc_status build_segmenting(tk_bpe *m) {
+    m->segment = false;
+    if (m->ignore_merges || (m->prefix && m->prefix_len) || (m->suffix && m->suffix_len))
+        return HFC_OK;
+    /* a dropped char (no unk token, no byte tokens) could expose a symbol ending in U+2581 */
+    bool all_bytes = m->byte_fallback;
+    for (int b = 0; b < 256 && all_bytes; b++) all_bytes = m->byte_id[b] >= 0;
+    if (!m->unk && !all_bytes) return HFC_OK;
+    int64_t mark = tk_vocab_get(m->vocab, "\xE2\x96\x81", 3);
+    uint32_t nid = tk_vocab_max_id(m->vocab);
+    if (mark < 0 || nid == 0 || nid > (1u << 24)) return HFC_OK;
+    uint8_t *f = hfc_calloc(nid, 1); /* bit 0: in L, bit 1: in R */
+    if (!f) return hfc_fail(HFC_ERR_NOMEM, "out of memory loading a BPE model");
+    const char *tok;
+    uint32_t tlen, id;
+    for (size_t i = 0; tk_vocab_entry(m->vocab, i, &tok, &tlen, &id); i++)
+        if (!(tlen >= 3 && memcmp(tok + tlen - 3, "\xE2\x96\x81", 3) == 0)) f[id] |= 1;
+    for (int b = 0; b < 256; b++)
+        if (m->byte_id[b] >= 0) f[m->byte_id[b]] |= 1;
+    if (m->unk_id >= 0) f[m->unk_id] |= 1;
+    f[mark] |= 2;
+    bool changed = true;
+    int pass = 0;
+    for (; changed && pass < 200; pass++) {
+        changed = false;
+        for (size_t i = 0; i <= m->mmask; i++) {
+            const merge_slot *ms = &m->merges[i];
+            if (ms->rank == UINT32_MAX) continue;
+            uint32_t a = (uint32_t)(ms->key >> 32), b = (uint32_t)ms->key, n = ms->new_id;
+            if (a >= nid || b >= nid || n >= nid) { pass = 200; changed = true; break; }
+            uint8_t add = (uint8_t)((f[b] & 1) | (f[a] & 2));
+            if ((f[n] | add) != f[n]) {
+                f[n] |= add;
+                changed = true;
+            }
+        }
+    }
+    bool ok = !changed;
+    for (size_t i = 0; ok && i <= m->mmask; i++) {
+        const merge_slot *ms = &m->merges[i];
+        if (ms->rank != UINT32_MAX && (f[ms->key >> 32] & 1) && (f[(uint32_t)ms->key] & 2))
+            ok = false;
+    }
+    hfc_free(f);
+    m->segment = ok;
+    return HFC_OK;
+}
+
 hfc_status tk_bpe_from_json(const hfc_json_doc *doc, const hfc_json_value *v,
                             const char *path, tk_bpe **out) {
     *out = NULL;
@@ -319,6 +386,7 @@ hfc_status tk_bpe_from_json(const hfc_json_doc *doc, const hfc_json_value *v,
     tkm_path(p, sizeof p, path, "merges");
     if ((st = read_merges(m, doc, ms, p)) != HFC_OK) goto fail;
     build_tables(m);
+    if ((st = build_segmenting(m)) != HFC_OK) goto fail;
     if ((st = tk_bpe_resize_cache(m, CACHE_DEFAULT)) != HFC_OK) goto fail;
     *out = m;
     return HFC_OK;
@@ -360,7 +428,7 @@ typedef struct hentry {
     uint32_t left, right;   /* the pair when pushed: unchanged pair = still valid */
 } hentry;
 
-/* A binary min-heap in the ctx arena; it grows on demand (it usually stays near the
+/* A min-heap in the ctx arena; it grows on demand (it usually stays near the
  * word's symbol count, far below the 3n worst case). */
 typedef struct heap {
     hentry *v;
@@ -378,11 +446,13 @@ static hfc_status heap_reserve(tk_ctx *c, heap *h, size_t need) {
     return HFC_OK;
 }
 
+/* A 4-ary heap: half the depth of a binary one, so long words (whose heaps outgrow the
+ * caches) take half the misses per operation. */
 static inline void heap_push(heap *hp, hentry e) {
     hentry *h = hp->v;
     size_t i = hp->n++;
     while (i) {
-        size_t parent = (i - 1) / 2;
+        size_t parent = (i - 1) / 4;
         if (h[parent].key <= e.key) break;
         h[i] = h[parent];
         i = parent;
@@ -395,10 +465,14 @@ static inline hentry heap_pop(heap *hp) {
     hentry top = h[0], last = h[--hp->n];
     size_t i = 0, cnt = hp->n;
     for (;;) {
-        size_t l = 2 * i + 1;
+        size_t l = 4 * i + 1;
         if (l >= cnt) break;
-        size_t r = l + 1, c = r < cnt && h[r].key < h[l].key ? r : l;
-        if (h[c].key >= last.key) break;
+        size_t c = l;
+        uint64_t ck = h[l].key;
+        size_t e = l + 4 < cnt ? l + 4 : cnt;
+        for (size_t j = l + 1; j < e; j++)
+            if (h[j].key < ck) { ck = h[j].key; c = j; }
+        if (ck >= last.key) break;
         h[i] = h[c];
         i = c;
     }
@@ -537,54 +611,159 @@ hfc_status tk_bpe_resize_cache(tk_bpe *m, size_t capacity) {
 }
 
 void tk_bpe_clear_cache(tk_bpe *m) {
-    for (size_t i = 0; m->cache && i <= m->cache_mask; i++) m->cache[i].tag = 0;
+    for (size_t i = 0; m->cache && i <= m->cache_mask; i++)
+        atomic_store_explicit(&m->cache[i].w[0], 0, memory_order_relaxed);
 }
 
-static inline bool slot_lock(cache_slot *sl) {
-    return !atomic_exchange_explicit(&sl->busy, 1, memory_order_acquire);
-}
-static inline void slot_unlock(cache_slot *sl) {
-    atomic_store_explicit(&sl->busy, 0, memory_order_release);
+static inline uint64_t mum64(uint64_t a, uint64_t b) {
+    __uint128_t r = (__uint128_t)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
-/* 1: hit, tokens pushed; 0: miss; <0: push failed (status in *st). */
-static int cache_get(cache_slot *sl, uint32_t tag, tk_ctx *c, const char *s, uint32_t len,
-                     tk_tokens *out, hfc_status *st) {
-    if (!slot_lock(sl)) return 0;
-    bool hit = sl->tag == tag && sl->wlen == len && memcmp(sl->word, s, len) == 0;
-    uint32_t id[CACHE_TOKS];
-    uint16_t end[CACHE_TOKS];
-    uint8_t n = 0;
-    if (hit) {
-        n = sl->ntok;
-        memcpy(id, sl->id, n * sizeof *id);
-        memcpy(end, sl->end, n * sizeof *end);
+/* Bytes p[0..n), n < 8, as a zero-padded little-endian word (no reads past p + n). */
+static inline uint64_t load_tail(const uint8_t *p, uint32_t n) {
+    if (n >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, p, 4);
+        memcpy(&hi, p + n - 4, 4);
+        return (uint64_t)lo | (uint64_t)hi << (8 * (n - 4)); /* overlap: equal bytes */
     }
-    slot_unlock(sl);
-    if (!hit) return 0;
-    uint32_t start = 0;
-    for (uint8_t i = 0; i < n; i++) {
-        if ((*st = tk_tokens_push(c, out, id[i], start, end[i])) != HFC_OK) return -1;
-        start = end[i];
+    if (n == 0) return 0;
+    return (uint64_t)p[0] | (uint64_t)p[n >> 1] << (8 * (n >> 1)) | (uint64_t)p[n - 1] << (8 * (n - 1));
+}
+
+/* The word (len <= CACHE_WORD) as four zero-padded little words, and its hash. */
+static inline uint64_t cache_key(const char *s, uint32_t len, uint64_t k[4]) {
+    const uint8_t *p = (const uint8_t *)s;
+    k[0] = k[1] = k[2] = k[3] = 0;
+    uint32_t i = 0;
+    for (; i + 8 <= len; i += 8) memcpy(&k[i / 8], p + i, 8);
+    if (i < len) k[i / 8] = load_tail(p + i, len - i);
+    uint64_t h = mum64(k[0] ^ 0xa0761d6478bd642full, k[1] ^ 0xe7037ed1a0b428dbull ^ len);
+    if (len > 16) h ^= mum64(k[2] ^ 0x8ebc6af09c88c6e3ull, k[3] ^ 0x589965cc75374cc3ull);
+    return mum64(h ^ 0x1d8e4e27c47d124full, 0x9E3779B97F4A7C15ull);
+}
+
+#define LD(p) atomic_load_explicit((p), memory_order_relaxed)
+#define ST(p, v) atomic_store_explicit((p), (v), memory_order_relaxed)
+
+static inline tk_token *tokens_room(tk_ctx *c, tk_tokens *t, size_t k);
+
+/* On a hit: the tokens appended to out (offsets from base on), *pos = their end, 1.
+ * On a miss 0 (out unchanged). Loads only. */
+static inline int cache_get(const cache_slot *sl, uint64_t head, const uint64_t k[4],
+                            tk_ctx *c, tk_tokens *out, uint32_t base, uint32_t *pos,
+                            hfc_status *st) {
+    _Atomic uint64_t *seq = (_Atomic uint64_t *)&sl->seq, *w = (_Atomic uint64_t *)sl->w;
+    uint64_t s1 = atomic_load_explicit(seq, memory_order_acquire);
+    if (s1 & 1) return 0;
+    uint64_t h = LD(&w[0]);
+    if ((h & 0xFFFFFFFFFFull) != head) return 0;
+    uint32_t len = (uint32_t)(head >> 32) & 0xFF, n = (uint32_t)(h >> 40) & 0xFF;
+    for (uint32_t i = 0; i * 8 < len; i++)
+        if (LD(&w[CW_WORD + i]) != k[i]) return 0;
+    if (n > CACHE_TOKS) return 0; /* torn */
+    tk_token *t = tokens_room(c, out, n);
+    if (!t) { *st = HFC_ERR_NOMEM; return 1; }
+    uint32_t start = base;
+    for (uint32_t i = 0; i < n; i += 8) {
+        uint64_t e = LD(&w[CW_END + i / 8]);
+        for (uint32_t j = i; j < n && j < i + 8; j += 2) {
+            uint64_t ids = LD(&w[CW_ID + j / 2]);
+            uint32_t end = base + (uint32_t)(e >> (8 * (j - i)) & 0xFF);
+            t[j] = (tk_token){(uint32_t)ids, start, end};
+            start = end;
+            if (j + 1 < n) {
+                end = base + (uint32_t)(e >> (8 * (j + 1 - i)) & 0xFF);
+                t[j + 1] = (tk_token){(uint32_t)(ids >> 32), start, end};
+                start = end;
+            }
+        }
     }
+    atomic_thread_fence(memory_order_acquire);
+    if (LD(seq) != s1) return 0;
+    out->n += n;
+    *pos = start;
     return 1;
 }
 
-static void cache_put(cache_slot *sl, uint32_t tag, const char *s, uint32_t len,
-                      const tk_token *t, size_t n) {
-    if (n > CACHE_TOKS || !slot_lock(sl)) return;
-    sl->tag = tag;
-    sl->wlen = (uint8_t)len;
-    sl->ntok = (uint8_t)n;
-    memcpy(sl->word, s, len);
+static void cache_put(cache_slot *sl, uint64_t head, const uint64_t k[4], const tk_token *t,
+                      size_t n, uint32_t base) {
+    if (n > CACHE_TOKS) return;
+    uint64_t ids[8] = {0}, ends[2] = {0};
+    uint8_t *e = (uint8_t *)ends;
     for (size_t i = 0; i < n; i++) {
-        sl->id[i] = t[i].id;
-        sl->end[i] = (uint16_t)t[i].end;
+        if (t[i].end - base > 255) return;
+        e[i] = (uint8_t)(t[i].end - base);
+        memcpy((char *)ids + 4 * i, &t[i].id, 4);
     }
-    slot_unlock(sl);
+    uint64_t s1 = LD(&sl->seq);
+    if ((s1 & 1) || !atomic_compare_exchange_strong_explicit(&sl->seq, &s1, s1 + 1,
+                                                             memory_order_relaxed,
+                                                             memory_order_relaxed))
+        return;
+    atomic_thread_fence(memory_order_release);
+    ST(&sl->w[0], head | (uint64_t)n << 40);
+    for (int i = 0; i < 4; i++) ST(&sl->w[CW_WORD + i], k[i]);
+    for (int i = 0; i < 8; i++) ST(&sl->w[CW_ID + i], ids[i]);
+    for (int i = 0; i < 2; i++) ST(&sl->w[CW_END + i], ends[i]);
+    atomic_store_explicit(&sl->seq, s1 + 2, memory_order_release);
 }
 
+#undef LD
+#undef ST
+
 /* ------------------------------------------------------------------ tokenize */
+
+/* Room for k more tokens in t (arena, geometric growth); NULL when out of memory. */
+static inline tk_token *tokens_room(tk_ctx *c, tk_tokens *t, size_t k) {
+    if (t->cap - t->n >= k && t->v) return t->v + t->n;
+    size_t ncap = t->cap * 2;
+    if (ncap < t->n + k) ncap = t->n + k;
+    if (ncap < 8) ncap = 8;
+    if (ncap > SIZE_MAX / sizeof(tk_token)) return NULL;
+    tk_token *v = tk_alloc(c, ncap * sizeof *v);
+    if (!v) return NULL;
+    if (t->n) memcpy(v, t->v, t->n * sizeof *v);
+    t->v = v;
+    t->cap = ncap;
+    return v + t->n;
+}
+
+/* One word (a whole piece, or a segment of one): tokens with offsets from *pos on. */
+static hfc_status tokenize_word(const tk_bpe *m, tk_ctx *c, const char *s, uint32_t len,
+                                uint32_t *pos, tk_tokens *out) {
+    cache_slot *sl = NULL;
+    uint64_t k[4], head = 0;
+    uint32_t base = *pos;
+    if (m->cache && len <= CACHE_WORD) {
+        uint64_t h = cache_key(s, len, k);
+        sl = &m->cache[(size_t)h & m->cache_mask];
+        head = (uint64_t)((uint32_t)(h >> 32) | 1) | (uint64_t)len << 32;
+        hfc_status st = HFC_OK;
+        if (cache_get(sl, head, k, c, out, base, pos, &st)) return st;
+    }
+    word w;
+    HFC_TRY(split_word(m, c, s, len, &w));
+    if (!m->no_merges) HFC_TRY(merge_all(m, c, &w));
+    size_t first = out->n;
+    tk_token *t = tokens_room(c, out, w.n);
+    if (!t) return HFC_ERR_NOMEM;
+    uint32_t p = base, n = 0;
+    for (uint32_t i = 0; i < w.n; i++) {
+        if (!w.s[i].len) continue;
+        t[n++] = (tk_token){w.s[i].id, p, p + w.s[i].len};
+        p += w.s[i].len;
+    }
+    out->n += n;
+    *pos = p;
+    if (sl) cache_put(sl, head, k, out->v + first, n, base);
+    return HFC_OK;
+}
+
+static inline bool is_mark_at(const uint8_t *u, uint32_t i) { /* U+2581 at u[i..i+3) */
+    return u[i] == 0xE2 && u[i + 1] == 0x96 && u[i + 2] == 0x81;
+}
 
 hfc_status tk_bpe_tokenize(const tk_bpe *m, tk_ctx *c, const char *s, uint32_t len,
                            tk_tokens *out) {
@@ -593,26 +772,21 @@ hfc_status tk_bpe_tokenize(const tk_bpe *m, tk_ctx *c, const char *s, uint32_t l
         int64_t id = tk_vocab_get(m->vocab, s, len);
         if (id >= 0) return tk_tokens_push(c, out, (uint32_t)id, 0, len);
     }
-    cache_slot *sl = NULL;
-    uint32_t tag = 0;
-    if (m->cache && len <= CACHE_WORD) {
-        uint64_t h = tk_hash_bytes(s, len);
-        sl = &m->cache[(size_t)h & m->cache_mask];
-        tag = (uint32_t)(h >> 32) | 1;
-        hfc_status st = HFC_OK;
-        int r = cache_get(sl, tag, c, s, len, out, &st);
-        if (r) return st;
-    }
-    word w;
-    HFC_TRY(split_word(m, c, s, len, &w));
-    if (!m->no_merges) HFC_TRY(merge_all(m, c, &w));
-    size_t first = out->n;
     uint32_t pos = 0;
-    for (uint32_t i = 0; i < w.n; i++) {
-        if (!w.s[i].len) continue;
-        HFC_TRY(tk_tokens_push(c, out, w.s[i].id, pos, pos + w.s[i].len));
-        pos += w.s[i].len;
+    if (!m->segment || len <= 3) return tokenize_word(m, c, s, len, &pos, out);
+    const uint8_t *u = (const uint8_t *)s;
+    uint32_t a = 0;
+    while (a < len) {
+        /* the next cut: a U+2581 whose previous char is not one */
+        uint32_t b = a + 1;
+        for (;; b++) {
+            const uint8_t *q = b + 3 <= len ? memchr(u + b, 0xE2, len - 2 - b) : NULL;
+            if (!q) { b = len; break; }
+            b = (uint32_t)(q - u);
+            if (is_mark_at(u, b) && !(b >= 3 && is_mark_at(u, b - 3))) break;
+        }
+        HFC_TRY(tokenize_word(m, c, s + a, b - a, &pos, out));
+        a = b;
     }
-    if (sl && pos <= UINT16_MAX) cache_put(sl, tag, s, len, out->v + first, out->n - first);
     return HFC_OK;
 }

@@ -234,3 +234,10 @@ hfc_status tk_regex_find_matches(const tk_regex *re, tk_ctx *c, const char *s, u
     }
     return hfc_fail(HFC_ERR_STATE, "corrupt regex");
 }
+
+/* Public: the pattern strings that run on hand-written scanners (tests and docs use this
+ * to know which patterns are exact to HF's own engine tables). */
+const char *hfc_regex_scanner_pattern(size_t i, size_t *len) {
+    if (i + 1 >= (size_t)TK_SCAN_COUNT) return NULL;
+    return tk_scan_pattern((tk_scan_kind)(i + 1), len);
+}

@@ -294,7 +294,7 @@ static hfc_status encode_one(const hfc_tokenizer *t, tk_ctx *c, const char *text
                                      word >= 0 ? word : (int32_t)i, 0, 0, 1));
             if (sp->from_added) { /* HF's value: the matched slice of the normalized text */
                 uint32_t vlen;
-                const char *v = hfc_tokenizer_id_to_token(t, tv[k].id, &vlen);
+                const char *v = hfc_tokenizer_token_value(t, tv[k].id, &vlen);
                 if (!v || vlen != sp->norm.len || memcmp(v, sp->norm.s, vlen))
                     HFC_TRY(tk_encoding_set_override(e, e->n - 1, sp->norm.s, sp->norm.len));
             }
@@ -436,11 +436,20 @@ hfc_status hfc_tokenizer_encode(const hfc_tokenizer *t, hfc_tk_scratch *s, const
 
 const char *hfc_tokenizer_id_to_token(const hfc_tokenizer *t, uint32_t id, uint32_t *len) {
     const tk_added_token *a = tk_added_by_id(&t->added, id);
-    if (a) {
-        *len = a->len;
-        return a->content;
+    if (a) { /* HF simple_id_to_token: the normalized form of a normalized added token */
+        *len = a->norm ? a->norm_len : a->len;
+        return a->norm ? a->norm : a->content;
     }
     return tk_vocab_token(tk_model_vocab(t->model), id, len);
+}
+
+const char *hfc_tokenizer_token_value(const hfc_tokenizer *t, uint32_t id, uint32_t *len) {
+    const char *s = tk_vocab_token(tk_model_vocab(t->model), id, len);
+    if (s) return s;
+    const tk_added_token *a = tk_added_by_id(&t->added, id);
+    if (!a) return NULL;
+    *len = a->len;
+    return a->content;
 }
 
 int64_t hfc_tokenizer_token_to_id(const hfc_tokenizer *t, const char *tok, size_t len) {

@@ -153,11 +153,7 @@ class Tokenizer:
     def encode_batch(self, inputs: Sequence[Union[str, Tuple[str, str]]],
                      is_pretokenized: bool = False,
                      add_special_tokens: bool = True) -> List[Encoding]:
-        if is_pretokenized:  # each input: a list of words, or a pair of such lists
-            return [self._tok.encode(x[0], x[1], add_special_tokens, True)
-                    if isinstance(x, tuple) else self._tok.encode(x, None, add_special_tokens, True)
-                    for x in inputs]
-        return self._tok.encode_batch(inputs, add_special_tokens)
+        return self._tok.encode_batch(inputs, add_special_tokens, is_pretokenized)
 
     def encode_batch_ids(self, inputs: Sequence[Union[str, Tuple[str, str]]],
                          add_special_tokens: bool = True, padded: bool = False,
@@ -283,9 +279,9 @@ class DecodeStream:
 
     __slots__ = ("skip_special_tokens", "_ids", "_prefix", "_prefix_index")
 
-    def __init__(self, skip_special_tokens: bool = True):
+    def __init__(self, ids: Optional[Sequence[int]] = None, skip_special_tokens: bool = False):
         self.skip_special_tokens = skip_special_tokens
-        self._ids: List[int] = []
+        self._ids: List[int] = list(ids) if ids else []
         self._prefix = ""
         self._prefix_index = 0
 

@@ -84,6 +84,10 @@ hfc_status hfc_tokenizer_decode(const hfc_tokenizer *t, hfc_tk_scratch *s, const
                                 size_t n, bool skip_special_tokens, hfc_buf *out);
 
 /* Vocabulary (added tokens included). */
+/* An Encoding's token string for an id the model produced: the model's vocabulary string,
+ * else the added token's content (HF token.value; added-token matches carry their own
+ * string in the encoding's overrides). */
+const char *hfc_tokenizer_token_value(const hfc_tokenizer *t, uint32_t id, uint32_t *len);
 int64_t hfc_tokenizer_token_to_id(const hfc_tokenizer *t, const char *tok, size_t len);
 const char *hfc_tokenizer_id_to_token(const hfc_tokenizer *t, uint32_t id, uint32_t *len);
 size_t hfc_tokenizer_vocab_size(const hfc_tokenizer *t, bool with_added_tokens);
@@ -134,6 +138,10 @@ typedef struct hfc_added_token_spec {
 } hfc_added_token_spec;
 hfc_status hfc_tokenizer_add_tokens(hfc_tokenizer *t, const hfc_added_token_spec *tokens,
                                     size_t n, size_t *n_added);
+
+/* The i-th pre-tokenizer regex that runs on a hand-written scanner (exact to HF's own
+ * Unicode tables), NULL past the end. Other patterns run on the system Oniguruma. */
+const char *hfc_regex_scanner_pattern(size_t i, size_t *len);
 
 /* Special-token count the post-processor adds (HF added_tokens(is_pair)). */
 size_t hfc_tokenizer_num_special_tokens_to_add(const hfc_tokenizer *t, bool is_pair);
