@@ -24,7 +24,7 @@ export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 export HFC_FIXTURES ?= $(abspath ../shared/fixtures)
 
-.PHONY: all deps install build test test-c test-py fuzz fuzz-build bench demo clean
+.PHONY: all deps install build test test-c test-py test-py-asan fuzz fuzz-build bench demo clean
 
 all: build
 
@@ -43,6 +43,14 @@ test: install test-c test-py
 
 test-py:
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+# pytest against an ASan+UBSan build of the extension (slow; not part of `make test`).
+# Rebuilds the normal -O3 extension afterwards.
+test-py-asan:
+	HFC_SANITIZE=1 $(PYTHON) setup.py -q build_ext --inplace --force
+	LD_PRELOAD=$$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0 \
+	  $(PYTHON) -m pytest -q $(PYTEST_ARGS); status=$$?; \
+	  $(PYTHON) setup.py -q build_ext --inplace --force; exit $$status
 
 # C unit tests: the core alone (no libpython), under ASan + UBSan (+ LeakSanitizer).
 test-c: $(C_TESTS)
