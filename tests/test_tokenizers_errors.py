@@ -63,8 +63,6 @@ UNSUPPORTED = [
     (with_(["model"], {"type": "Unigram", "unk_id": 0, "vocab": [["a", 0.0]]}), ["$.model", "Unigram"]),
     (with_(["model"], {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b"], "dropout": 0.5}),
      ["dropout"]),
-    (with_(["post_processor"], {"type": "RobertaProcessing", "sep": ["</s>", 2], "cls": ["<s>", 0],
-                                "trim_offsets": True, "add_prefix_space": True}), ["RobertaProcessing"]),
 ]
 
 

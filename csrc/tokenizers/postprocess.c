@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef enum { PP_TEMPLATE, PP_BERT, PP_BYTELEVEL, PP_SEQUENCE } pp_kind;
+typedef enum { PP_TEMPLATE, PP_BERT, PP_ROBERTA, PP_BYTELEVEL, PP_SEQUENCE } pp_kind;
 
 typedef struct tpl_piece {
     bool is_seq;
@@ -27,7 +27,8 @@ struct tk_postproc {
     size_t n_single, n_pair;
     tpl_special *specials;
     size_t n_specials;
-    uint32_t cls_id, sep_id; /* Bert */
+    uint32_t cls_id, sep_id; /* Bert, Roberta */
+    bool trim_offsets, add_prefix_space; /* ByteLevel, Roberta */
     tk_postproc **children;  /* Sequence */
     size_t n_children;
 };
@@ -145,10 +146,10 @@ hfc_status tk_postproc_from_json(const hfc_json_doc *doc, const hfc_json_value *
         if (st == HFC_OK) st = parse_pair_token(doc, v, "sep", path, &p->sep_id);
     } else if (hfc_json_str_eq(type, "ByteLevel", 9)) {
         p->kind = PP_BYTELEVEL;
-        const hfc_json_value *trim = hfc_json_getz(v, "trim_offsets");
-        if (trim && trim->type == HFC_JSON_TRUE)
-            st = hfc_fail(HFC_ERR_UNSUPPORTED, "%s: ByteLevel post-processor with trim_offsets=true "
-                          "is not supported yet", path);
+        const hfc_json_value *x = hfc_json_getz(v, "trim_offsets");
+        p->trim_offsets = !x || x->type == HFC_JSON_TRUE; /* serde default: true */
+        x = hfc_json_getz(v, "add_prefix_space");
+        p->add_prefix_space = !x || x->type == HFC_JSON_TRUE;
     } else if (hfc_json_str_eq(type, "Sequence", 8)) {
         p->kind = PP_SEQUENCE;
         const hfc_json_value *list = hfc_json_getz(v, "processors");
@@ -164,7 +165,13 @@ hfc_status tk_postproc_from_json(const hfc_json_doc *doc, const hfc_json_value *
             }
         }
     } else if (hfc_json_str_eq(type, "RobertaProcessing", 17)) {
-        st = hfc_fail(HFC_ERR_UNSUPPORTED, "%s: RobertaProcessing post-processor is not supported yet", path);
+        p->kind = PP_ROBERTA;
+        st = parse_pair_token(doc, v, "cls", path, &p->cls_id);
+        if (st == HFC_OK) st = parse_pair_token(doc, v, "sep", path, &p->sep_id);
+        const hfc_json_value *x = hfc_json_getz(v, "trim_offsets");
+        p->trim_offsets = !x || x->type == HFC_JSON_TRUE;
+        x = hfc_json_getz(v, "add_prefix_space");
+        p->add_prefix_space = !x || x->type == HFC_JSON_TRUE;
     } else {
         st = hfc_json_fail_at(doc, type, path, "unknown post-processor type \"%.*s\"",
                               (int)type->len, type->u.s);
@@ -188,6 +195,7 @@ size_t tk_postproc_added_tokens(const tk_postproc *p, bool is_pair) {
         return n;
     }
     case PP_BERT: return is_pair ? 3 : 2;
+    case PP_ROBERTA: return is_pair ? 4 : 2;
     case PP_BYTELEVEL: return 0;
     case PP_SEQUENCE:
         for (size_t i = 0; i < p->n_children; i++) n += tk_postproc_added_tokens(p->children[i], is_pair);
@@ -197,7 +205,7 @@ size_t tk_postproc_added_tokens(const tk_postproc *p, bool is_pair) {
 }
 
 /* Encodings as HF's PostProcessor::process sees them: sequence ids (overflowing
- * included) and, when `set_types`, type ids i for sequence i. Copies into an/bn. */
+ * included) and, when `set_types`, type ids i for sequence i. Copies e into out. */
 static hfc_status prepare(const hfc_encoding *e, int32_t seq, bool set_types, hfc_encoding *out) {
     HFC_TRY(tk_encoding_copy(out, e));
     for (size_t i = 0; i < out->n; i++) {
@@ -209,22 +217,147 @@ static hfc_status prepare(const hfc_encoding *e, int32_t seq, bool set_types, hf
     return HFC_OK;
 }
 
+static hfc_status push_special(hfc_encoding *out, const uint32_t *ids, size_t n, uint32_t type_id) {
+    for (size_t i = 0; i < n; i++)
+        HFC_TRY(tk_encoding_push(out, ids[i], type_id, 0, 0, -1, -1, 1, 1));
+    return HFC_OK;
+}
+
 static hfc_status merge_special(hfc_encoding *out, const uint32_t *ids, size_t n, uint32_t type_id) {
     hfc_encoding s;
     hfc_encoding_init(&s);
-    hfc_status st = HFC_OK;
-    for (size_t i = 0; i < n && st == HFC_OK; i++)
-        st = tk_encoding_push(&s, ids[i], type_id, 0, 0, -1, -1, 1, 1);
+    hfc_status st = push_special(&s, ids, n, type_id);
     if (st == HFC_OK) st = tk_encoding_merge_with(out, &s);
     hfc_encoding_free(&s);
     return st;
 }
 
-/* Merge a copy of seq (main part's type ids set to type_id when >= 0). */
+/* Merge seq into out with its main part's type ids set to type_id (when >= 0). */
 static hfc_status merge_sequence(hfc_encoding *out, hfc_encoding *seq, int64_t type_id) {
     if (type_id >= 0)
         for (size_t i = 0; i < seq->n; i++) seq->type_ids[i] = (uint32_t)type_id;
     return tk_encoding_merge_with(out, seq);
+}
+
+/* ---- ByteLevel / Roberta offset trimming (HF pre_tokenizers/byte_level.rs process_offsets):
+ * leading / trailing 'Ġ' (an encoded space) or whitespace characters of each token's string
+ * are dropped from its offsets. Our offsets are bytes; each trimmed 'Ġ' stands for one space
+ * byte, a real whitespace character for its own UTF-8 length. */
+static void trim_encoding(const hfc_tokenizer *t, hfc_encoding *e, bool add_prefix_space) {
+    for (size_t i = 0; i < e->n; i++) {
+        uint32_t len;
+        const char *s = hfc_encoding_token_override(e, i, &len);
+        if (!s) s = hfc_tokenizer_token_value(t, e->ids[i], &len);
+        if (!s || !len) continue;
+        const uint8_t *u = (const uint8_t *)s;
+        size_t lead = 0, lead_chars = 0, trail = 0, trail_chars = 0, p = 0;
+        while (p < len) { /* leading */
+            int l;
+            uint32_t cp = tk_utf8_decode(u + p, len - p, &l);
+            if (cp != 0x120 && !tk_is_whitespace(cp)) break;
+            lead += cp == 0x120 ? 1 : (size_t)l;
+            lead_chars++;
+            p += (size_t)l;
+        }
+        size_t q = len;
+        while (q > 0) { /* trailing */
+            size_t b = q - 1;
+            while (b > 0 && (u[b] & 0xC0) == 0x80) b--;
+            int l;
+            uint32_t cp = tk_utf8_decode(u + b, q - b, &l);
+            if (cp != 0x120 && !tk_is_whitespace(cp)) break;
+            trail += cp == 0x120 ? 1 : (size_t)l;
+            trail_chars++;
+            q = b;
+        }
+        if (!lead && !trail) continue;
+        uint32_t *o = &e->offsets[2 * i];
+        if (lead) {
+            bool is_first = i == 0 || o[0] == 0;
+            if (is_first && add_prefix_space && lead_chars == 1) lead = 0;
+            o[0] = o[0] + lead < o[1] ? o[0] + (uint32_t)lead : o[1];
+        }
+        if (trail && o[1] >= trail) o[1] = o[1] - trail > o[0] ? o[1] - (uint32_t)trail : o[0];
+    }
+}
+
+static void trim_all(const hfc_tokenizer *t, hfc_encoding *e, bool add_prefix_space) {
+    trim_encoding(t, e, add_prefix_space);
+    for (size_t k = 0; k < e->n_overflowing; k++) trim_encoding(t, &e->overflowing[k], add_prefix_space);
+}
+
+/* ---- one processor over the running list: either the (prepared) sequences A and B, or
+ * an already merged result (`merged` true, in *out). Offset-trimming processors apply to
+ * whatever is there; a token-adding processor needs the unmerged sequences. */
+typedef struct pp_state {
+    hfc_encoding *a, *b; /* NULL b: single */
+    hfc_encoding *out;
+    bool merged;
+} pp_state;
+
+static hfc_status add_tokens_bert_like(const tk_postproc *p, pp_state *s, bool add_special) {
+    bool roberta = p->kind == PP_ROBERTA;
+    if (roberta) { /* Roberta: type ids 0; overflowing parts too when it wraps them */
+        hfc_encoding *seqs[2] = {s->a, s->b};
+        for (int q = 0; q < 2 && seqs[q]; q++) {
+            hfc_encoding *e = seqs[q];
+            memset(e->type_ids, 0, e->n * sizeof *e->type_ids);
+            for (size_t k = 0; add_special && k < e->n_overflowing; k++)
+                memset(e->overflowing[k].type_ids, 0, e->overflowing[k].n * sizeof *e->type_ids);
+        }
+    }
+    if (!add_special) {
+        HFC_TRY(merge_sequence(s->out, s->a, -1));
+        return s->b ? merge_sequence(s->out, s->b, -1) : HFC_OK;
+    }
+    /* HF wraps each sequence (and each of its overflowing parts) in its own specials, then
+     * merges the wrapped sequences: merging the pieces in order gives the same result. */
+    HFC_TRY(merge_special(s->out, &p->cls_id, 1, 0));
+    HFC_TRY(merge_sequence(s->out, s->a, -1));
+    HFC_TRY(merge_special(s->out, &p->sep_id, 1, 0));
+    if (s->b) {
+        uint32_t t1 = roberta ? 0 : 1;
+        if (roberta) HFC_TRY(merge_special(s->out, &p->sep_id, 1, 0));
+        HFC_TRY(merge_sequence(s->out, s->b, -1));
+        HFC_TRY(merge_special(s->out, &p->sep_id, 1, t1));
+    }
+    return HFC_OK;
+}
+
+static hfc_status apply_one(const tk_postproc *p, const hfc_tokenizer *t, pp_state *s,
+                            bool add_special) {
+    if ((p->kind == PP_BYTELEVEL || p->kind == PP_ROBERTA) && p->trim_offsets) {
+        if (s->merged) trim_all(t, s->out, p->add_prefix_space);
+        else {
+            trim_all(t, s->a, p->add_prefix_space);
+            if (s->b) trim_all(t, s->b, p->add_prefix_space);
+        }
+    }
+    if (p->kind == PP_BYTELEVEL) return HFC_OK;
+    if (p->kind == PP_SEQUENCE) {
+        for (size_t i = 0; i < p->n_children; i++) HFC_TRY(apply_one(p->children[i], t, s, add_special));
+        return HFC_OK;
+    }
+    if (s->merged)
+        return hfc_fail(HFC_ERR_UNSUPPORTED, "a Sequence post-processor with two processors that "
+                        "add special tokens is not supported");
+    s->merged = true;
+    if (p->kind == PP_TEMPLATE) {
+        const tpl_piece *tp = s->b ? p->pair : p->single;
+        size_t cnt = s->b ? p->n_pair : p->n_single;
+        for (size_t i = 0; i < cnt; i++) {
+            if (tp[i].is_seq) {
+                hfc_encoding *e = tp[i].seq == 0 ? s->a : s->b;
+                if (!e) return hfc_fail(HFC_ERR_INVALID, "template refers to sequence B without a pair");
+                HFC_TRY(merge_sequence(s->out, e, tp[i].type_id));
+            } else if (add_special) {
+                const tpl_special *sp = &p->specials[tp[i].special];
+                HFC_TRY(merge_special(s->out, sp->ids, sp->n, tp[i].type_id));
+            }
+        }
+        return HFC_OK;
+    }
+    return add_tokens_bert_like(p, s, add_special);
 }
 
 hfc_status tk_postproc_default(const hfc_encoding *a, const hfc_encoding *b, hfc_encoding *out) {
@@ -244,64 +377,13 @@ hfc_status tk_postproc_default(const hfc_encoding *a, const hfc_encoding *b, hfc
     return st;
 }
 
-static hfc_status apply_template(const tk_postproc *p, hfc_encoding *a, hfc_encoding *b,
-                                 bool add_special, hfc_encoding *out) {
-    const tpl_piece *t = b ? p->pair : p->single;
-    size_t cnt = b ? p->n_pair : p->n_single;
-    for (size_t i = 0; i < cnt; i++) {
-        if (t[i].is_seq) {
-            hfc_encoding *e = t[i].seq == 0 ? a : b;
-            if (!e) return hfc_fail(HFC_ERR_INVALID, "template refers to sequence B without a pair");
-            HFC_TRY(merge_sequence(out, e, t[i].type_id));
-        } else if (add_special) {
-            const tpl_special *s = &p->specials[t[i].special];
-            HFC_TRY(merge_special(out, s->ids, s->n, t[i].type_id));
-        }
-    }
-    return HFC_OK;
+/* The common case — no overflowing, no offset trimming — is plain appends into `out`
+ * with the type / sequence ids HF's process() would set, without copies. */
+static bool direct_ok(const tk_postproc *p) {
+    if (p->kind == PP_SEQUENCE) return false;
+    return !((p->kind == PP_BYTELEVEL || p->kind == PP_ROBERTA) && p->trim_offsets);
 }
 
-static hfc_status process_prepared(const tk_postproc *p, hfc_encoding *a, hfc_encoding *b,
-                                   bool add_special, hfc_encoding *out) {
-    switch (p->kind) {
-    case PP_TEMPLATE:
-        return apply_template(p, a, b, add_special, out);
-    case PP_BERT:
-        if (!add_special) {
-            HFC_TRY(merge_sequence(out, a, -1));
-            return b ? merge_sequence(out, b, -1) : HFC_OK;
-        }
-        HFC_TRY(merge_special(out, &p->cls_id, 1, 0));
-        HFC_TRY(merge_sequence(out, a, -1));
-        HFC_TRY(merge_special(out, &p->sep_id, 1, 0));
-        if (b) {
-            HFC_TRY(merge_sequence(out, b, -1));
-            HFC_TRY(merge_special(out, &p->sep_id, 1, 1));
-        }
-        return HFC_OK;
-    case PP_BYTELEVEL:
-        HFC_TRY(merge_sequence(out, a, -1));
-        return b ? merge_sequence(out, b, -1) : HFC_OK;
-    case PP_SEQUENCE:
-        if (p->n_children == 0) {
-            HFC_TRY(merge_sequence(out, a, -1));
-            return b ? merge_sequence(out, b, -1) : HFC_OK;
-        }
-        if (p->n_children == 1) return process_prepared(p->children[0], a, b, add_special, out);
-        return hfc_fail(HFC_ERR_UNSUPPORTED, "Sequence post-processor with %zu processors is not "
-                        "supported yet", p->n_children);
-    }
-    return hfc_fail(HFC_ERR_STATE, "corrupt post-processor");
-}
-
-static hfc_status push_special(hfc_encoding *out, const uint32_t *ids, size_t n, uint32_t type_id) {
-    for (size_t i = 0; i < n; i++)
-        HFC_TRY(tk_encoding_push(out, ids[i], type_id, 0, 0, -1, -1, 1, 1));
-    return HFC_OK;
-}
-
-/* The common case, no overflowing anywhere: merges are plain appends, so write straight
- * into `out` with the type / sequence ids HF's process() would set, without copies. */
 static hfc_status process_direct(const tk_postproc *p, const hfc_encoding *a,
                                  const hfc_encoding *b, bool add_special, hfc_encoding *out) {
     switch (p->kind) {
@@ -321,32 +403,41 @@ static hfc_status process_direct(const tk_postproc *p, const hfc_encoding *a,
         return HFC_OK;
     }
     case PP_BERT:
+    case PP_ROBERTA: {
+        uint32_t tb = p->kind == PP_ROBERTA ? 0 : 1;
         if (add_special) HFC_TRY(push_special(out, &p->cls_id, 1, 0));
         HFC_TRY(tk_encoding_append(out, a, 0, 0));
         if (add_special) HFC_TRY(push_special(out, &p->sep_id, 1, 0));
         if (b) {
-            HFC_TRY(tk_encoding_append(out, b, 1, 1));
-            if (add_special) HFC_TRY(push_special(out, &p->sep_id, 1, 1));
+            if (add_special && p->kind == PP_ROBERTA) HFC_TRY(push_special(out, &p->sep_id, 1, 0));
+            HFC_TRY(tk_encoding_append(out, b, tb, 1));
+            if (add_special) HFC_TRY(push_special(out, &p->sep_id, 1, tb));
         }
         return HFC_OK;
+    }
     case PP_BYTELEVEL:
         HFC_TRY(tk_encoding_append(out, a, 0, 0));
         return b ? tk_encoding_append(out, b, 1, 1) : HFC_OK;
     case PP_SEQUENCE:
         break;
     }
-    return HFC_ERR_UNSUPPORTED; /* caller takes the general path */
+    return hfc_fail(HFC_ERR_STATE, "corrupt post-processor");
 }
 
-hfc_status tk_postproc_process(const tk_postproc *p, const hfc_encoding *a,
+hfc_status tk_postproc_process(const tk_postproc *p, const hfc_tokenizer *t, const hfc_encoding *a,
                                const hfc_encoding *b, bool add_special, hfc_encoding *out) {
-    if (!a->n_overflowing && (!b || !b->n_overflowing) && p->kind != PP_SEQUENCE)
+    if (!a->n_overflowing && (!b || !b->n_overflowing) && direct_ok(p))
         return process_direct(p, a, b, add_special, out);
     hfc_encoding x, y;
     hfc_encoding_init(&y);
     hfc_status st = prepare(a, 0, true, &x);
     if (st == HFC_OK && b) st = prepare(b, 1, true, &y);
-    if (st == HFC_OK) st = process_prepared(p, &x, b ? &y : NULL, add_special, out);
+    pp_state s = {&x, b ? &y : NULL, out, false};
+    if (st == HFC_OK) st = apply_one(p, t, &s, add_special);
+    if (st == HFC_OK && !s.merged) { /* only offset processors: HF's final merge */
+        st = merge_sequence(out, &x, -1);
+        if (st == HFC_OK && b) st = merge_sequence(out, &y, -1);
+    }
     hfc_encoding_free(&x);
     hfc_encoding_free(&y);
     return st;
