@@ -384,3 +384,18 @@ def test_post_processors(name, tokenizer_json_path):
                             ours.encode(a, b, add_special_tokens=add)
                         continue
                     encodings_equal(ours.encode(a, b, add_special_tokens=add), want, where)
+
+
+@pytest.mark.parametrize("name", ["qwen3", "deepseek_v3", "llama2"])
+def test_long_documents(name, tokenizer_json_path):
+    """Documents over 512 KB are encoded in chunks (on the pool) where the pipeline allows
+    it: the result must be exactly HF's single pass — ids, offsets, word ids."""
+    path = str(tokenizer_json_path(name))
+    ref, ours = tokenizers.Tokenizer.from_file(path), Tokenizer.from_file(path)
+    rng = random.Random(5)
+    lines = LINES + ["  indented line", "\tTabbed", "x\r", "中文开头的行", "1234 starts with digits", "",
+                     "trailing spaces   ", "<|im_start|>user", "é combining start"]
+    doc = "\n".join(rng.choice(lines) for _ in range(16000))
+    assert len(doc.encode()) > 600_000
+    for text, pair_text in ((doc, None), (doc[:300_000] + "\r\n" + doc, "short pair")):
+        encodings_equal(ours.encode(text, pair_text), ref.encode(text, pair_text), name)

@@ -651,3 +651,16 @@ hfc_status tk_normalizer_from_json(const hfc_json_doc *doc, const hfc_json_value
     *out = nz;
     return HFC_OK;
 }
+
+/* Normalizers under which text can be cut before a non-space character that follows a
+ * newline without changing the result: none, NFC (a newline is a starter nothing composes
+ * with), and sequences of those. The tokenizer uses this to encode long documents in
+ * chunks. */
+bool tk_normalizer_newline_local(const tk_normalizer *nz) {
+    if (!nz) return true;
+    if (nz->kind == NZ_NFC) return true;
+    if (nz->kind != NZ_SEQUENCE) return false;
+    for (size_t i = 0; i < nz->u.seq.n; i++)
+        if (!tk_normalizer_newline_local(nz->u.seq.items[i])) return false;
+    return true;
+}

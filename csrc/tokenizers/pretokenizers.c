@@ -385,6 +385,33 @@ hfc_status tk_pretokenizer_apply(const tk_pretokenizer *p, tk_ctx *c, tk_pretok 
     return HFC_OK;
 }
 
+/* Pre-tokenizers whose pieces never span a newline followed by a non-space character:
+ * ByteLevel (its GPT-2 regex, or none) and Isolated/Removed Splits on the standard
+ * patterns run by hand-written scanners (none of them joins "\n" with what follows a
+ * newline), and sequences of those. See tk_normalizer_newline_local. */
+static bool regex_newline_local(const tk_regex *re) {
+    const char *k = tk_regex_kind(re);
+    return strcmp(k, "gpt2") == 0 || strcmp(k, "cl100k") == 0 || strcmp(k, "qwen2") == 0 ||
+           strcmp(k, "o200k") == 0 || strncmp(k, "deepseek", 8) == 0;
+}
+
+bool tk_pretokenizer_newline_local(const tk_pretokenizer *p) {
+    if (!p) return false; /* no pre-tokenizer: the model sees whole lines and beyond */
+    switch (p->kind) {
+    case PT_BYTE_LEVEL:
+        return !p->u.bl.add_prefix_space && (!p->u.bl.use_regex || regex_newline_local(p->u.bl.re));
+    case PT_SPLIT:
+        return !p->u.split.invert && p->u.split.re && regex_newline_local(p->u.split.re) &&
+               (p->u.split.behavior == TK_SPLIT_ISOLATED || p->u.split.behavior == TK_SPLIT_REMOVED);
+    case PT_SEQUENCE:
+        for (size_t i = 0; i < p->u.seq.n; i++)
+            if (!tk_pretokenizer_newline_local(p->u.seq.items[i])) return false;
+        return p->u.seq.n > 0;
+    default:
+        return false;
+    }
+}
+
 /* ------------------------------------------------------------------ lifecycle */
 
 void tk_pretokenizer_free(tk_pretokenizer *p) {

@@ -272,12 +272,17 @@ hfc_status tk_normalizer_from_json(const hfc_json_doc *doc, const hfc_json_value
                                    const char *path, tk_normalizer **out);
 void tk_normalizer_free(tk_normalizer *n);
 hfc_status tk_normalizer_apply(const tk_normalizer *nz, tk_ctx *c, tk_norm *n);
+bool tk_normalizer_newline_local(const tk_normalizer *nz); /* NULL, NFC, or sequences */
 
 typedef struct tk_pretokenizer tk_pretokenizer;
 hfc_status tk_pretokenizer_from_json(const hfc_json_doc *doc, const hfc_json_value *v,
                                      const char *path, tk_pretokenizer **out);
 void tk_pretokenizer_free(tk_pretokenizer *p);
 hfc_status tk_pretokenizer_apply(const tk_pretokenizer *p, tk_ctx *c, tk_pretok *pt);
+/* True when pieces never span a newline followed by a non-space character (see
+ * pretokenizers.c); with tk_normalizer_newline_local, long inputs may be encoded in
+ * chunks cut at such places. */
+bool tk_pretokenizer_newline_local(const tk_pretokenizer *p);
 
 typedef struct tk_model tk_model;
 hfc_status tk_model_from_json(const hfc_json_doc *doc, const hfc_json_value *v,

@@ -22,6 +22,7 @@ struct hfc_tokenizer {
     hfc_truncation trunc;
     hfc_padding pad;
     char *source;      /* the tokenizer.json it was loaded from (for to_str) */
+    bool chunkable;    /* long inputs may be encoded in chunks (see encode_text) */
     size_t source_len;
 };
 
@@ -167,6 +168,8 @@ static hfc_status load_padding(hfc_tokenizer *t, const hfc_json_doc *doc, const 
     return HFC_OK;
 }
 
+static bool chunkable(const hfc_tokenizer *t);
+
 static hfc_status load_doc(hfc_tokenizer *t, const hfc_json_doc *doc) {
     const hfc_json_value *root = hfc_json_root(doc);
     if (root->type != HFC_JSON_OBJECT)
@@ -189,7 +192,9 @@ static hfc_status load_doc(hfc_tokenizer *t, const hfc_json_doc *doc) {
     if (present(v)) HFC_TRY(tk_postproc_from_json(doc, v, "$.post_processor", &t->postproc));
     v = hfc_json_getz(root, "decoder");
     if (present(v)) HFC_TRY(tk_decoder_from_json(doc, v, "$.decoder", &t->decoder));
-    return load_added_tokens(t, doc, hfc_json_getz(root, "added_tokens"));
+    HFC_TRY(load_added_tokens(t, doc, hfc_json_getz(root, "added_tokens")));
+    t->chunkable = chunkable(t);
+    return HFC_OK;
 }
 
 static hfc_status load(hfc_json_doc *doc, hfc_tokenizer **out) {
@@ -262,10 +267,11 @@ static hfc_status tokenize_splits(const hfc_tokenizer *t, tk_ctx *c, tk_pretok *
 /* Encode one text (HF encode_single_sequence's inner `encode`), appending to e. Word ids
  * are split indices, or `word` for every token when word >= 0 (pre-tokenized input). */
 static hfc_status encode_one(const hfc_tokenizer *t, tk_ctx *c, const char *text, uint32_t len,
-                             uint32_t type_id, int32_t word, hfc_encoding *e) {
+                             uint32_t base, uint32_t type_id, int32_t word, int32_t word_base,
+                             size_t *n_words, hfc_encoding *e) {
     tk_pretok pt = {0};
     tk_norm whole;
-    HFC_TRY(tk_norm_from_original(c, text, len, 0, &whole));
+    HFC_TRY(tk_norm_from_original(c, text, len, base, &whole));
     HFC_TRY(tk_pretok_push(c, &pt, &whole));
     /* 1. added tokens matched in the raw text */
     HFC_TRY(tk_added_split(&t->added, c, &pt, false, t->encode_special_tokens));
@@ -291,7 +297,7 @@ static hfc_status encode_one(const hfc_tokenizer *t, tk_ctx *c, const char *text
         for (size_t k = 0; k < nt; k++) {
             tk_align o = tk_norm_to_original(&sp->norm, tv[k].start, tv[k].end);
             HFC_TRY(tk_encoding_push(e, tv[k].id, type_id, o.start, o.end,
-                                     word >= 0 ? word : (int32_t)i, 0, 0, 1));
+                                     word >= 0 ? word : word_base + (int32_t)i, 0, 0, 1));
             if (sp->from_added) { /* HF's value: the matched slice of the normalized text */
                 uint32_t vlen;
                 const char *v = hfc_tokenizer_token_value(t, tv[k].id, &vlen);
@@ -300,7 +306,116 @@ static hfc_status encode_one(const hfc_tokenizer *t, tk_ctx *c, const char *text
             }
         }
     }
+    if (n_words) *n_words = pt.n;
     return HFC_OK;
+}
+
+/* ---- long documents: encoded in chunks of ~CHUNK bytes, cut where no component can
+ * join across the cut (tk_pretokenizer_newline_local, tk_normalizer_newline_local, added
+ * tokens without newlines or whitespace rules): after "x\n" (x not whitespace) and before
+ * a non-space character. Each chunk's scratch is dropped before the next, so memory stays
+ * bounded and the cost per byte flat. */
+#define CHUNK_BYTES ((size_t)256 << 10)
+
+static bool ascii_space(uint8_t b) { return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\v' || b == '\f'; }
+
+/* A cut in text[from, len) at or after `from`, or len if none. */
+static size_t chunk_cut(const char *text, size_t from, size_t len) {
+    const uint8_t *u = (const uint8_t *)text;
+    for (size_t i = from < 2 ? 2 : from; i < len; i++) {
+        if (u[i - 1] != '\n' || ascii_space(u[i - 2]) || ascii_space(u[i]) || u[i] == 0x85) continue;
+        if (u[i] >= 0x80) { /* non-ASCII: a letter or digit only */
+            int l;
+            uint32_t cp = tk_utf8_decode(u + i, len - i, &l);
+            if (!tk_is_alphanumeric(cp)) continue;
+        } else if (!((u[i] >= 'a' && u[i] <= 'z') || (u[i] >= 'A' && u[i] <= 'Z') ||
+                     (u[i] >= '0' && u[i] <= '9'))) {
+            continue;
+        }
+        return i;
+    }
+    return len;
+}
+
+static bool chunkable(const hfc_tokenizer *t) {
+    if (!tk_pretokenizer_newline_local(t->pretokenizer) || !tk_normalizer_newline_local(t->normalizer))
+        return false;
+    for (size_t i = 0; i < t->added.n; i++) {
+        const tk_added_token *a = &t->added.v[i];
+        if (a->single_word || a->lstrip || a->rstrip || memchr(a->content, '\n', a->len) ||
+            (a->norm && memchr(a->norm, '\n', a->norm_len)))
+            return false;
+    }
+    return true;
+}
+
+typedef struct chunk_job {
+    const hfc_tokenizer *t;
+    const char *text;
+    const size_t *cuts; /* n + 1 cut points */
+    uint32_t type_id;
+    hfc_encoding *encs; /* one per chunk */
+    size_t *n_words;    /* splits per chunk (word ids are per chunk until joined) */
+    tk_ctx *ctxs;       /* one per worker */
+} chunk_job;
+
+static hfc_status chunk_task(void *vjob, size_t begin, size_t end, int worker) {
+    chunk_job *j = vjob;
+    for (size_t i = begin; i < end; i++) {
+        tk_ctx_reset(&j->ctxs[worker]);
+        HFC_TRY(encode_one(j->t, &j->ctxs[worker], j->text + j->cuts[i],
+                           (uint32_t)(j->cuts[i + 1] - j->cuts[i]), (uint32_t)j->cuts[i], j->type_id,
+                           -1, 0, &j->n_words[i], &j->encs[i]));
+    }
+    return HFC_OK;
+}
+
+/* Chunks are encoded on the pool (inline when called from a pool task, e.g. encode_batch),
+ * then joined in order with word ids shifted by the splits of the chunks before. */
+static hfc_status encode_chunks(const hfc_tokenizer *t, const char *text, const size_t *cuts,
+                                size_t n, uint32_t type_id, hfc_encoding *e) {
+    int workers = hfc_get_num_threads();
+    hfc_encoding *encs = hfc_calloc(n, sizeof *encs);
+    size_t *n_words = hfc_calloc(n, sizeof *n_words);
+    tk_ctx *ctxs = hfc_calloc((size_t)workers, sizeof *ctxs);
+    hfc_status st = HFC_OK;
+    if (!encs || !n_words || !ctxs) st = hfc_fail(HFC_ERR_NOMEM, "out of memory");
+    for (int w = 0; ctxs && w < workers; w++) tk_ctx_init(&ctxs[w]);
+    if (st == HFC_OK) {
+        chunk_job job = {t, text, cuts, type_id, encs, n_words, ctxs};
+        st = hfc_parallel_for_max(n, 1, workers, chunk_task, &job);
+    }
+    int32_t word_base = 0;
+    for (size_t i = 0; st == HFC_OK && i < n; i++) {
+        for (size_t k = 0; k < encs[i].n; k++) encs[i].words[k] += word_base;
+        word_base += (int32_t)n_words[i];
+        st = tk_encoding_append(e, &encs[i], -1, -2);
+    }
+    for (size_t i = 0; encs && i < n; i++) hfc_encoding_free(&encs[i]);
+    for (int w = 0; ctxs && w < workers; w++) tk_ctx_free(&ctxs[w]);
+    hfc_free(encs);
+    hfc_free(n_words);
+    hfc_free(ctxs);
+    return st;
+}
+
+static hfc_status encode_text(const hfc_tokenizer *t, tk_ctx *c, const char *text, size_t len,
+                              uint32_t type_id, int32_t word, hfc_encoding *e) {
+    if (len <= 2 * CHUNK_BYTES || word >= 0 || !t->chunkable)
+        return encode_one(t, c, text, (uint32_t)len, 0, type_id, word, 0, NULL, e);
+    size_t *cuts = NULL, n = 0, cap = 0, pos = 0;
+    hfc_status st = HFC_OK;
+    while (st == HFC_OK) {
+        void *p = cuts;
+        if ((st = hfc_grow(&p, &cap, n + 2, sizeof *cuts)) != HFC_OK) break;
+        cuts = p;
+        cuts[n++] = pos;
+        if (pos == len) break;
+        pos = len - pos <= 2 * CHUNK_BYTES ? len : chunk_cut(text, pos + CHUNK_BYTES, len);
+    }
+    if (st == HFC_OK) st = encode_chunks(t, text, cuts, n - 1, type_id, e);
+    hfc_free(cuts);
+    return st;
 }
 
 /* HF truncate_encodings (utils/truncation.rs). */
@@ -407,8 +522,8 @@ static hfc_status check_input(const hfc_tk_input *in, const char *what) {
 static hfc_status encode_sequence(const hfc_tokenizer *t, tk_ctx *c, const hfc_tk_input *in,
                                   uint32_t type_id, hfc_encoding *e) {
     for (size_t i = 0; i < in->n; i++)
-        HFC_TRY(encode_one(t, c, in->texts[i], (uint32_t)in->lens[i], type_id,
-                           in->pretokenized ? (int32_t)i : -1, e));
+        HFC_TRY(encode_text(t, c, in->texts[i], in->lens[i], type_id,
+                            in->pretokenized ? (int32_t)i : -1, e));
     return HFC_OK;
 }
 
@@ -686,5 +801,6 @@ hfc_status hfc_tokenizer_add_tokens(hfc_tokenizer *t, const hfc_added_token_spec
     }
     hfc_status st = tk_added_add(&t->added, v, n, t->model, t->normalizer, n_added);
     hfc_free(v);
+    t->chunkable = chunkable(t);
     return st;
 }
