@@ -83,6 +83,7 @@ struct tk_bpe {
     void *cache_mem;
     size_t cache_mask;
     bool segment;  /* cut pieces before U+2581 (see the file comment) */
+    uint32_t nranks; /* ranks are below this */
 };
 
 /* ------------------------------------------------------------------ merge table */
@@ -282,6 +283,7 @@ static hfc_status read_merges(tk_bpe *m, const hfc_json_doc *doc, const hfc_json
                        &buf, &bufcap);
     }
     hfc_free(buf);
+    m->nranks = rank;
     return st;
 }
 
@@ -487,9 +489,249 @@ static inline void push_pair(const tk_bpe *m, heap *h, const word *w, int32_t po
     if (ms) heap_push(h, (hentry){((uint64_t)ms->rank << 32) | (uint32_t)pos, ms->new_id, a, b});
 }
 
-/* HF Word::merge_all without dropout. */
-static hfc_status merge_all(const tk_bpe *m, tk_ctx *c, word *w) {
-    if (w->n < 2) return HFC_OK;
+/* Long words: the same merge order from a bucket queue by rank. Every pair a merge
+ * pushes normally has a higher rank than the one being merged (a trained merge list
+ * never uses a token before the merge that makes it), so ranks can be drained in
+ * increasing order: bucket r holds the positions queued with rank r (blocks of
+ * positions, appended in time order; a drained bucket is sorted by position, which is
+ * cheap since it is a few ascending runs back to back). Entries whose rank is not
+ * above the rank being drained (odd merge lists, or a stale entry made valid again by
+ * HF's test) go to a small heap of full entries instead, and the next entry is always
+ * the lower (rank, pos) of the heap's top and the current bucket's next position, so
+ * the order is exactly HF's. Each bucket starts once: a rank is drained only when no
+ * lower rank waits, and later pushes of it go to the heap. This keeps the memory
+ * traffic sequential where a heap of millions of entries misses the cache on every
+ * pop. The queue's memory is malloc'd and freed per word (not the arena: a text of
+ * many long words would touch fresh pages for every one). */
+#define LONG_WORD 512 /* symbols: below this the heap is as fast (it stays in cache) */
+#define RB_POS 29
+#define RB_GROUP 64          /* buckets allocated together */
+#define RB_SLAB (64u << 10)  /* bytes per slab of queue memory */
+
+typedef struct rblock {
+    struct rblock *next;
+    uint32_t n;
+    uint32_t pos[RB_POS];
+} rblock;
+_Static_assert(sizeof(rblock) == 128, "a block is two cache lines");
+
+typedef struct rbucket {
+    rblock *head, *tail;
+    uint32_t a, b, new_id, count; /* the pair of this rank; positions queued */
+} rbucket;
+
+typedef struct rgroup {
+    uint64_t live; /* bit i: bucket i is queued */
+    uint64_t pad[3];
+    rbucket bk[RB_GROUP];
+} rgroup;
+
+typedef struct rslab {
+    struct rslab *prev;
+    char *cur, *end;
+} rslab;
+
+typedef struct rqueue {
+    rgroup **dir;         /* by rank / RB_GROUP, NULL until used */
+    size_t ndir;
+    rblock *free;         /* recycled blocks */
+    rslab *slab;          /* the newest slab (they are chained) */
+    heap fb;              /* entries not above cur */
+    int64_t cur;          /* the rank being drained (-1 before the first) */
+} rqueue;
+
+static void *rq_alloc(rqueue *q, size_t size) { /* 64-byte aligned, size <= RB_SLAB / 2 */
+    rslab *s = q->slab;
+    size = (size + 63) & ~(size_t)63;
+    if (!s || (size_t)(s->end - s->cur) < size) {
+        s = hfc_malloc(RB_SLAB);
+        if (!s) return NULL;
+        s->prev = q->slab;
+        s->cur = (char *)(((uintptr_t)(s + 1) + 63) & ~(uintptr_t)63);
+        s->end = (char *)s + RB_SLAB;
+        q->slab = s;
+    }
+    void *p = s->cur;
+    s->cur += size;
+    return p;
+}
+
+static inline rblock *rq_block(rqueue *q) {
+    rblock *b = q->free;
+    if (b) q->free = b->next;
+    else if (!(b = rq_alloc(q, sizeof *b))) return NULL;
+    b->next = NULL;
+    b->n = 0;
+    return b;
+}
+
+/* Queue the pair (pos, next of pos) if it is a merge. */
+static inline hfc_status rq_push(const tk_bpe *m, tk_ctx *c, rqueue *q, const word *w,
+                                 int32_t pos) {
+    uint32_t a = w->s[pos].id, b = w->s[w->s[pos].next].id;
+    const merge_slot *ms = merge_get(m, a, b);
+    if (!ms) return HFC_OK;
+    uint32_t r = ms->rank;
+    if ((int64_t)r <= q->cur) {
+        HFC_TRY(heap_reserve(c, &q->fb, q->fb.n + 1));
+        heap_push(&q->fb, (hentry){((uint64_t)r << 32) | (uint32_t)pos, ms->new_id, a, b});
+        return HFC_OK;
+    }
+    rgroup *g = q->dir[r / RB_GROUP];
+    if (!g) {
+        if (!(g = q->dir[r / RB_GROUP] = rq_alloc(q, sizeof *g))) return HFC_ERR_NOMEM;
+        g->live = 0;
+    }
+    uint64_t bit = 1ull << (r % RB_GROUP);
+    rbucket *bk = &g->bk[r % RB_GROUP];
+    rblock *t;
+    if (!(g->live & bit)) {
+        if (!(t = rq_block(q))) return HFC_ERR_NOMEM;
+        g->live |= bit;
+        *bk = (rbucket){t, t, a, b, ms->new_id, 0};
+    } else if ((t = bk->tail)->n == RB_POS) {
+        rblock *nb = rq_block(q);
+        if (!nb) return HFC_ERR_NOMEM;
+        t->next = nb;
+        bk->tail = t = nb;
+    }
+    t->pos[t->n++] = (uint32_t)pos;
+    bk->count++;
+    return HFC_OK;
+}
+
+/* The lowest queued rank >= from, or -1 (from only grows within a word, so the scan of
+ * the directory costs its length once per word). */
+static int64_t rq_next(const rqueue *q, uint64_t from) {
+    for (uint64_t gi = from / RB_GROUP; gi < q->ndir; gi++) {
+        const rgroup *g = q->dir[gi];
+        if (!g) continue;
+        uint64_t x = g->live;
+        if (gi == from / RB_GROUP) x &= ~0ull << (from % RB_GROUP);
+        if (x) return (int64_t)(gi * RB_GROUP + (uint64_t)__builtin_ctzll(x));
+    }
+    return -1;
+}
+
+/* Sort a[0..n) (ascending runs back to back) by merging neighbouring runs; tmp has room
+ * for n. Returns the buffer holding the result. */
+static uint32_t *sort_runs(uint32_t *a, uint32_t *tmp, uint32_t n) {
+    for (;;) {
+        uint32_t i = 0, runs = 0;
+        while (i < n) {
+            uint32_t j = i + 1;
+            while (j < n && a[j - 1] <= a[j]) j++;
+            if (i == 0 && j == n) return a;
+            uint32_t k = j;
+            if (k < n) {
+                k++;
+                while (k < n && a[k - 1] <= a[k]) k++;
+            }
+            uint32_t x = i, y = j, o = i;
+            while (x < j && y < k) tmp[o++] = a[y] < a[x] ? a[y++] : a[x++];
+            while (x < j) tmp[o++] = a[x++];
+            while (y < k) tmp[o++] = a[y++];
+            runs++;
+            i = k;
+        }
+        uint32_t *t = a;
+        a = tmp;
+        tmp = t;
+        if (runs == 1) return a;
+    }
+}
+
+/* Process one queue entry as HF does (see merge_all_heap). */
+static inline hfc_status rq_apply(const tk_bpe *m, tk_ctx *c, rqueue *q, word *w,
+                                  const hentry *top) {
+    int32_t pos = (int32_t)(uint32_t)top->key;
+    sym *cur = &w->s[pos];
+    if (cur->len == 0 || cur->next == -1) return HFC_OK;
+    sym *right = &w->s[cur->next];
+    if (cur->id != top->left || right->id != top->right) { /* pair changed: HF's test */
+        const merge_slot *ms = merge_get(m, cur->id, right->id);
+        if (!ms || ms->new_id != top->new_id) return HFC_OK; /* stale */
+    }
+    cur->id = top->new_id;
+    cur->len += right->len;
+    cur->next = right->next;
+    right->len = 0;
+    if (cur->next != -1) w->s[cur->next].prev = pos;
+    if (cur->prev >= 0) HFC_TRY(rq_push(m, c, q, w, cur->prev));
+    if (cur->next != -1) HFC_TRY(rq_push(m, c, q, w, pos));
+    return HFC_OK;
+}
+
+static hfc_status rq_run(const tk_bpe *m, tk_ctx *c, rqueue *q, word *w, uint32_t **bufs) {
+    HFC_TRY(heap_reserve(c, &q->fb, 64));
+    for (uint32_t i = 0; i + 1 < w->n; i++) HFC_TRY(rq_push(m, c, q, w, (int32_t)i));
+    size_t runcap = 0;
+    for (;;) {
+        while (q->fb.n) { /* all below every bucket */
+            hentry e = heap_pop(&q->fb);
+            HFC_TRY(rq_apply(m, c, q, w, &e));
+        }
+        int64_t r = rq_next(q, (uint64_t)(q->cur + 1));
+        if (r < 0) return HFC_OK;
+        q->cur = r;
+        rgroup *g = q->dir[r / RB_GROUP];
+        g->live &= ~(1ull << (r % RB_GROUP));
+        const rbucket *bk = &g->bk[r % RB_GROUP];
+        uint32_t n = bk->count;
+        if (n > runcap) {
+            runcap = n > 2 * runcap ? n : 2 * runcap;
+            hfc_free(bufs[0]);
+            hfc_free(bufs[1]);
+            bufs[0] = hfc_malloc(runcap * sizeof **bufs);
+            bufs[1] = hfc_malloc(runcap * sizeof **bufs);
+            if (!bufs[0] || !bufs[1]) return HFC_ERR_NOMEM;
+        }
+        uint32_t k = 0;
+        for (rblock *b = bk->head; b; b = b->next) {
+            memcpy(bufs[0] + k, b->pos, b->n * sizeof **bufs);
+            k += b->n;
+        }
+        bk->tail->next = q->free;
+        q->free = bk->head;
+        const uint32_t *v = sort_runs(bufs[0], bufs[1], n);
+        hentry e = {0, bk->new_id, bk->a, bk->b};
+        for (uint32_t i = 0; i < n;) {
+            uint64_t key = ((uint64_t)r << 32) | v[i];
+            if (q->fb.n && q->fb.v[0].key < key) {
+                hentry f = heap_pop(&q->fb);
+                HFC_TRY(rq_apply(m, c, q, w, &f));
+                continue;
+            }
+            if (i + 8 < n) __builtin_prefetch(&w->s[v[i + 8]]);
+            e.key = key;
+            HFC_TRY(rq_apply(m, c, q, w, &e));
+            i++;
+        }
+    }
+}
+
+static hfc_status merge_all_long(const tk_bpe *m, tk_ctx *c, word *w) {
+    rqueue q = {0};
+    q.cur = -1;
+    q.ndir = m->nranks / RB_GROUP + 1;
+    q.dir = hfc_malloc(q.ndir * sizeof *q.dir);
+    if (!q.dir) return HFC_ERR_NOMEM;
+    memset(q.dir, 0, q.ndir * sizeof *q.dir);
+    uint32_t *bufs[2] = {NULL, NULL};
+    hfc_status st = rq_run(m, c, &q, w, bufs);
+    hfc_free(bufs[0]);
+    hfc_free(bufs[1]);
+    while (q.slab) {
+        rslab *p = q.slab->prev;
+        hfc_free(q.slab);
+        q.slab = p;
+    }
+    hfc_free(q.dir);
+    return st;
+}
+
+/* HF Word::merge_all without dropout, with a heap. */
+static hfc_status merge_all_heap(const tk_bpe *m, tk_ctx *c, word *w) {
     heap h = {0};
     HFC_TRY(heap_reserve(c, &h, (size_t)w->n + 15));
     for (uint32_t i = 0; i + 1 < w->n; i++) push_pair(m, &h, w, (int32_t)i);
@@ -513,6 +755,11 @@ static hfc_status merge_all(const tk_bpe *m, tk_ctx *c, word *w) {
         if (cur->next != -1) push_pair(m, &h, w, pos);
     }
     return HFC_OK;
+}
+
+static hfc_status merge_all(const tk_bpe *m, tk_ctx *c, word *w) {
+    if (w->n < 2) return HFC_OK;
+    return w->n >= LONG_WORD ? merge_all_long(m, c, w) : merge_all_heap(m, c, w);
 }
 
 /* ------------------------------------------------------------------ tokenize */

@@ -101,8 +101,9 @@ static inline uint32_t run_in(const uint8_t *s, uint32_t n, uint32_t i, unsigned
 }
 
 /* run_in for runs that are mostly ASCII: 8 bytes at a time while the bytes are ASCII
- * in [lo, hi] (after | 0x20 when `fold`), which must all have a class in `mask`. The
- * end of a word is then a count-trailing-zeros instead of a mispredicted loop exit. */
+ * in [lo, hi] (after | 0x20 when `fold`), which must be exactly the ASCII characters
+ * with a class in `mask` (so any other ASCII byte ends the run). The end of a word is
+ * then a count-trailing-zeros instead of a mispredicted loop exit. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define SCAN_SWAR 1
 static inline uint64_t swar_in_range(uint64_t x, bool fold, uint8_t lo, uint8_t hi) {
@@ -126,6 +127,7 @@ static inline uint32_t run_ascii_fast(const uint8_t *s, uint32_t n, uint32_t i, 
             stop = ~swar_in_range(x, fold, lo, hi) & 0x8080808080808080ull;
             if (stop) {
                 i += (uint32_t)__builtin_ctzll(stop) >> 3;
+                if (s[i] < 0x80) return i; /* an ASCII byte out of [lo, hi] */
                 break;
             }
             i += 8;
@@ -160,6 +162,8 @@ static inline uint32_t newlines(const uint8_t *s, uint32_t n, uint32_t i, bool s
     while (i < n && (s[i] == '\r' || s[i] == '\n' || (slash && s[i] == '/'))) i++;
     return i;
 }
+
+static inline bool ascii_alpha(uint8_t b) { return (uint8_t)((b | 0x20) - 'a') < 26; }
 
 static inline uint8_t ascii_lower(uint8_t b) {
     return b >= 'A' && b <= 'Z' ? (uint8_t)(b + 32) : b;
@@ -209,6 +213,10 @@ static inline uint32_t ws_tail(const uint8_t *s, uint32_t n, uint32_t i, uint32_
 static inline uint32_t gpt2_at(const uint8_t *s, uint32_t n, uint32_t i) {
     uint8_t b = s[i];
     uint32_t j, j2 = n, e;
+    /* the common cases first: an ASCII letter, or a space and one (" ?\p{L}+") */
+    if (ascii_alpha(b)) return run_ascii_fast(s, n, i + 1, C_L, true, 'a', 'z');
+    if (b == ' ' && i + 1 < n && ascii_alpha(s[i + 1]))
+        return run_ascii_fast(s, n, i + 2, C_L, true, 'a', 'z');
     if (b == '\'' && (e = contraction(s, n, i, false))) return e;
     unsigned c = cls_at(s, n, i, &j);
     if (b == ' ' && j < n) {
@@ -229,6 +237,11 @@ static inline uint32_t gpt2_at(const uint8_t *s, uint32_t n, uint32_t i) {
 static inline uint32_t cl100k_at(const uint8_t *s, uint32_t n, uint32_t i, int max_digits) {
     uint8_t b = s[i];
     uint32_t j, j2 = n, e;
+    /* the common cases first: an ASCII letter, or a space and one
+     * ("[^\r\n\p{L}\p{N}]?\p{L}+"; the contractions need a quote) */
+    if (ascii_alpha(b)) return run_ascii_fast(s, n, i + 1, C_L, true, 'a', 'z');
+    if (b == ' ' && i + 1 < n && ascii_alpha(s[i + 1]))
+        return run_ascii_fast(s, n, i + 2, C_L, true, 'a', 'z');
     if (b == '\'' && (e = contraction(s, n, i, true))) return e;
     unsigned c = cls_at(s, n, i, &j);
     if (c & C_L) return run_ascii_fast(s, n, j, C_L, true, 'a', 'z');
@@ -304,7 +317,6 @@ static inline uint32_t o200k_at(const uint8_t *s, uint32_t n, uint32_t i) {
  *  ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
  * Not every character starts a match (a lone digit, a control character). */
 
-static inline bool ascii_alpha(uint8_t b) { return (uint8_t)((b | 0x20) - 'a') < 26; }
 static inline bool ascii_punct(uint8_t b) {
     return (b >= 0x21 && b <= 0x2F) || (b >= 0x3A && b <= 0x40) || (b >= 0x5B && b <= 0x60) ||
            (b >= 0x7B && b <= 0x7E);
