@@ -368,6 +368,18 @@ hfc_status tk_pretokenizer_apply(const tk_pretokenizer *p, tk_ctx *c, tk_pretok 
             HFC_TRY(tk_pretokenizer_apply(p->u.seq.items[i], c, pt));
         return HFC_OK;
     }
+    if (p->kind == PT_BYTE_LEVEL && !p->u.bl.use_regex && !p->u.bl.add_prefix_space) {
+        /* no splitting: rewrite the pieces in place (dropping empty ones, as a split would) */
+        size_t w = 0;
+        for (size_t i = 0; i < pt->n; i++) {
+            if (!pt->v[i].tokenized && pt->v[i].norm.len == 0) continue;
+            pt->v[w] = pt->v[i];
+            if (!pt->v[w].tokenized) HFC_TRY(byte_level_piece(c, &pt->v[w].norm));
+            w++;
+        }
+        pt->n = w;
+        return HFC_OK;
+    }
     tk_pretok out = {0};
     for (size_t i = 0; i < pt->n; i++) {
         if (pt->v[i].tokenized) {
