@@ -25,7 +25,7 @@ struct tk_trie {
     trie_node *nodes;
     size_t n, cap;
     uint32_t root_child[256];
-    uint8_t maxdepth_unused;
+    int first_byte; /* the only byte a pattern starts with (scan with memchr), or -1 */
 };
 
 static hfc_status trie_new_node(tk_trie *t, uint8_t byte, uint32_t *out) {
@@ -177,6 +177,13 @@ static hfc_status rebuild_tries(tk_added_vocab *av) {
         else
             st = trie_insert(raw, (const uint8_t *)a->content, a->len, (int32_t)i);
     }
+    tk_trie *tries[2] = {raw, nrm};
+    for (int k = 0; k < 2; k++) {
+        int first = -1, count = 0;
+        for (int b = 0; b < 256; b++)
+            if (tries[k]->root_child[b]) { first = b; count++; }
+        tries[k]->first_byte = count == 1 ? first : -1;
+    }
     av->raw_trie = raw;
     av->norm_trie = nrm;
     av->has_raw = av->has_norm = false;
@@ -273,6 +280,11 @@ hfc_status tk_added_split(const tk_added_vocab *av, tk_ctx *c, tk_pretok *pt, bo
         uint32_t len = sp->norm.len, start_offset = 0, i = 0;
         while (i < len) {
             int32_t value = -1;
+            if (trie->first_byte >= 0) { /* jump to the next possible start */
+                const uint8_t *q = memchr(s + i, trie->first_byte, len - i);
+                if (!q) break;
+                i = (uint32_t)(q - s);
+            }
             uint32_t mlen = trie->root_child[s[i]] ? trie_longest(trie, s + i, len - i, &value) : 0;
             if (!mlen) { i++; continue; }
             uint32_t start = i, stop = i + mlen;

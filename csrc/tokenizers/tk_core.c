@@ -86,6 +86,14 @@ hfc_status tk_norm_from_original(tk_ctx *c, const char *s, uint32_t len, uint32_
     if (!al) return HFC_ERR_NOMEM;
     const uint8_t *u = (const uint8_t *)s;
     for (uint32_t i = 0; i < len;) {
+        if (u[i] < 0x80) { /* ASCII runs: one byte, one character */
+            do {
+                al[i].start = base + i;
+                al[i].end = base + i + 1;
+                i++;
+            } while (i < len && u[i] < 0x80);
+            continue;
+        }
         uint32_t w = (uint32_t)tk_utf8_len(u[i]);
         if (w > len - i) w = len - i;
         tk_align a = {base + i, base + i + w};
