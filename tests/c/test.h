@@ -71,6 +71,28 @@ static const char *test_current_ = "";
         fprintf(stderr, "  %-40s %s\n", #fn, test_failures_ == before_ ? "ok" : "FAIL"); \
     } while (0)
 
+/* A failing allocator for out-of-memory sweeps: after test_oom_budget more allocations
+ * succeed, every one fails (-1: never fail). Install with hfc_set_allocator(&test_oom_allocator). */
+static long test_oom_budget = -1;
+static void *test_oom_malloc(void *ud, size_t n) {
+    (void)ud;
+    if (test_oom_budget == 0) return NULL;
+    if (test_oom_budget > 0) test_oom_budget--;
+    return malloc(n ? n : 1);
+}
+static void *test_oom_realloc(void *ud, void *p, size_t n) {
+    (void)ud;
+    if (test_oom_budget == 0) return NULL;
+    if (test_oom_budget > 0) test_oom_budget--;
+    return realloc(p, n ? n : 1);
+}
+static void test_oom_free(void *ud, void *p) {
+    (void)ud;
+    free(p);
+}
+__attribute__((unused)) static const hfc_allocator test_oom_allocator = {
+    test_oom_malloc, test_oom_realloc, test_oom_free, NULL};
+
 static inline int test_summary(void) {
     fprintf(stderr, "%d checks, %d failures\n", test_checks_, test_failures_);
     return test_failures_ ? 1 : 0;

@@ -4,22 +4,6 @@
 #include <errno.h>
 #include <stdint.h>
 
-/* An allocator that fails once `budget` allocations have succeeded. */
-static long fail_budget = -1;
-static void *fail_malloc(void *ud, size_t n) {
-    (void)ud;
-    if (fail_budget == 0) return NULL;
-    if (fail_budget > 0) fail_budget--;
-    return malloc(n);
-}
-static void *fail_realloc(void *ud, void *p, size_t n) {
-    (void)ud;
-    if (fail_budget == 0) return NULL;
-    if (fail_budget > 0) fail_budget--;
-    return realloc(p, n);
-}
-static void fail_free(void *ud, void *p) { (void)ud; free(p); }
-static const hfc_allocator failing = {fail_malloc, fail_realloc, fail_free, NULL};
 
 static void test_status_messages(void) {
     hfc_error_clear();
@@ -135,8 +119,8 @@ static void test_arena_mark_rewind_reset(void) {
 }
 
 static void test_oom(void) {
-    hfc_set_allocator(&failing);
-    fail_budget = 0;
+    hfc_set_allocator(&test_oom_allocator);
+    test_oom_budget = 0;
     CHECK(hfc_malloc(10) == NULL);
     hfc_arena a;
     hfc_arena_init(&a, 64);
@@ -146,11 +130,11 @@ static void test_oom(void) {
     hfc_buf b = {0};
     CHECK_STATUS(hfc_buf_append(&b, "x", 1), HFC_ERR_NOMEM);
     /* budget 1: first chunk ok, the next one fails; earlier data intact */
-    fail_budget = 1;
+    test_oom_budget = 1;
     char *p = hfc_arena_alloc(&a, 10, 8);
     CHECK(p != NULL);
     CHECK(hfc_arena_alloc(&a, 1000, 8) == NULL);
-    fail_budget = -1;
+    test_oom_budget = -1;
     hfc_set_allocator(NULL);
     hfc_arena_free(&a);
     hfc_buf_free(&b);

@@ -615,27 +615,10 @@ static void test_load_errors(void) {
     }
 }
 
-static long oom_budget = -1; /* allocations left before failing; -1: unlimited */
-static void *oom_malloc(void *ud, size_t n) {
-    (void)ud;
-    if (oom_budget == 0) return NULL;
-    if (oom_budget > 0) oom_budget--;
-    return malloc(n);
-}
-static void *oom_realloc(void *ud, void *p, size_t n) {
-    (void)ud;
-    if (oom_budget == 0) return NULL;
-    if (oom_budget > 0) oom_budget--;
-    return realloc(p, n);
-}
-static void oom_free(void *ud, void *p) {
-    (void)ud;
-    free(p);
-}
 
 /* Every allocation of a load + decode fails in turn: a clean NOMEM, no leak, no crash. */
 static void test_out_of_memory(void) {
-    static const hfc_allocator a = {oom_malloc, oom_realloc, oom_free, NULL};
+    static const hfc_allocator a = {test_oom_malloc, test_oom_realloc, test_oom_free, NULL};
     const char *decs[] = {seq_llama_json, seq_nested_json, bytelevel_json, ctc_cleanup_json,
                           wordpiece_cleanup_json, metaspace_first_json, strip_space_json};
     const char *toks[] = {"\xe2\x96\x81Hey", "<0x21>", "<0xE6>", "<0x97>", "<0xA5>", " don", "##x",
@@ -647,7 +630,7 @@ static void test_out_of_memory(void) {
         for (long budget = 0; budget < 5000 && !done; budget++) {
             tk_decoder *d = NULL;
             hfc_set_allocator(&a);
-            oom_budget = budget;
+            test_oom_budget = budget;
             hfc_status st = tk_decoder_from_json(doc, hfc_json_root(doc), "$.decoder", &d);
             if (st == HFC_OK) {
                 tk_ctx c;
@@ -662,7 +645,7 @@ static void test_out_of_memory(void) {
                 CHECK(d == NULL);
             }
             hfc_set_allocator(NULL);
-            oom_budget = -1;
+            test_oom_budget = -1;
             if (st != HFC_OK && st != HFC_ERR_NOMEM) {
                 CHECK_EQ_INT(st, HFC_ERR_NOMEM);
                 fprintf(stderr, "  decoder %zu budget %ld: %s\n", k, budget, hfc_error_message());

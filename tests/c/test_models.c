@@ -577,27 +577,10 @@ static void test_dropout_rounding(void) {
 
 /* ------------------------------------------------------------------ out of memory */
 
-static long oom_budget = -1; /* allocations left before failing; -1: unlimited */
-static void *oom_malloc(void *ud, size_t n) {
-    (void)ud;
-    if (oom_budget == 0) return NULL;
-    if (oom_budget > 0) oom_budget--;
-    return malloc(n);
-}
-static void *oom_realloc(void *ud, void *p, size_t n) {
-    (void)ud;
-    if (oom_budget == 0) return NULL;
-    if (oom_budget > 0) oom_budget--;
-    return realloc(p, n);
-}
-static void oom_free(void *ud, void *p) {
-    (void)ud;
-    free(p);
-}
 
 /* Every allocation of a load + tokenize fails in turn: a clean NOMEM, no leak, no crash. */
 static void test_out_of_memory(void) {
-    static const hfc_allocator a = {oom_malloc, oom_realloc, oom_free, NULL};
+    static const hfc_allocator a = {test_oom_malloc, test_oom_realloc, test_oom_free, NULL};
     const char *models[] = {bpe_byte_fallback_fuse_json, bpe_prefix_suffix_json, wordpiece_json,
                             wordlevel_json, untyped_fallback_json};
     for (size_t k = 0; k < sizeof models / sizeof *models; k++) {
@@ -608,7 +591,7 @@ static void test_out_of_memory(void) {
             tk_model *m = NULL;
             tk_ctx c;
             hfc_set_allocator(&a);
-            oom_budget = budget;
+            test_oom_budget = budget;
             hfc_status st = tk_model_from_json(doc, hfc_json_root(doc), "$.model", &m);
             if (st == HFC_OK) {
                 tk_ctx_init(&c);
@@ -621,7 +604,7 @@ static void test_out_of_memory(void) {
                 CHECK(m == NULL);
             }
             hfc_set_allocator(NULL);
-            oom_budget = -1;
+            test_oom_budget = -1;
             if (st != HFC_OK && st != HFC_ERR_NOMEM) {
                 CHECK_EQ_INT(st, HFC_ERR_NOMEM);
                 fprintf(stderr, "  model %zu budget %ld: %s\n", k, budget, hfc_error_message());

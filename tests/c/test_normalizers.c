@@ -174,36 +174,19 @@ static void run_errors(const char *key) {
 
 /* ------------------------------------------------------------------ out of memory */
 
-static long oom_budget_ = -1; /* allocations left before failing; -1: never fail */
-static void *oom_malloc(void *ud, size_t n) {
-    (void)ud;
-    if (oom_budget_ == 0) return NULL;
-    if (oom_budget_ > 0) oom_budget_--;
-    return malloc(n ? n : 1);
-}
-static void *oom_realloc(void *ud, void *p, size_t n) {
-    (void)ud;
-    if (oom_budget_ == 0) return NULL;
-    if (oom_budget_ > 0) oom_budget_--;
-    return realloc(p, n ? n : 1);
-}
-static void oom_free(void *ud, void *p) {
-    (void)ud;
-    free(p);
-}
 
 /* Load `js` as a normalizer (kind 'n') or pre-tokenizer and run it on `text`, failing the
  * k-th allocation for every k until a run succeeds: every failure must be a clean
  * HFC_ERR_NOMEM (no crash, no leak), and the final run must succeed. */
 static void oom_sweep(char kind, const char *js, const char *text) {
-    static const hfc_allocator failing = {oom_malloc, oom_realloc, oom_free, NULL};
+    static const hfc_allocator failing = {test_oom_malloc, test_oom_realloc, test_oom_free, NULL};
     hfc_json_doc *doc = NULL;
     CHECK_OK(hfc_json_parse(js, strlen(js), NULL, &doc));
     if (!doc) return;
     bool done = false;
     for (long k = 0; k < 10000 && !done; k++) {
         hfc_set_allocator(&failing);
-        oom_budget_ = k;
+        test_oom_budget = k;
         tk_normalizer *nz = NULL;
         tk_pretokenizer *pk = NULL;
         tk_ctx c;
@@ -218,7 +201,7 @@ static void oom_sweep(char kind, const char *js, const char *text) {
         if (st == HFC_OK && nz) st = tk_normalizer_apply(nz, &c, &n);
         if (st == HFC_OK) st = tk_pretok_push(&c, &pt, &n);
         if (st == HFC_OK && pk) st = tk_pretokenizer_apply(pk, &c, &pt);
-        oom_budget_ = -1;
+        test_oom_budget = -1;
         hfc_set_allocator(NULL);
         if (st != HFC_OK) CHECK_STATUS(st, HFC_ERR_NOMEM);
         done = st == HFC_OK;
