@@ -257,6 +257,8 @@ static hfc_status read_merges(tk_bpe *m, const hfc_json_doc *doc, const hfc_json
     if (!m->merges) return hfc_fail(HFC_ERR_NOMEM, "out of memory for %u merges", ms->len);
     memset(m->merges, 0xFF, cap * sizeof *m->merges);
     m->mmask = cap - 1;
+    /* prefetching pays for its hashing only when the vocabulary outgrows the caches */
+    bool prefetch = tk_vocab_size(m->vocab) > 65536;
 
     char *buf = NULL;
     size_t bufcap = 0;
@@ -264,7 +266,7 @@ static hfc_status read_merges(tk_bpe *m, const hfc_json_doc *doc, const hfc_json
     uint32_t rank = 0;
     for (uint32_t i = 0; i < ms->len && st == HFC_OK; i++) {
         const hfc_json_value *e = &ms->u.items[i];
-        if (i + 16 < ms->len) prefetch_merge(m, &ms->u.items[i + 16], legacy);
+        if (prefetch && i + 16 < ms->len) prefetch_merge(m, &ms->u.items[i + 16], legacy);
         if (!legacy) {
             const hfc_json_value *a = &e->u.items[0], *b = &e->u.items[1];
             st = add_merge(m, doc, e, path, i, a->u.s, a->len, b->u.s, b->len, rank++, &buf,
