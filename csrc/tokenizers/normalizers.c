@@ -461,7 +461,34 @@ static hfc_status chinese_chars(tk_ctx *c, tk_norm *n) {
     return tk_norm_transform(c, n, ch.v, ch.n, 0);
 }
 
+/* ASCII text the cleaning keeps whole (printable, \t \n \r): every step is one character
+ * for one, so the alignments stay as they are and only the bytes change. */
+static hfc_status bert_ascii(const tk_normalizer *nz, tk_ctx *c, tk_norm *n, bool *done) {
+    const uint8_t *u = (const uint8_t *)n->s;
+    bool clean = nz->u.bert.clean_text;
+    *done = false;
+    for (uint32_t i = 0; i < n->len; i++) {
+        uint8_t b = u[i];
+        if (b >= 0x80) return HFC_OK;
+        if (clean && ((b < 0x20 && b != '\t' && b != '\n' && b != '\r') || b == 0x7F)) return HFC_OK;
+    }
+    uint8_t *o = tk_alloc(c, (size_t)n->len + 1);
+    if (!o) return HFC_ERR_NOMEM;
+    for (uint32_t i = 0; i < n->len; i++) {
+        uint8_t b = u[i];
+        if (clean && (b == '\t' || b == '\n' || b == '\r')) b = ' ';
+        if (nz->u.bert.lowercase && b >= 'A' && b <= 'Z') b = (uint8_t)(b + 32);
+        o[i] = b;
+    }
+    n->s = (const char *)o;
+    *done = true;
+    return HFC_OK;
+}
+
 static hfc_status bert(const tk_normalizer *nz, tk_ctx *c, tk_norm *n) {
+    bool done;
+    HFC_TRY(bert_ascii(nz, c, n, &done));
+    if (done) return HFC_OK;
     if (nz->u.bert.clean_text) {
         HFC_TRY(filter_chars(c, n, bert_keep));
         HFC_TRY(map_chars(c, n, bert_space));
