@@ -13,6 +13,7 @@
  * arrays searched only when a record flag says there is something to find.
  */
 #include "tk.h"
+#include <string.h>
 
 #include "unicode_tables.h"
 
@@ -168,6 +169,10 @@ static bool quick_identity(const uint8_t *s, uint32_t len, tk_nf form) {
             last = 0;
             after_composite = false;
             i++;
+            for (uint64_t w; i + 8 <= len; i += 8) { /* ASCII runs, 8 bytes at a time */
+                memcpy(&w, s + i, 8);
+                if (w & 0x8080808080808080ull) break;
+            }
             continue;
         }
         int l;
