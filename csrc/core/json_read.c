@@ -1071,3 +1071,24 @@ hfc_status hfc_json_fail_at(const hfc_json_doc *doc, const hfc_json_value *at, c
     return hfc_fail(HFC_ERR_INVALID, "%s: byte %zu (line %zu, column %zu), %s: %s", name,
                     at->offset, line, col, path, what);
 }
+
+bool hfc_json_equal(const hfc_json_value *a, const hfc_json_value *b) {
+    if (a->type != b->type || a->len != b->len) return false;
+    if ((a->flags & HFC_JSON_F_BIGINT) != (b->flags & HFC_JSON_F_BIGINT)) return false;
+    switch ((hfc_json_type)a->type) {
+    case HFC_JSON_INT: return a->u.i == b->u.i;
+    case HFC_JSON_DOUBLE: return memcmp(&a->u.d, &b->u.d, sizeof(double)) == 0;
+    case HFC_JSON_STRING: return a->len == 0 || memcmp(a->u.s, b->u.s, a->len) == 0;
+    case HFC_JSON_ARRAY:
+        for (uint32_t i = 0; i < a->len; i++)
+            if (!hfc_json_equal(&a->u.items[i], &b->u.items[i])) return false;
+        return true;
+    case HFC_JSON_OBJECT:
+        for (uint32_t i = 0; i < a->len; i++)
+            if (!hfc_json_equal(&a->u.members[i].key, &b->u.members[i].key) ||
+                !hfc_json_equal(&a->u.members[i].value, &b->u.members[i].value))
+                return false;
+        return true;
+    default: return true;
+    }
+}

@@ -88,26 +88,6 @@ static void check_value(walk *w, const hfc_json_value *v, bool allow_dups) {
     }
 }
 
-static bool dom_equal(const hfc_json_value *a, const hfc_json_value *b) {
-    if (a->type != b->type || a->len != b->len) return false;
-    if ((a->flags & HFC_JSON_F_BIGINT) != (b->flags & HFC_JSON_F_BIGINT)) return false;
-    switch ((hfc_json_type)a->type) {
-    case HFC_JSON_INT: return a->u.i == b->u.i;
-    case HFC_JSON_DOUBLE: return memcmp(&a->u.d, &b->u.d, sizeof(double)) == 0;
-    case HFC_JSON_STRING: return memcmp(a->u.s, b->u.s, a->len) == 0;
-    case HFC_JSON_ARRAY:
-        for (uint32_t i = 0; i < a->len; i++)
-            if (!dom_equal(&a->u.items[i], &b->u.items[i])) return false;
-        return true;
-    case HFC_JSON_OBJECT:
-        for (uint32_t i = 0; i < a->len; i++)
-            if (!keys_equal(&a->u.members[i].key, &b->u.members[i].key) ||
-                !dom_equal(&a->u.members[i].value, &b->u.members[i].value))
-                return false;
-        return true;
-    default: return true;
-    }
-}
 
 /* ---- one parse ---- */
 
@@ -120,7 +100,7 @@ static void check_rewrite(const hfc_json_doc *doc, int indent, const hfc_json_op
     hfc_status st = hfc_json_parse(out.data, out.len, opts, &again);
     if (st != HFC_OK) fprintf(stderr, "fuzz_json: rewritten text: %s\n", out.data);
     REQUIRE(st == HFC_OK);
-    REQUIRE(dom_equal(hfc_json_root(doc), hfc_json_root(again)));
+    REQUIRE(hfc_json_equal(hfc_json_root(doc), hfc_json_root(again)));
     hfc_json_free(again);
     hfc_buf_free(&out);
 }
@@ -152,7 +132,7 @@ static void parse_checked(const uint8_t *data, size_t size, const hfc_json_opts 
 static bool same_outcome(const outcome *a, const outcome *b) {
     if (a->st != b->st) return false;
     if (a->st != HFC_OK) return strcmp(a->message, b->message) == 0;
-    return dom_equal(hfc_json_root(a->doc), hfc_json_root(b->doc));
+    return hfc_json_equal(hfc_json_root(a->doc), hfc_json_root(b->doc));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -106,6 +106,8 @@ static inline bool hfc_json_str_eq(const hfc_json_value *v, const char *s, size_
     return true;
 }
 const char *hfc_json_type_name(hfc_json_type t); /* "null", "string", "object", ... */
+/* Same structure and values, bit for bit (doubles compared by bits; members in order). */
+bool hfc_json_equal(const hfc_json_value *a, const hfc_json_value *b);
 
 /* Record an HFC_ERR_INVALID failure about value `at` (may be NULL) of `doc`, located by
  * `path` (a JSON path the caller tracks, e.g. "$.model.vocab"), in the same format as
