@@ -7,11 +7,18 @@
 
 #include "hfc/hfc.h"
 
+#define HFC_PY_SLOTS 16
+
 /* Per-module state (multi-phase init): the heap types this module defines. */
 typedef struct hfc_py_state {
     PyTypeObject *MappedFile_type;
     PyTypeObject *Encoding_type;    /* hfc._C.Encoding */
     PyTypeObject *Encoding_subtype; /* hfc.tokenizers.Encoding, registered at its import */
+    /* Heap types (or other objects) of the later modules: each binding file indexes its
+     * own array with its own enum; module.c visits and clears all of them. */
+    PyObject *models[HFC_PY_SLOTS];
+    PyObject *datasets[HFC_PY_SLOTS];
+    PyObject *hub[HFC_PY_SLOTS];
 } hfc_py_state;
 
 static inline hfc_py_state *hfc_py_get_state(PyObject *module) {
@@ -29,6 +36,9 @@ int hfc_py_init_runtime(PyObject *m);   /* cpu features, threads */
 int hfc_py_init_json(PyObject *m);      /* _json_loads, _json_roundtrip */
 int hfc_py_init_mmap(PyObject *m);      /* MappedFile */
 int hfc_py_init_tokenizers(PyObject *m); /* Tokenizer */
+int hfc_py_init_models(PyObject *m);    /* safetensors, kernels, encoders (models_py.c) */
+int hfc_py_init_datasets(PyObject *m);  /* Arrow tables, datasets (datasets_py.c) */
+int hfc_py_init_hub(PyObject *m);       /* Hub client and cache (hub_py.c) */
 
 extern PyMethodDef hfc_py_runtime_methods[];
 extern PyMethodDef hfc_py_json_methods[];

@@ -12,6 +12,9 @@ static int hfc_exec(PyObject *m) {
     if (hfc_py_init_json(m) < 0) return -1;
     if (hfc_py_init_mmap(m) < 0) return -1;
     if (hfc_py_init_tokenizers(m) < 0) return -1;
+    if (hfc_py_init_models(m) < 0) return -1;
+    if (hfc_py_init_datasets(m) < 0) return -1;
+    if (hfc_py_init_hub(m) < 0) return -1;
     if (PyModule_AddStringConstant(m, "__version__", HFC_VERSION) < 0) return -1;
     return 0;
 }
@@ -21,6 +24,11 @@ static int hfc_traverse(PyObject *m, visitproc visit, void *arg) {
     Py_VISIT(s->MappedFile_type);
     Py_VISIT(s->Encoding_type);
     Py_VISIT(s->Encoding_subtype);
+    for (int i = 0; i < HFC_PY_SLOTS; i++) {
+        Py_VISIT(s->models[i]);
+        Py_VISIT(s->datasets[i]);
+        Py_VISIT(s->hub[i]);
+    }
     return 0;
 }
 
@@ -29,6 +37,11 @@ static int hfc_clear(PyObject *m) {
     Py_CLEAR(s->MappedFile_type);
     Py_CLEAR(s->Encoding_type);
     Py_CLEAR(s->Encoding_subtype);
+    for (int i = 0; i < HFC_PY_SLOTS; i++) {
+        Py_CLEAR(s->models[i]);
+        Py_CLEAR(s->datasets[i]);
+        Py_CLEAR(s->hub[i]);
+    }
     return 0;
 }
 
