@@ -23,12 +23,8 @@
  * the 64-bit pair; symbols are an array linked by prev/next; all per-call memory comes
  * from the ctx arena.
  *
- * Word cache (HF keeps one too; it changes speed, never results): a direct-mapped table
- * of results for words up to CACHE_WORD bytes / CACHE_TOKS tokens, stored inline (no
- * allocation, nothing to reclaim). Each slot is a seqlock: readers only load (relaxed
- * atomic loads, validated by the sequence number before and after), so concurrent
- * readers never write shared lines; a writer claims a slot with one CAS and gives up if
- * another thread holds it. A torn or busy read is a miss, so nobody ever waits.
+ * Word cache (HF keeps one too; it changes speed, never results): a tk_memo (memo.c) of
+ * results for words up to TK_MEMO_KEY bytes / TK_MEMO_ITEMS tokens.
  *
  * Segments (SentencePiece-style models with no pre-tokenizer, e.g. Llama 2, which BPE
  * whole lines): when the merge table provably never joins a symbol ending before a
@@ -38,7 +34,6 @@
  */
 #include "tk.h"
 
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -50,21 +45,7 @@ typedef struct merge_slot {
 
 #define CHAR_TABLE 2048 /* direct ids for code points below this (plain, un-affixed) */
 
-#define CACHE_WORD 32     /* longest cached word, bytes */
-#define CACHE_TOKS 16     /* most tokens in a cached result */
-#define CACHE_DEFAULT 8192 /* slots (128 bytes each) */
-
-/* w[0]: tag (low 32 bits, 0 = empty) | word length << 32 | token count << 40;
- * w[1..4]: the word, zero-padded; w[5..12]: ids (two per word); w[13..14]: token end
- * offsets, one byte each (starts are the previous ends). */
-typedef struct cache_slot {
-    _Atomic uint64_t seq; /* odd: being written */
-    _Atomic uint64_t w[15];
-} cache_slot;
-_Static_assert(sizeof(cache_slot) == 128, "a cache slot is two cache lines");
-#define CW_WORD 1
-#define CW_ID 5
-#define CW_END 13
+#define CACHE_DEFAULT 8192 /* memo slots */
 
 struct tk_bpe {
     tk_vocab *vocab;
@@ -79,9 +60,7 @@ struct tk_bpe {
     bool no_merges; /* dropout == 1: every merge is dropped */
     int64_t byte_id[256];
     int64_t char_id[CHAR_TABLE];
-    cache_slot *cache; /* cache_mask + 1 slots, 64-byte aligned inside cache_mem */
-    void *cache_mem;
-    size_t cache_mask;
+    tk_memo *cache; /* word cache, NULL when disabled */
     bool segment;  /* cut pieces before U+2581 (see the file comment) */
     uint32_t nranks; /* ranks are below this */
 };
@@ -115,7 +94,7 @@ static void merge_put(tk_bpe *m, uint32_t a, uint32_t b, uint32_t rank, uint32_t
 void tk_bpe_free(tk_bpe *m) {
     if (!m) return;
     tk_vocab_free(m->vocab);
-    hfc_free(m->cache_mem);
+    tk_memo_free(m->cache);
     hfc_free(m->merges);
     hfc_free(m->unk);
     hfc_free(m->prefix);
@@ -845,122 +824,12 @@ static hfc_status split_word(const tk_bpe *m, tk_ctx *c, const char *s, uint32_t
 /* ------------------------------------------------------------------ word cache */
 
 hfc_status tk_bpe_resize_cache(tk_bpe *m, size_t capacity) {
-    hfc_free(m->cache_mem);
-    m->cache_mem = NULL;
+    tk_memo_free(m->cache);
     m->cache = NULL;
-    m->cache_mask = 0;
-    if (!capacity) return HFC_OK;
-    size_t slots = 16;
-    while (slots < capacity && slots < ((size_t)1 << 24)) slots <<= 1;
-    m->cache_mem = hfc_calloc(1, slots * sizeof(cache_slot) + 64);
-    if (!m->cache_mem) return hfc_fail(HFC_ERR_NOMEM, "out of memory for a BPE word cache");
-    m->cache = (cache_slot *)(((uintptr_t)m->cache_mem + 63) & ~(uintptr_t)63);
-    m->cache_mask = slots - 1;
-    return HFC_OK;
+    return tk_memo_create(capacity, &m->cache);
 }
 
-void tk_bpe_clear_cache(tk_bpe *m) {
-    for (size_t i = 0; m->cache && i <= m->cache_mask; i++)
-        atomic_store_explicit(&m->cache[i].w[0], 0, memory_order_relaxed);
-}
-
-static inline uint64_t mum64(uint64_t a, uint64_t b) {
-    __uint128_t r = (__uint128_t)a * b;
-    return (uint64_t)r ^ (uint64_t)(r >> 64);
-}
-
-/* Bytes p[0..n), n < 8, as a zero-padded little-endian word (no reads past p + n). */
-static inline uint64_t load_tail(const uint8_t *p, uint32_t n) {
-    if (n >= 4) {
-        uint32_t lo, hi;
-        memcpy(&lo, p, 4);
-        memcpy(&hi, p + n - 4, 4);
-        return (uint64_t)lo | (uint64_t)hi << (8 * (n - 4)); /* overlap: equal bytes */
-    }
-    if (n == 0) return 0;
-    return (uint64_t)p[0] | (uint64_t)p[n >> 1] << (8 * (n >> 1)) | (uint64_t)p[n - 1] << (8 * (n - 1));
-}
-
-/* The word (len <= CACHE_WORD) as four zero-padded little words, and its hash. */
-static inline uint64_t cache_key(const char *s, uint32_t len, uint64_t k[4]) {
-    const uint8_t *p = (const uint8_t *)s;
-    k[0] = k[1] = k[2] = k[3] = 0;
-    uint32_t i = 0;
-    for (; i + 8 <= len; i += 8) memcpy(&k[i / 8], p + i, 8);
-    if (i < len) k[i / 8] = load_tail(p + i, len - i);
-    uint64_t h = mum64(k[0] ^ 0xa0761d6478bd642full, k[1] ^ 0xe7037ed1a0b428dbull ^ len);
-    if (len > 16) h ^= mum64(k[2] ^ 0x8ebc6af09c88c6e3ull, k[3] ^ 0x589965cc75374cc3ull);
-    return mum64(h ^ 0x1d8e4e27c47d124full, 0x9E3779B97F4A7C15ull);
-}
-
-#define LD(p) atomic_load_explicit((p), memory_order_relaxed)
-#define ST(p, v) atomic_store_explicit((p), (v), memory_order_relaxed)
-
-static inline tk_token *tokens_room(tk_ctx *c, tk_tokens *t, size_t k);
-
-/* On a hit: the tokens appended to out (offsets from base on), *pos = their end, 1.
- * On a miss 0 (out unchanged). Loads only. */
-static inline int cache_get(const cache_slot *sl, uint64_t head, const uint64_t k[4],
-                            tk_ctx *c, tk_tokens *out, uint32_t base, uint32_t *pos,
-                            hfc_status *st) {
-    _Atomic uint64_t *seq = (_Atomic uint64_t *)&sl->seq, *w = (_Atomic uint64_t *)sl->w;
-    uint64_t s1 = atomic_load_explicit(seq, memory_order_acquire);
-    if (s1 & 1) return 0;
-    uint64_t h = LD(&w[0]);
-    if ((h & 0xFFFFFFFFFFull) != head) return 0;
-    uint32_t len = (uint32_t)(head >> 32) & 0xFF, n = (uint32_t)(h >> 40) & 0xFF;
-    for (uint32_t i = 0; i * 8 < len; i++)
-        if (LD(&w[CW_WORD + i]) != k[i]) return 0;
-    if (n > CACHE_TOKS) return 0; /* torn */
-    tk_token *t = tokens_room(c, out, n);
-    if (!t) { *st = HFC_ERR_NOMEM; return 1; }
-    uint32_t start = base;
-    for (uint32_t i = 0; i < n; i += 8) {
-        uint64_t e = LD(&w[CW_END + i / 8]);
-        for (uint32_t j = i; j < n && j < i + 8; j += 2) {
-            uint64_t ids = LD(&w[CW_ID + j / 2]);
-            uint32_t end = base + (uint32_t)(e >> (8 * (j - i)) & 0xFF);
-            t[j] = (tk_token){(uint32_t)ids, start, end};
-            start = end;
-            if (j + 1 < n) {
-                end = base + (uint32_t)(e >> (8 * (j + 1 - i)) & 0xFF);
-                t[j + 1] = (tk_token){(uint32_t)(ids >> 32), start, end};
-                start = end;
-            }
-        }
-    }
-    atomic_thread_fence(memory_order_acquire);
-    if (LD(seq) != s1) return 0;
-    out->n += n;
-    *pos = start;
-    return 1;
-}
-
-static void cache_put(cache_slot *sl, uint64_t head, const uint64_t k[4], const tk_token *t,
-                      size_t n, uint32_t base) {
-    if (n > CACHE_TOKS) return;
-    uint64_t ids[8] = {0}, ends[2] = {0};
-    uint8_t *e = (uint8_t *)ends;
-    for (size_t i = 0; i < n; i++) {
-        if (t[i].end - base > 255) return;
-        e[i] = (uint8_t)(t[i].end - base);
-        memcpy((char *)ids + 4 * i, &t[i].id, 4);
-    }
-    uint64_t s1 = LD(&sl->seq);
-    if ((s1 & 1) || !atomic_compare_exchange_strong_explicit(&sl->seq, &s1, s1 + 1,
-                                                             memory_order_relaxed,
-                                                             memory_order_relaxed))
-        return;
-    atomic_thread_fence(memory_order_release);
-    ST(&sl->w[0], head | (uint64_t)n << 40);
-    for (int i = 0; i < 4; i++) ST(&sl->w[CW_WORD + i], k[i]);
-    for (int i = 0; i < 8; i++) ST(&sl->w[CW_ID + i], ids[i]);
-    for (int i = 0; i < 2; i++) ST(&sl->w[CW_END + i], ends[i]);
-    atomic_store_explicit(&sl->seq, s1 + 2, memory_order_release);
-}
-
-#undef LD
-#undef ST
+void tk_bpe_clear_cache(tk_bpe *m) { tk_memo_clear(m->cache); }
 
 /* ------------------------------------------------------------------ tokenize */
 
@@ -982,31 +851,38 @@ static inline tk_token *tokens_room(tk_ctx *c, tk_tokens *t, size_t k) {
 /* One word (a whole piece, or a segment of one): tokens with offsets from *pos on. */
 static hfc_status tokenize_word(const tk_bpe *m, tk_ctx *c, const char *s, uint32_t len,
                                 uint32_t *pos, tk_tokens *out) {
-    cache_slot *sl = NULL;
-    uint64_t k[4], head = 0;
     uint32_t base = *pos;
-    if (m->cache && len <= CACHE_WORD) {
-        uint64_t h = cache_key(s, len, k);
-        sl = &m->cache[(size_t)h & m->cache_mask];
-        head = (uint64_t)((uint32_t)(h >> 32) | 1) | (uint64_t)len << 32;
-        hfc_status st = HFC_OK;
-        if (cache_get(sl, head, k, c, out, base, pos, &st)) return st;
+    tk_memo_key key;
+    tk_memo_item it[TK_MEMO_ITEMS];
+    uint32_t n = 0;
+    if (tk_memo_get(m->cache, s, len, &key, it, &n, NULL)) {
+        tk_token *t = tokens_room(c, out, n);
+        if (!t) return HFC_ERR_NOMEM;
+        for (uint32_t i = 0; i < n; i++) t[i] = (tk_token){it[i].id, base + it[i].start, base + it[i].end};
+        out->n += n;
+        *pos = n ? base + it[n - 1].end : base;
+        return HFC_OK;
     }
     word w;
     HFC_TRY(split_word(m, c, s, len, &w));
     if (!m->no_merges) HFC_TRY(merge_all(m, c, &w));
-    size_t first = out->n;
     tk_token *t = tokens_room(c, out, w.n);
     if (!t) return HFC_ERR_NOMEM;
-    uint32_t p = base, n = 0;
+    uint32_t p = base;
+    bool fits = key.slot != NULL;
     for (uint32_t i = 0; i < w.n; i++) {
         if (!w.s[i].len) continue;
-        t[n++] = (tk_token){w.s[i].id, p, p + w.s[i].len};
+        t[n] = (tk_token){w.s[i].id, p, p + w.s[i].len};
+        if (fits && n < TK_MEMO_ITEMS && p + w.s[i].len - base <= 255)
+            it[n] = (tk_memo_item){w.s[i].id, (uint8_t)(p - base), (uint8_t)(p + w.s[i].len - base), 0};
+        else
+            fits = false;
+        n++;
         p += w.s[i].len;
     }
     out->n += n;
     *pos = p;
-    if (sl) cache_put(sl, head, k, out->v + first, n, base);
+    if (fits) tk_memo_put(m->cache, &key, it, n, 0);
     return HFC_OK;
 }
 

@@ -362,24 +362,28 @@ static hfc_status byte_level_piece(tk_ctx *c, tk_norm *n) {
     return HFC_OK;
 }
 
+/* The byte-to-char mapping of every untokenized split, in place (dropping empty ones, as a
+ * split would). */
+static hfc_status byte_level_in_place(tk_ctx *c, tk_pretok *pt) {
+    size_t w = 0;
+    for (size_t i = 0; i < pt->n; i++) {
+        if (!pt->v[i].tokenized && pt->v[i].norm.len == 0) continue;
+        pt->v[w] = pt->v[i];
+        if (!pt->v[w].tokenized) HFC_TRY(byte_level_piece(c, &pt->v[w].norm));
+        w++;
+    }
+    pt->n = w;
+    return HFC_OK;
+}
+
 hfc_status tk_pretokenizer_apply(const tk_pretokenizer *p, tk_ctx *c, tk_pretok *pt) {
     if (p->kind == PT_SEQUENCE) {
         for (size_t i = 0; i < p->u.seq.n; i++)
             HFC_TRY(tk_pretokenizer_apply(p->u.seq.items[i], c, pt));
         return HFC_OK;
     }
-    if (p->kind == PT_BYTE_LEVEL && !p->u.bl.use_regex && !p->u.bl.add_prefix_space) {
-        /* no splitting: rewrite the pieces in place (dropping empty ones, as a split would) */
-        size_t w = 0;
-        for (size_t i = 0; i < pt->n; i++) {
-            if (!pt->v[i].tokenized && pt->v[i].norm.len == 0) continue;
-            pt->v[w] = pt->v[i];
-            if (!pt->v[w].tokenized) HFC_TRY(byte_level_piece(c, &pt->v[w].norm));
-            w++;
-        }
-        pt->n = w;
-        return HFC_OK;
-    }
+    if (p->kind == PT_BYTE_LEVEL && !p->u.bl.use_regex && !p->u.bl.add_prefix_space)
+        return byte_level_in_place(c, pt); /* no splitting */
     tk_pretok out = {0};
     for (size_t i = 0; i < pt->n; i++) {
         if (pt->v[i].tokenized) {
@@ -395,6 +399,52 @@ hfc_status tk_pretokenizer_apply(const tk_pretokenizer *p, tk_ctx *c, tk_pretok 
             if (!out.v[i].tokenized) HFC_TRY(byte_level_piece(c, &out.v[i].norm));
     *pt = out;
     return HFC_OK;
+}
+
+/* ---- the memo split (tokenizer.c). A pre-tokenizer that begins by cutting the text into
+ * Isolated regex pieces (ByteLevel with its regex and no prefix space; Split, Isolated, not
+ * inverted; or a Sequence starting with one) and continues only with steps that work on each
+ * piece alone (no Metaspace: its "first" scheme looks at the piece's position) gives, for
+ * each first-stage piece, a result that depends on that piece's bytes only. */
+static bool piecewise(const tk_pretokenizer *p) {
+    switch (p->kind) {
+    case PT_METASPACE: return false;
+    case PT_BYTE_LEVEL: return !p->u.bl.add_prefix_space;
+    case PT_SEQUENCE:
+        for (size_t i = 0; i < p->u.seq.n; i++)
+            if (!piecewise(p->u.seq.items[i])) return false;
+        return true;
+    default: return true;
+    }
+}
+
+static const tk_regex *first_cut(const tk_pretokenizer *p) {
+    if (p->kind == PT_BYTE_LEVEL && p->u.bl.use_regex && !p->u.bl.add_prefix_space) return p->u.bl.re;
+    if (p->kind == PT_SPLIT && p->u.split.behavior == TK_SPLIT_ISOLATED && !p->u.split.invert)
+        return p->u.split.re;
+    return NULL;
+}
+
+const tk_regex *tk_pretokenizer_memo_regex(const tk_pretokenizer *p) {
+    if (!p) return NULL;
+    if (p->kind == PT_SEQUENCE) {
+        if (p->u.seq.n == 0 || !first_cut(p->u.seq.items[0])) return NULL;
+        for (size_t i = 1; i < p->u.seq.n; i++)
+            if (!piecewise(p->u.seq.items[i])) return NULL;
+        return first_cut(p->u.seq.items[0]);
+    }
+    return first_cut(p);
+}
+
+/* The pre-tokenizer after its first cut, on pieces that cut made (one per split). */
+hfc_status tk_pretokenizer_apply_rest(const tk_pretokenizer *p, tk_ctx *c, tk_pretok *pt) {
+    if (p->kind == PT_SEQUENCE) {
+        HFC_TRY(tk_pretokenizer_apply_rest(p->u.seq.items[0], c, pt));
+        for (size_t i = 1; i < p->u.seq.n; i++) HFC_TRY(tk_pretokenizer_apply(p->u.seq.items[i], c, pt));
+        return HFC_OK;
+    }
+    /* a Split: the cut was all of it; ByteLevel: the byte-to-char mapping remains */
+    return p->kind == PT_BYTE_LEVEL ? byte_level_in_place(c, pt) : HFC_OK;
 }
 
 /* Pre-tokenizers whose pieces never span a newline followed by a non-space character:

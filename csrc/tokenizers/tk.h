@@ -198,6 +198,34 @@ typedef struct tk_pretok {
 } tk_pretok;
 hfc_status tk_pretok_push(tk_ctx *c, tk_pretok *p, const tk_norm *n);
 
+/* ------------------------------------------------------------------ memo (memo.c) */
+
+/* A shared lock-free memo: key (<= TK_MEMO_KEY bytes) -> up to TK_MEMO_ITEMS items of
+ * (id, start, end, word) with small offsets, plus a 16-bit aux value. Safe for concurrent
+ * readers and writers (seqlock slots; a busy or torn slot is a miss). Speed only. */
+#define TK_MEMO_KEY 64
+#define TK_MEMO_ITEMS 16
+typedef struct tk_memo_item {
+    uint32_t id;
+    uint8_t start, end, word;
+} tk_memo_item;
+typedef struct tk_memo tk_memo;
+typedef struct tk_memo_key {
+    uint64_t k[TK_MEMO_KEY / 8];
+    uint64_t head;
+    void *slot; /* NULL: not memoizable (too long, no memo) */
+} tk_memo_key;
+hfc_status tk_memo_create(size_t capacity, tk_memo **out); /* capacity 0: *out = NULL */
+void tk_memo_free(tk_memo *m);
+void tk_memo_clear(tk_memo *m);
+/* true on a hit (items[TK_MEMO_ITEMS] and *n_items, *aux filled); on a miss `key` is set
+ * up for tk_memo_put. m may be NULL (always a miss). */
+bool tk_memo_get(const tk_memo *m, const char *s, uint32_t len, tk_memo_key *key,
+                 tk_memo_item *items, uint32_t *n_items, uint32_t *aux);
+/* Store a result for the key of a missed tk_memo_get (dropped when it does not fit). */
+void tk_memo_put(tk_memo *m, const tk_memo_key *key, const tk_memo_item *items, uint32_t n,
+                 uint32_t aux);
+
 /* ------------------------------------------------------------------ vocab */
 
 /* String -> id hash map and id -> string table, built once at load (read-only after). */
@@ -283,6 +311,10 @@ hfc_status tk_pretokenizer_apply(const tk_pretokenizer *p, tk_ctx *c, tk_pretok 
  * pretokenizers.c); with tk_normalizer_newline_local, long inputs may be encoded in
  * chunks cut at such places. */
 bool tk_pretokenizer_newline_local(const tk_pretokenizer *p);
+/* The memo split (see pretokenizers.c): the regex whose Isolated pieces the rest of the
+ * pre-tokenizer handles one by one, or NULL; and that rest, applied to such pieces. */
+const tk_regex *tk_pretokenizer_memo_regex(const tk_pretokenizer *p);
+hfc_status tk_pretokenizer_apply_rest(const tk_pretokenizer *p, tk_ctx *c, tk_pretok *pt);
 
 typedef struct tk_model tk_model;
 hfc_status tk_model_from_json(const hfc_json_doc *doc, const hfc_json_value *v,

@@ -11,6 +11,8 @@
 #include "postprocess.h"
 #include "tk.h"
 
+#define MEMO_SLOTS 8192 /* first-cut pieces remembered (192 bytes each) */
+
 struct hfc_tokenizer {
     tk_normalizer *normalizer;       /* may be NULL */
     tk_pretokenizer *pretokenizer;   /* may be NULL */
@@ -24,6 +26,8 @@ struct hfc_tokenizer {
     char *source;      /* the tokenizer.json it was loaded from (for to_str) */
     bool chunkable;    /* long inputs may be encoded in chunks (see encode_text) */
     size_t source_len;
+    const tk_regex *memo_re; /* the pre-tokenizer's first cut when memo is set (encode_memo) */
+    tk_memo *memo;           /* first-cut piece -> its tokens */
 };
 
 struct hfc_tk_scratch {
@@ -39,6 +43,7 @@ void hfc_tokenizer_free(hfc_tokenizer *t) {
     tk_postproc_free(t->postproc);
     tk_decoder_free(t->decoder);
     tk_added_free(&t->added);
+    tk_memo_free(t->memo);
     hfc_free(t->source);
     hfc_free(t);
 }
@@ -194,6 +199,8 @@ static hfc_status load_doc(hfc_tokenizer *t, const hfc_json_doc *doc) {
     if (present(v)) HFC_TRY(tk_decoder_from_json(doc, v, "$.decoder", &t->decoder));
     HFC_TRY(load_added_tokens(t, doc, hfc_json_getz(root, "added_tokens")));
     t->chunkable = chunkable(t);
+    t->memo_re = tk_pretokenizer_memo_regex(t->pretokenizer);
+    if (t->memo_re) HFC_TRY(tk_memo_create(MEMO_SLOTS, &t->memo));
     return HFC_OK;
 }
 
@@ -264,6 +271,97 @@ static hfc_status tokenize_splits(const hfc_tokenizer *t, tk_ctx *c, tk_pretok *
     return HFC_OK;
 }
 
+/* Append the tokens of a tokenized split to e (offsets through its alignments). */
+static hfc_status push_split(const hfc_tokenizer *t, const tk_split *sp, uint32_t type_id,
+                             int32_t word, hfc_encoding *e) {
+    const tk_token *tv = sp->toks;
+    size_t nt = sp->ntoks;
+    HFC_TRY(hfc_encoding_reserve(e, e->n + nt));
+    for (size_t k = 0; k < nt; k++) {
+        tk_align o = tk_norm_to_original(&sp->norm, tv[k].start, tv[k].end);
+        HFC_TRY(tk_encoding_push(e, tv[k].id, type_id, o.start, o.end, word, 0, 0, 1));
+        if (sp->from_added) { /* HF's value: the matched slice of the normalized text */
+            uint32_t vlen;
+            const char *v = hfc_tokenizer_token_value(t, tv[k].id, &vlen);
+            if (!v || vlen != sp->norm.len || memcmp(v, sp->norm.s, vlen))
+                HFC_TRY(tk_encoding_set_override(e, e->n - 1, sp->norm.s, sp->norm.len));
+        }
+    }
+    return HFC_OK;
+}
+
+/* Pre-tokenize and tokenize the splits of pt, appending to e; word ids are split indices
+ * from *nword on (or `word` for all when word >= 0); *nword advances by the splits made. */
+static hfc_status encode_splits(const hfc_tokenizer *t, tk_ctx *c, tk_pretok *pt,
+                                const tk_pretokenizer *pre, bool rest, uint32_t type_id,
+                                int32_t word, int32_t *nword, hfc_encoding *e) {
+    if (pre) HFC_TRY(rest ? tk_pretokenizer_apply_rest(pre, c, pt) : tk_pretokenizer_apply(pre, c, pt));
+    HFC_TRY(tokenize_splits(t, c, pt));
+    for (size_t i = 0; i < pt->n; i++)
+        HFC_TRY(push_split(t, &pt->v[i], type_id, word >= 0 ? word : *nword + (int32_t)i, e));
+    *nword += (int32_t)pt->n;
+    return HFC_OK;
+}
+
+/* Does the piece still hold the original bytes with their own alignments (the
+ * normalizer left it alone, or only sliced it)? */
+static bool is_original(const tk_norm *n, const tk_norm *whole) {
+    if (n->s < whole->s || n->s + n->len > whole->s + whole->len) return false;
+    return n->al == whole->al + (n->s - whole->s);
+}
+
+/* Steps 3-4 through the memo (t->memo_re): an original split is cut by the pre-tokenizer's
+ * first regex, and each piece's tokens (ids, offsets from the piece's start, word ids from
+ * its first split on, and the number of splits it makes) come from the memo, or are made
+ * by the rest of the pre-tokenizer and the model and remembered. The result depends on the
+ * piece's bytes only (tk_pretokenizer_memo_regex), so it equals the direct path's. */
+static hfc_status encode_memo(const hfc_tokenizer *t, tk_ctx *c, tk_pretok *pt, const tk_norm *whole,
+                              uint32_t type_id, int32_t word, int32_t *nword, hfc_encoding *e) {
+    for (size_t i = 0; i < pt->n; i++) {
+        tk_split *sp = &pt->v[i];
+        if (sp->tokenized || !is_original(&sp->norm, whole)) { /* added token, or normalized */
+            tk_pretok one = {0};
+            HFC_TRY(tk_pretok_push(c, &one, &sp->norm));
+            one.v[0] = *sp;
+            HFC_TRY(encode_splits(t, c, &one, t->pretokenizer, false, type_id, word, nword, e));
+            continue;
+        }
+        tk_spans cuts = {0};
+        HFC_TRY(tk_regex_find_matches(t->memo_re, c, sp->norm.s, sp->norm.len, &cuts));
+        for (size_t j = 0; j < cuts.n; j++) {
+            uint32_t a = cuts.v[j].start, b = cuts.v[j].end;
+            if (a >= b) continue; /* HF drops empty splits */
+            uint32_t at = sp->norm.al[a].start, n = 0, nsplits = 0;
+            tk_memo_key key;
+            tk_memo_item it[TK_MEMO_ITEMS];
+            if (tk_memo_get(t->memo, sp->norm.s + a, b - a, &key, it, &n, &nsplits)) {
+                HFC_TRY(hfc_encoding_reserve(e, e->n + n));
+                for (uint32_t k = 0; k < n; k++)
+                    HFC_TRY(tk_encoding_push(e, it[k].id, type_id, at + it[k].start, at + it[k].end,
+                                             word >= 0 ? word : *nword + it[k].word, 0, 0, 1));
+                *nword += (int32_t)nsplits;
+                continue;
+            }
+            tk_pretok one = {0};
+            tk_norm q;
+            tk_norm_slice(&sp->norm, a, b, &q);
+            HFC_TRY(tk_pretok_push(c, &one, &q));
+            size_t first = e->n;
+            int32_t w0 = *nword;
+            HFC_TRY(encode_splits(t, c, &one, t->pretokenizer, true, type_id, word, nword, e));
+            bool fits = key.slot && word < 0 && e->n - first <= TK_MEMO_ITEMS && one.n <= 0xFFFF;
+            for (size_t k = first; fits && k < e->n; k++) {
+                uint32_t s0 = e->offsets[2 * k] - at, s1 = e->offsets[2 * k + 1] - at;
+                int32_t wd = e->words[k] - w0;
+                if (e->offsets[2 * k] < at || s0 > 255 || s1 > 255 || wd < 0 || wd > 255) fits = false;
+                else it[k - first] = (tk_memo_item){e->ids[k], (uint8_t)s0, (uint8_t)s1, (uint8_t)wd};
+            }
+            if (fits) tk_memo_put(t->memo, &key, it, (uint32_t)(e->n - first), (uint32_t)one.n);
+        }
+    }
+    return HFC_OK;
+}
+
 /* Encode one text (HF encode_single_sequence's inner `encode`), appending to e. Word ids
  * are split indices, or `word` for every token when word >= 0 (pre-tokenized input). */
 static hfc_status encode_one(const hfc_tokenizer *t, tk_ctx *c, const char *text, uint32_t len,
@@ -285,28 +383,11 @@ static hfc_status encode_one(const hfc_tokenizer *t, tk_ctx *c, const char *text
         if (pt.v[i].tokenized || pt.v[i].norm.len) pt.v[w++] = pt.v[i];
     pt.n = w;
     HFC_TRY(tk_added_split(&t->added, c, &pt, true, t->encode_special_tokens));
-    /* 3. pre-tokenize */
-    if (t->pretokenizer) HFC_TRY(tk_pretokenizer_apply(t->pretokenizer, c, &pt));
-    /* 4. model, and the encoding in original offsets */
-    HFC_TRY(tokenize_splits(t, c, &pt));
-    for (size_t i = 0; i < pt.n; i++) {
-        tk_split *sp = &pt.v[i];
-        const tk_token *tv = sp->toks;
-        size_t nt = sp->ntoks;
-        HFC_TRY(hfc_encoding_reserve(e, e->n + nt));
-        for (size_t k = 0; k < nt; k++) {
-            tk_align o = tk_norm_to_original(&sp->norm, tv[k].start, tv[k].end);
-            HFC_TRY(tk_encoding_push(e, tv[k].id, type_id, o.start, o.end,
-                                     word >= 0 ? word : word_base + (int32_t)i, 0, 0, 1));
-            if (sp->from_added) { /* HF's value: the matched slice of the normalized text */
-                uint32_t vlen;
-                const char *v = hfc_tokenizer_token_value(t, tv[k].id, &vlen);
-                if (!v || vlen != sp->norm.len || memcmp(v, sp->norm.s, vlen))
-                    HFC_TRY(tk_encoding_set_override(e, e->n - 1, sp->norm.s, sp->norm.len));
-            }
-        }
-    }
-    if (n_words) *n_words = pt.n;
+    /* 3. pre-tokenize, 4. model, and the encoding in original offsets */
+    int32_t nword = word_base;
+    if (t->memo) HFC_TRY(encode_memo(t, c, &pt, &whole, type_id, word, &nword, e));
+    else HFC_TRY(encode_splits(t, c, &pt, t->pretokenizer, false, type_id, word, &nword, e));
+    if (n_words) *n_words = (size_t)(nword - word_base);
     return HFC_OK;
 }
 
@@ -316,6 +397,7 @@ static hfc_status encode_one(const hfc_tokenizer *t, tk_ctx *c, const char *text
  * a non-space character. Each chunk's scratch is dropped before the next, so memory stays
  * bounded and the cost per byte flat. */
 #define CHUNK_BYTES ((size_t)256 << 10)
+
 
 static bool ascii_space(uint8_t b) { return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\v' || b == '\f'; }
 
