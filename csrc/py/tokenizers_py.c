@@ -21,6 +21,7 @@ typedef struct {
     pthread_rwlock_t settings; /* encodes hold read, setting changes hold write */
     hfc_tk_scratch *pool[SCRATCH_POOL];
     int npool;
+    hfc_tk_scratch *gil_scratch; /* used only while holding the GIL (short inputs) */
 } TokenizerObject;
 
 static hfc_status borrow_scratch(TokenizerObject *self, hfc_tk_scratch **out) {
@@ -60,6 +61,7 @@ static PyObject *wrap(PyTypeObject *type, hfc_tokenizer *tok) {
 static void Tokenizer_dealloc(TokenizerObject *self) {
     PyTypeObject *tp = Py_TYPE(self);
     for (int i = 0; i < self->npool; i++) hfc_tk_scratch_free(self->pool[i]);
+    hfc_tk_scratch_free(self->gil_scratch);
     hfc_tokenizer_free(self->tok);
     pthread_mutex_destroy(&self->lock);
     pthread_rwlock_destroy(&self->settings);
@@ -434,13 +436,24 @@ static int seq_get(PyObject *o, bool pretokenized, const char *what, seq_in *q) 
     return 0;
 }
 
+/* Inputs shorter than this are encoded holding the GIL (as HF's encode does): releasing
+ * and taking it back costs more than the work. Longer ones let other threads run. */
+#define GIL_HOLD_BYTES 4096
+
 static PyObject *Tokenizer_encode(TokenizerObject *self, PyObject *args, PyObject *kw) {
     static char *kwlist[] = {"sequence", "pair", "add_special_tokens", "is_pretokenized", NULL};
     PyObject *seq, *pair = Py_None;
     int add_special = 1, pretok = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|Opp:encode", kwlist, &seq, &pair, &add_special,
-                                     &pretok))
+    Py_ssize_t nargs = PyTuple_GET_SIZE(args);
+    if (!kw && nargs >= 1 && nargs <= 4) { /* the wrapper's positional call, without the parser */
+        seq = PyTuple_GET_ITEM(args, 0);
+        if (nargs > 1) pair = PyTuple_GET_ITEM(args, 1);
+        if (nargs > 2 && (add_special = PyObject_IsTrue(PyTuple_GET_ITEM(args, 2))) < 0) return NULL;
+        if (nargs > 3 && (pretok = PyObject_IsTrue(PyTuple_GET_ITEM(args, 3))) < 0) return NULL;
+    } else if (!PyArg_ParseTupleAndKeywords(args, kw, "O|Opp:encode", kwlist, &seq, &pair,
+                                            &add_special, &pretok)) {
         return NULL;
+    }
     seq_in a, b;
     memset(&b, 0, sizeof b);
     if (seq_get(seq, pretok != 0, "sequence", &a) < 0 ||
@@ -451,20 +464,33 @@ static PyObject *Tokenizer_encode(TokenizerObject *self, PyObject *args, PyObjec
     }
     hfc_tk_input ia = {a.texts, a.lens, a.n, a.pretokenized};
     hfc_tk_input ib = {b.texts, b.lens, b.n, b.pretokenized};
-    hfc_tk_scratch *s;
+    size_t total = 0;
+    for (size_t i = 0; i < a.n; i++) total += a.lens[i];
+    for (size_t i = 0; i < b.n; i++) total += b.lens[i];
     hfc_encoding e;
     hfc_encoding_init(&e);
-    hfc_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = borrow_scratch(self, &s);
-    if (st == HFC_OK) {
-        pthread_rwlock_rdlock(&self->settings);
-        st = hfc_tokenizer_encode_input(self->tok, s, &ia, pair != Py_None ? &ib : NULL,
-                                        add_special != 0, &e);
-        pthread_rwlock_unlock(&self->settings);
-        return_scratch(self, s);
+    hfc_status st = HFC_OK;
+    if (total < GIL_HOLD_BYTES) { /* the GIL makes gil_scratch ours */
+        if (!self->gil_scratch) st = hfc_tk_scratch_create(&self->gil_scratch);
+        if (st == HFC_OK) {
+            pthread_rwlock_rdlock(&self->settings);
+            st = hfc_tokenizer_encode_input(self->tok, self->gil_scratch, &ia,
+                                            pair != Py_None ? &ib : NULL, add_special != 0, &e);
+            pthread_rwlock_unlock(&self->settings);
+        }
+    } else {
+        hfc_tk_scratch *s;
+        Py_BEGIN_ALLOW_THREADS
+        st = borrow_scratch(self, &s);
+        if (st == HFC_OK) {
+            pthread_rwlock_rdlock(&self->settings);
+            st = hfc_tokenizer_encode_input(self->tok, s, &ia, pair != Py_None ? &ib : NULL,
+                                            add_special != 0, &e);
+            pthread_rwlock_unlock(&self->settings);
+            return_scratch(self, s);
+        }
+        Py_END_ALLOW_THREADS
     }
-    Py_END_ALLOW_THREADS
     PyObject *r = NULL;
     if (st != HFC_OK) {
         hfc_py_raise(st);

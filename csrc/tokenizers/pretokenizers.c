@@ -401,11 +401,12 @@ hfc_status tk_pretokenizer_apply(const tk_pretokenizer *p, tk_ctx *c, tk_pretok 
     return HFC_OK;
 }
 
-/* ---- the memo split (tokenizer.c). A pre-tokenizer that begins by cutting the text into
+/* ---- the memo cut (tokenizer.c). A pre-tokenizer that cuts the text into
  * Isolated regex pieces (ByteLevel with its regex and no prefix space; Split, Isolated, not
- * inverted; or a Sequence starting with one) and continues only with steps that work on each
+ * inverted; or a Sequence with one) and continues only with steps that work on each
  * piece alone (no Metaspace: its "first" scheme looks at the piece's position) gives, for
- * each first-stage piece, a result that depends on that piece's bytes only. */
+ * each piece of that cut, a result that depends on that piece's bytes only. In a Sequence
+ * the cut is the last such step (the steps before it run as they are, on whole splits). */
 static bool piecewise(const tk_pretokenizer *p) {
     switch (p->kind) {
     case PT_METASPACE: return false;
@@ -425,26 +426,36 @@ static const tk_regex *first_cut(const tk_pretokenizer *p) {
     return NULL;
 }
 
-const tk_regex *tk_pretokenizer_memo_regex(const tk_pretokenizer *p) {
+const tk_regex *tk_pretokenizer_memo_regex(const tk_pretokenizer *p, size_t *stage) {
+    *stage = 0;
     if (!p) return NULL;
-    if (p->kind == PT_SEQUENCE) {
-        if (p->u.seq.n == 0 || !first_cut(p->u.seq.items[0])) return NULL;
-        for (size_t i = 1; i < p->u.seq.n; i++)
-            if (!piecewise(p->u.seq.items[i])) return NULL;
-        return first_cut(p->u.seq.items[0]);
+    if (p->kind != PT_SEQUENCE) return first_cut(p);
+    /* the last cut after which every step is piecewise: earlier steps run as they are */
+    for (size_t k = p->u.seq.n; k-- > 0;) {
+        if (first_cut(p->u.seq.items[k])) {
+            *stage = k;
+            return first_cut(p->u.seq.items[k]);
+        }
+        if (!piecewise(p->u.seq.items[k])) return NULL;
     }
-    return first_cut(p);
+    return NULL;
 }
 
-/* The pre-tokenizer after its first cut, on pieces that cut made (one per split). */
-hfc_status tk_pretokenizer_apply_rest(const tk_pretokenizer *p, tk_ctx *c, tk_pretok *pt) {
-    if (p->kind == PT_SEQUENCE) {
-        HFC_TRY(tk_pretokenizer_apply_rest(p->u.seq.items[0], c, pt));
-        for (size_t i = 1; i < p->u.seq.n; i++) HFC_TRY(tk_pretokenizer_apply(p->u.seq.items[i], c, pt));
-        return HFC_OK;
-    }
+hfc_status tk_pretokenizer_apply_stages(const tk_pretokenizer *p, size_t from, tk_ctx *c,
+                                        tk_pretok *pt, size_t to) {
+    if (p->kind != PT_SEQUENCE) return from == 0 && to > 0 ? tk_pretokenizer_apply(p, c, pt) : HFC_OK;
+    for (size_t i = from; i < to && i < p->u.seq.n; i++)
+        HFC_TRY(tk_pretokenizer_apply(p->u.seq.items[i], c, pt));
+    return HFC_OK;
+}
+
+/* The pre-tokenizer after its memo cut, on pieces that cut made (one per split). */
+hfc_status tk_pretokenizer_apply_rest(const tk_pretokenizer *p, size_t stage, tk_ctx *c,
+                                      tk_pretok *pt) {
+    const tk_pretokenizer *cut = p->kind == PT_SEQUENCE ? p->u.seq.items[stage] : p;
     /* a Split: the cut was all of it; ByteLevel: the byte-to-char mapping remains */
-    return p->kind == PT_BYTE_LEVEL ? byte_level_in_place(c, pt) : HFC_OK;
+    if (cut->kind == PT_BYTE_LEVEL) HFC_TRY(byte_level_in_place(c, pt));
+    return p->kind == PT_SEQUENCE ? tk_pretokenizer_apply_stages(p, stage + 1, c, pt, SIZE_MAX) : HFC_OK;
 }
 
 /* Pre-tokenizers whose pieces never span a newline followed by a non-space character:

@@ -311,10 +311,15 @@ hfc_status tk_pretokenizer_apply(const tk_pretokenizer *p, tk_ctx *c, tk_pretok 
  * pretokenizers.c); with tk_normalizer_newline_local, long inputs may be encoded in
  * chunks cut at such places. */
 bool tk_pretokenizer_newline_local(const tk_pretokenizer *p);
-/* The memo split (see pretokenizers.c): the regex whose Isolated pieces the rest of the
- * pre-tokenizer handles one by one, or NULL; and that rest, applied to such pieces. */
-const tk_regex *tk_pretokenizer_memo_regex(const tk_pretokenizer *p);
-hfc_status tk_pretokenizer_apply_rest(const tk_pretokenizer *p, tk_ctx *c, tk_pretok *pt);
+/* The memo cut (see pretokenizers.c): the regex whose Isolated pieces the rest of the
+ * pre-tokenizer handles one by one, or NULL, and its step (*stage, in a Sequence); steps
+ * [from, to) of a pre-tokenizer (a non-Sequence is step 0); and the rest after the cut,
+ * applied to pieces of the cut. */
+const tk_regex *tk_pretokenizer_memo_regex(const tk_pretokenizer *p, size_t *stage);
+hfc_status tk_pretokenizer_apply_stages(const tk_pretokenizer *p, size_t from, tk_ctx *c,
+                                        tk_pretok *pt, size_t to);
+hfc_status tk_pretokenizer_apply_rest(const tk_pretokenizer *p, size_t stage, tk_ctx *c,
+                                      tk_pretok *pt);
 
 typedef struct tk_model tk_model;
 hfc_status tk_model_from_json(const hfc_json_doc *doc, const hfc_json_value *v,

@@ -86,7 +86,13 @@ hfc_status tk_norm_from_original(tk_ctx *c, const char *s, uint32_t len, uint32_
     if (!al) return HFC_ERR_NOMEM;
     const uint8_t *u = (const uint8_t *)s;
     for (uint32_t i = 0; i < len;) {
-        if (u[i] < 0x80) { /* ASCII runs: one byte, one character */
+        if (u[i] < 0x80) { /* ASCII runs: one byte, one character; 8 at a time */
+            uint64_t x, v = (uint64_t)(base + i) | (uint64_t)(base + i + 1) << 32;
+            while (i + 8 <= len && (memcpy(&x, u + i, 8), !(x & 0x8080808080808080ull))) {
+                for (int k = 0; k < 8; k++, v += 0x100000001ull) memcpy(&al[i + k], &v, 8);
+                i += 8;
+            }
+            if (i == len || u[i] >= 0x80) continue;
             do {
                 al[i].start = base + i;
                 al[i].end = base + i + 1;

@@ -26,8 +26,9 @@ struct hfc_tokenizer {
     char *source;      /* the tokenizer.json it was loaded from (for to_str) */
     bool chunkable;    /* long inputs may be encoded in chunks (see encode_text) */
     size_t source_len;
-    const tk_regex *memo_re; /* the pre-tokenizer's first cut when memo is set (encode_memo) */
-    tk_memo *memo;           /* first-cut piece -> its tokens */
+    const tk_regex *memo_re; /* the pre-tokenizer's memo cut when memo is set (encode_memo) */
+    size_t memo_stage;       /* its step in a Sequence */
+    tk_memo *memo;           /* piece of the memo cut -> its tokens */
 };
 
 struct hfc_tk_scratch {
@@ -199,7 +200,7 @@ static hfc_status load_doc(hfc_tokenizer *t, const hfc_json_doc *doc) {
     if (present(v)) HFC_TRY(tk_decoder_from_json(doc, v, "$.decoder", &t->decoder));
     HFC_TRY(load_added_tokens(t, doc, hfc_json_getz(root, "added_tokens")));
     t->chunkable = chunkable(t);
-    t->memo_re = tk_pretokenizer_memo_regex(t->pretokenizer);
+    t->memo_re = tk_pretokenizer_memo_regex(t->pretokenizer, &t->memo_stage);
     if (t->memo_re) HFC_TRY(tk_memo_create(MEMO_SLOTS, &t->memo));
     return HFC_OK;
 }
@@ -290,12 +291,27 @@ static hfc_status push_split(const hfc_tokenizer *t, const tk_split *sp, uint32_
     return HFC_OK;
 }
 
-/* Pre-tokenize and tokenize the splits of pt, appending to e; word ids are split indices
- * from *nword on (or `word` for all when word >= 0); *nword advances by the splits made. */
-static hfc_status encode_splits(const hfc_tokenizer *t, tk_ctx *c, tk_pretok *pt,
-                                const tk_pretokenizer *pre, bool rest, uint32_t type_id,
-                                int32_t word, int32_t *nword, hfc_encoding *e) {
-    if (pre) HFC_TRY(rest ? tk_pretokenizer_apply_rest(pre, c, pt) : tk_pretokenizer_apply(pre, c, pt));
+/* Which part of the pre-tokenizer encode_splits applies. */
+typedef enum { PRE_ALL, PRE_BEFORE_CUT, PRE_FROM_CUT, PRE_AFTER_CUT } pre_part;
+
+static hfc_status pretokenize(const hfc_tokenizer *t, tk_ctx *c, tk_pretok *pt, pre_part part) {
+    const tk_pretokenizer *p = t->pretokenizer;
+    if (!p) return HFC_OK;
+    switch (part) {
+    case PRE_ALL: return tk_pretokenizer_apply(p, c, pt);
+    case PRE_BEFORE_CUT: return tk_pretokenizer_apply_stages(p, 0, c, pt, t->memo_stage);
+    case PRE_FROM_CUT: return tk_pretokenizer_apply_stages(p, t->memo_stage, c, pt, SIZE_MAX);
+    case PRE_AFTER_CUT: return tk_pretokenizer_apply_rest(p, t->memo_stage, c, pt);
+    }
+    return HFC_OK;
+}
+
+/* Pre-tokenize (part of the pre-tokenizer) and tokenize the splits of pt, appending to e;
+ * word ids are split indices from *nword on (or `word` for all when word >= 0); *nword
+ * advances by the splits made. */
+static hfc_status encode_splits(const hfc_tokenizer *t, tk_ctx *c, tk_pretok *pt, pre_part part,
+                                uint32_t type_id, int32_t word, int32_t *nword, hfc_encoding *e) {
+    HFC_TRY(pretokenize(t, c, pt, part));
     HFC_TRY(tokenize_splits(t, c, pt));
     for (size_t i = 0; i < pt->n; i++)
         HFC_TRY(push_split(t, &pt->v[i], type_id, word >= 0 ? word : *nword + (int32_t)i, e));
@@ -310,53 +326,77 @@ static bool is_original(const tk_norm *n, const tk_norm *whole) {
     return n->al == whole->al + (n->s - whole->s);
 }
 
-/* Steps 3-4 through the memo (t->memo_re): an original split is cut by the pre-tokenizer's
- * first regex, and each piece's tokens (ids, offsets from the piece's start, word ids from
- * its first split on, and the number of splits it makes) come from the memo, or are made
- * by the rest of the pre-tokenizer and the model and remembered. The result depends on the
- * piece's bytes only (tk_pretokenizer_memo_regex), so it equals the direct path's. */
+/* One original split, from the memo cut on: each piece of the cut has its tokens (ids,
+ * offsets from the piece's start, word ids from its first split on, and the number of
+ * splits it makes) in the memo, or they are made by the rest of the pre-tokenizer and the
+ * model and remembered. */
+static hfc_status encode_cut(const hfc_tokenizer *t, tk_ctx *c, const tk_norm *n, uint32_t type_id,
+                             int32_t word, int32_t *nword, hfc_encoding *e) {
+    tk_spans cuts = {0};
+    HFC_TRY(tk_regex_find_matches(t->memo_re, c, n->s, n->len, &cuts));
+    for (size_t j = 0; j < cuts.n; j++) {
+        uint32_t a = cuts.v[j].start, b = cuts.v[j].end;
+        if (a >= b) continue; /* HF drops empty splits */
+        uint32_t at = n->al[a].start, cnt = 0, nsplits = 0;
+        tk_memo_key key;
+        tk_memo_item it[TK_MEMO_ITEMS];
+        if (tk_memo_get(t->memo, n->s + a, b - a, &key, it, &cnt, &nsplits)) {
+            HFC_TRY(hfc_encoding_reserve(e, e->n + cnt));
+            for (uint32_t k = 0; k < cnt; k++)
+                HFC_TRY(tk_encoding_push(e, it[k].id, type_id, at + it[k].start, at + it[k].end,
+                                         word >= 0 ? word : *nword + it[k].word, 0, 0, 1));
+            *nword += (int32_t)nsplits;
+            continue;
+        }
+        tk_pretok one = {0};
+        tk_norm q;
+        tk_norm_slice(n, a, b, &q);
+        HFC_TRY(tk_pretok_push(c, &one, &q));
+        size_t first = e->n;
+        int32_t w0 = *nword;
+        HFC_TRY(encode_splits(t, c, &one, PRE_AFTER_CUT, type_id, word, nword, e));
+        bool fits = key.slot && word < 0 && e->n - first <= TK_MEMO_ITEMS && one.n <= 0xFFFF;
+        for (size_t k = first; fits && k < e->n; k++) {
+            uint32_t s0 = e->offsets[2 * k] - at, s1 = e->offsets[2 * k + 1] - at;
+            int32_t wd = e->words[k] - w0;
+            if (e->offsets[2 * k] < at || s0 > 255 || s1 > 255 || wd < 0 || wd > 255) fits = false;
+            else it[k - first] = (tk_memo_item){e->ids[k], (uint8_t)s0, (uint8_t)s1, (uint8_t)wd};
+        }
+        if (fits) tk_memo_put(t->memo, &key, it, (uint32_t)(e->n - first), (uint32_t)one.n);
+    }
+    return HFC_OK;
+}
+
+/* Steps 3-4 through the memo (t->memo_re). The result of the pre-tokenizer's steps after
+ * its memo cut, and of the model, depends on each piece's bytes only
+ * (tk_pretokenizer_memo_regex), so this equals the direct path. Splits that are not
+ * original bytes (added tokens, normalized text) take the direct path. */
 static hfc_status encode_memo(const hfc_tokenizer *t, tk_ctx *c, tk_pretok *pt, const tk_norm *whole,
                               uint32_t type_id, int32_t word, int32_t *nword, hfc_encoding *e) {
     for (size_t i = 0; i < pt->n; i++) {
         tk_split *sp = &pt->v[i];
-        if (sp->tokenized || !is_original(&sp->norm, whole)) { /* added token, or normalized */
-            tk_pretok one = {0};
-            HFC_TRY(tk_pretok_push(c, &one, &sp->norm));
-            one.v[0] = *sp;
-            HFC_TRY(encode_splits(t, c, &one, t->pretokenizer, false, type_id, word, nword, e));
+        bool cut_now = t->memo_stage == 0 && !sp->tokenized && is_original(&sp->norm, whole);
+        if (cut_now) {
+            HFC_TRY(encode_cut(t, c, &sp->norm, type_id, word, nword, e));
             continue;
         }
-        tk_spans cuts = {0};
-        HFC_TRY(tk_regex_find_matches(t->memo_re, c, sp->norm.s, sp->norm.len, &cuts));
-        for (size_t j = 0; j < cuts.n; j++) {
-            uint32_t a = cuts.v[j].start, b = cuts.v[j].end;
-            if (a >= b) continue; /* HF drops empty splits */
-            uint32_t at = sp->norm.al[a].start, n = 0, nsplits = 0;
-            tk_memo_key key;
-            tk_memo_item it[TK_MEMO_ITEMS];
-            if (tk_memo_get(t->memo, sp->norm.s + a, b - a, &key, it, &n, &nsplits)) {
-                HFC_TRY(hfc_encoding_reserve(e, e->n + n));
-                for (uint32_t k = 0; k < n; k++)
-                    HFC_TRY(tk_encoding_push(e, it[k].id, type_id, at + it[k].start, at + it[k].end,
-                                             word >= 0 ? word : *nword + it[k].word, 0, 0, 1));
-                *nword += (int32_t)nsplits;
+        tk_pretok one = {0};
+        HFC_TRY(tk_pretok_push(c, &one, &sp->norm));
+        one.v[0] = *sp;
+        if (sp->tokenized || !is_original(&sp->norm, whole)) {
+            HFC_TRY(encode_splits(t, c, &one, PRE_ALL, type_id, word, nword, e));
+            continue;
+        }
+        HFC_TRY(pretokenize(t, c, &one, PRE_BEFORE_CUT)); /* the steps before the cut */
+        for (size_t j = 0; j < one.n; j++) {
+            if (!one.v[j].tokenized && is_original(&one.v[j].norm, whole)) {
+                HFC_TRY(encode_cut(t, c, &one.v[j].norm, type_id, word, nword, e));
                 continue;
             }
-            tk_pretok one = {0};
-            tk_norm q;
-            tk_norm_slice(&sp->norm, a, b, &q);
-            HFC_TRY(tk_pretok_push(c, &one, &q));
-            size_t first = e->n;
-            int32_t w0 = *nword;
-            HFC_TRY(encode_splits(t, c, &one, t->pretokenizer, true, type_id, word, nword, e));
-            bool fits = key.slot && word < 0 && e->n - first <= TK_MEMO_ITEMS && one.n <= 0xFFFF;
-            for (size_t k = first; fits && k < e->n; k++) {
-                uint32_t s0 = e->offsets[2 * k] - at, s1 = e->offsets[2 * k + 1] - at;
-                int32_t wd = e->words[k] - w0;
-                if (e->offsets[2 * k] < at || s0 > 255 || s1 > 255 || wd < 0 || wd > 255) fits = false;
-                else it[k - first] = (tk_memo_item){e->ids[k], (uint8_t)s0, (uint8_t)s1, (uint8_t)wd};
-            }
-            if (fits) tk_memo_put(t->memo, &key, it, (uint32_t)(e->n - first), (uint32_t)one.n);
+            tk_pretok rest = {0};
+            HFC_TRY(tk_pretok_push(c, &rest, &one.v[j].norm));
+            rest.v[0] = one.v[j];
+            HFC_TRY(encode_splits(t, c, &rest, PRE_FROM_CUT, type_id, word, nword, e));
         }
     }
     return HFC_OK;
@@ -386,7 +426,7 @@ static hfc_status encode_one(const hfc_tokenizer *t, tk_ctx *c, const char *text
     /* 3. pre-tokenize, 4. model, and the encoding in original offsets */
     int32_t nword = word_base;
     if (t->memo) HFC_TRY(encode_memo(t, c, &pt, &whole, type_id, word, &nword, e));
-    else HFC_TRY(encode_splits(t, c, &pt, t->pretokenizer, false, type_id, word, &nword, e));
+    else HFC_TRY(encode_splits(t, c, &pt, PRE_ALL, type_id, word, &nword, e));
     if (n_words) *n_words = (size_t)(nword - word_base);
     return HFC_OK;
 }
