@@ -462,8 +462,8 @@ static PyObject *Tokenizer_encode(TokenizerObject *self, PyObject *args, PyObjec
         seq_release(&b);
         return NULL;
     }
-    hfc_tk_input ia = {a.texts, a.lens, a.n, a.pretokenized};
-    hfc_tk_input ib = {b.texts, b.lens, b.n, b.pretokenized};
+    hfc_tk_input ia = {a.texts, a.lens, a.n, a.pretokenized, true}; /* from str */
+    hfc_tk_input ib = {b.texts, b.lens, b.n, b.pretokenized, true};
     size_t total = 0;
     for (size_t i = 0; i < a.n; i++) total += a.lens[i];
     for (size_t i = 0; i < b.n; i++) total += b.lens[i];
@@ -519,8 +519,8 @@ static hfc_status batch_task(void *vctx, size_t begin, size_t end, int worker) {
     if (!j->scratch[worker]) HFC_TRY(borrow_scratch(j->self, &j->scratch[worker]));
     for (size_t i = begin; i < end; i++) {
         const seq_in *a = &j->a[i], *b = &j->b[i];
-        hfc_tk_input ia = {a->texts, a->lens, a->n, a->pretokenized};
-        hfc_tk_input ib = {b->texts, b->lens, b->n, b->pretokenized};
+        hfc_tk_input ia = {a->texts, a->lens, a->n, a->pretokenized, true}; /* from str */
+        hfc_tk_input ib = {b->texts, b->lens, b->n, b->pretokenized, true};
         HFC_TRY(hfc_tokenizer_encode_input(j->self->tok, j->scratch[worker], &ia,
                                            b->obj ? &ib : NULL, j->add_special, &j->out[i]));
     }

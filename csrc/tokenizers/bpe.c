@@ -33,6 +33,7 @@
  * then merges independently with the same result, stays short and hits the cache.
  */
 #include "tk.h"
+#include "memo.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -102,15 +102,7 @@ hfc_status tk_encoding_push(hfc_encoding *e, uint32_t id, uint32_t type_id, uint
                             uint32_t end, int32_t word, int32_t seq, uint8_t special,
                             uint8_t attention) {
     if (e->n == e->cap) HFC_TRY(hfc_encoding_reserve(e, e->n + 1));
-    size_t i = e->n++;
-    e->ids[i] = id;
-    e->type_ids[i] = type_id;
-    e->offsets[2 * i] = start;
-    e->offsets[2 * i + 1] = end;
-    e->words[i] = word;
-    e->seq_ids[i] = seq;
-    e->special_mask[i] = special;
-    e->attention_mask[i] = attention;
+    tk_encoding_set(e, e->n++, id, type_id, start, end, word, seq, special, attention);
     return HFC_OK;
 }
 

@@ -4,6 +4,19 @@
 
 #include "hfc/tokenizers.h"
 
+/* Write token i (< e->cap) without checks; tk_encoding_push and hot loops use it. */
+static inline void tk_encoding_set(hfc_encoding *e, size_t i, uint32_t id, uint32_t type_id,
+                                   uint32_t start, uint32_t end, int32_t word, int32_t seq,
+                                   uint8_t special, uint8_t attention) {
+    e->ids[i] = id;
+    e->type_ids[i] = type_id;
+    e->offsets[2 * i] = start;
+    e->offsets[2 * i + 1] = end;
+    e->words[i] = word;
+    e->seq_ids[i] = seq;
+    e->special_mask[i] = special;
+    e->attention_mask[i] = attention;
+}
 hfc_status tk_encoding_push(hfc_encoding *e, uint32_t id, uint32_t type_id, uint32_t start,
                             uint32_t end, int32_t word, int32_t seq, uint8_t special,
                             uint8_t attention);

@@ -381,7 +381,41 @@ hfc_status tk_norm_replace_spans(tk_ctx *c, tk_norm *n, const tk_spans *sp, cons
     return HFC_OK;
 }
 
+/* Replace of one ASCII byte (" " -> "\u2581" in SentencePiece-style tokenizers): one pass,
+ * the same output as matching then tk_norm_replace_spans. */
+static hfc_status replace_byte(tk_ctx *c, tk_norm *n, uint8_t b, const char *content, uint32_t clen) {
+    const uint8_t *u = (const uint8_t *)n->s;
+    size_t hits = 0;
+    for (uint32_t i = 0; i < n->len; i++) hits += u[i] == b;
+    if (!hits) return HFC_OK;
+    size_t total = n->len + hits * clen - hits;
+    if (total > UINT32_MAX) return hfc_fail(HFC_ERR_OVERFLOW, "normalized text exceeds 4 GiB");
+    char *s = tk_alloc(c, total + 1);
+    tk_align *al = tk_alloc(c, (total ? total : 1) * sizeof *al);
+    if (!s || !al) return HFC_ERR_NOMEM;
+    size_t w = 0;
+    for (uint32_t i = 0; i < n->len; i++) {
+        if (u[i] != b) {
+            s[w] = (char)u[i];
+            al[w++] = n->al[i];
+            continue;
+        }
+        for (uint32_t k = 0; k < clen; k++) {
+            s[w] = content[k];
+            al[w++] = n->al[i];
+        }
+    }
+    n->s = s;
+    n->al = al;
+    n->len = (uint32_t)w;
+    return HFC_OK;
+}
+
 static hfc_status replace(const tk_normalizer *nz, tk_ctx *c, tk_norm *n) {
+    size_t llen;
+    const char *lit = tk_regex_literal(nz->u.replace.re, &llen);
+    if (lit && llen == 1 && (uint8_t)lit[0] < 0x80)
+        return replace_byte(c, n, (uint8_t)lit[0], nz->u.replace.content, nz->u.replace.content_len);
     tk_spans sp = {0};
     HFC_TRY(tk_regex_find_matches(nz->u.replace.re, c, n->s, n->len, &sp));
     return tk_norm_replace_spans(c, n, &sp, nz->u.replace.content, nz->u.replace.content_len);

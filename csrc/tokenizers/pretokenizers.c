@@ -10,6 +10,7 @@
  */
 #include "tk.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -132,18 +133,37 @@ static hfc_status whitespace(tk_ctx *c, tk_pretok *out, const tk_norm *n) {
     return HFC_OK;
 }
 
+/* BertPreTokenizer's classes of the ASCII chars (0 other, 1 whitespace, 2 punctuation),
+ * from the same predicates, filled once. */
+static uint8_t bert_ascii[128];
+static pthread_once_t bert_ascii_once = PTHREAD_ONCE_INIT;
+static void bert_ascii_init(void) {
+    for (uint32_t cp = 0; cp < 128; cp++)
+        bert_ascii[cp] = tk_is_whitespace(cp) ? 1 : pred_punct(cp, NULL) ? 2 : 0;
+}
+
 /* BertPreTokenizer: split on whitespace (removed), then isolate punctuation. */
 static hfc_status bert(tk_ctx *c, tk_pretok *out, const tk_norm *n) {
+    pthread_once(&bert_ascii_once, bert_ascii_init);
     const uint8_t *s = (const uint8_t *)n->s;
     uint32_t start = 0;
     bool open = false;
     for (uint32_t i = 0; i < n->len;) {
+        if (s[i] < 0x80 && bert_ascii[s[i]] == 0) { /* the common case: inside a word */
+            if (!open) {
+                open = true;
+                start = i;
+            }
+            i++;
+            continue;
+        }
         int l;
         uint32_t cp = tk_utf8_decode(s + i, n->len - i, &l);
-        if (tk_is_whitespace(cp) || pred_punct(cp, NULL)) {
+        if (cp < 0x80 ? bert_ascii[cp] != 0 : (tk_is_whitespace(cp) || pred_punct(cp, NULL))) {
             if (open) HFC_TRY(push_piece(c, out, n, start, i));
             open = false;
-            if (!tk_is_whitespace(cp)) HFC_TRY(push_piece(c, out, n, i, i + (uint32_t)l));
+            if (cp < 0x80 ? bert_ascii[cp] == 2 : !tk_is_whitespace(cp))
+                HFC_TRY(push_piece(c, out, n, i, i + (uint32_t)l));
         } else if (!open) {
             open = true;
             start = i;
@@ -401,12 +421,12 @@ hfc_status tk_pretokenizer_apply(const tk_pretokenizer *p, tk_ctx *c, tk_pretok 
     return HFC_OK;
 }
 
-/* ---- the memo cut (tokenizer.c). A pre-tokenizer that cuts the text into
- * Isolated regex pieces (ByteLevel with its regex and no prefix space; Split, Isolated, not
- * inverted; or a Sequence with one) and continues only with steps that work on each
+/* ---- the memo cut (tokenizer.c). A pre-tokenizer step that cuts a piece into slices of it
+ * (Split, BertPreTokenizer, Whitespace, Punctuation, Digits, ...; ByteLevel by its regex,
+ * its byte mapping counted as the step after) followed only by steps that work on each
  * piece alone (no Metaspace: its "first" scheme looks at the piece's position) gives, for
- * each piece of that cut, a result that depends on that piece's bytes only. In a Sequence
- * the cut is the last such step (the steps before it run as they are, on whole splits). */
+ * each slice, a result that depends on that slice's bytes (and alignments) only. In a
+ * Sequence the cut is the last such step; the steps before it run as they are. */
 static bool piecewise(const tk_pretokenizer *p) {
     switch (p->kind) {
     case PT_METASPACE: return false;
@@ -419,26 +439,39 @@ static bool piecewise(const tk_pretokenizer *p) {
     }
 }
 
-static const tk_regex *first_cut(const tk_pretokenizer *p) {
-    if (p->kind == PT_BYTE_LEVEL && p->u.bl.use_regex && !p->u.bl.add_prefix_space) return p->u.bl.re;
-    if (p->kind == PT_SPLIT && p->u.split.behavior == TK_SPLIT_ISOLATED && !p->u.split.invert)
-        return p->u.split.re;
-    return NULL;
+static bool slicing(const tk_pretokenizer *p) {
+    switch (p->kind) {
+    case PT_METASPACE:
+    case PT_SEQUENCE: return false;
+    case PT_BYTE_LEVEL: return p->u.bl.use_regex && !p->u.bl.add_prefix_space;
+    default: return true;
+    }
 }
 
-const tk_regex *tk_pretokenizer_memo_regex(const tk_pretokenizer *p, size_t *stage) {
+const tk_pretokenizer *tk_pretokenizer_memo_cut(const tk_pretokenizer *p, size_t *stage) {
     *stage = 0;
     if (!p) return NULL;
-    if (p->kind != PT_SEQUENCE) return first_cut(p);
-    /* the last cut after which every step is piecewise: earlier steps run as they are */
+    if (p->kind != PT_SEQUENCE) return slicing(p) ? p : NULL;
     for (size_t k = p->u.seq.n; k-- > 0;) {
-        if (first_cut(p->u.seq.items[k])) {
+        if (slicing(p->u.seq.items[k])) {
             *stage = k;
-            return first_cut(p->u.seq.items[k]);
+            return p->u.seq.items[k];
         }
         if (!piecewise(p->u.seq.items[k])) return NULL;
     }
     return NULL;
+}
+
+const tk_regex *tk_pretokenizer_cut_regex(const tk_pretokenizer *cut) {
+    if (cut->kind == PT_BYTE_LEVEL) return cut->u.bl.re;
+    if (cut->kind == PT_SPLIT && cut->u.split.behavior == TK_SPLIT_ISOLATED && !cut->u.split.invert)
+        return cut->u.split.re;
+    return NULL;
+}
+
+hfc_status tk_pretokenizer_cut(const tk_pretokenizer *cut, tk_ctx *c, const tk_norm *n, tk_pretok *out) {
+    tk_norm x = *n;
+    return split_one(cut, c, out, &x);
 }
 
 hfc_status tk_pretokenizer_apply_stages(const tk_pretokenizer *p, size_t from, tk_ctx *c,

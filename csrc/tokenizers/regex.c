@@ -151,6 +151,12 @@ hfc_status tk_regex_compile_literal(const char *lit, size_t len, tk_regex **out)
     return HFC_OK;
 }
 
+const char *tk_regex_literal(const tk_regex *re, size_t *len) {
+    if (re->kind != RE_LITERAL) return NULL;
+    *len = re->len;
+    return re->lit;
+}
+
 const char *tk_regex_kind(const tk_regex *re) {
     switch (re->kind) {
     case RE_ONIG: return "onig";
@@ -211,7 +217,8 @@ static hfc_status find_literal(const tk_regex *re, tk_ctx *c, const uint8_t *s, 
     }
     const uint8_t *p = s, *end = s + len;
     while ((size_t)(end - p) >= re->len) {
-        const uint8_t *hit = memmem(p, (size_t)(end - p), re->lit, re->len);
+        const uint8_t *hit = re->len == 1 ? memchr(p, re->lit[0], (size_t)(end - p))
+                                          : memmem(p, (size_t)(end - p), re->lit, re->len);
         if (!hit) break;
         uint32_t ms = (uint32_t)(hit - s), me = ms + (uint32_t)re->len;
         if (ms != prev) HFC_TRY(push(c, out, prev, ms, false));

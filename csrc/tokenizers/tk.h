@@ -161,6 +161,8 @@ hfc_status tk_regex_compile(const char *pattern, size_t len, tk_regex **out);
 hfc_status tk_regex_compile_literal(const char *lit, size_t len, tk_regex **out);
 void tk_regex_free(tk_regex *re);
 const char *tk_regex_kind(const tk_regex *re); /* "onig", "literal", "gpt2", "cl100k", ... */
+/* The string of a literal pattern (its length in *len), else NULL. */
+const char *tk_regex_literal(const tk_regex *re, size_t *len);
 /* Matches of re in s[0..len) as a full-cover span list (HF find_matches): gaps are
  * is_match=false; an empty input gives one span {0,0,false}. Empty matches are reported
  * (as the onig crate's find_iter does), except one at the end of the previous match.
@@ -218,10 +220,8 @@ typedef struct tk_memo_key {
 hfc_status tk_memo_create(size_t capacity, tk_memo **out); /* capacity 0: *out = NULL */
 void tk_memo_free(tk_memo *m);
 void tk_memo_clear(tk_memo *m);
-/* true on a hit (items[TK_MEMO_ITEMS] and *n_items, *aux filled); on a miss `key` is set
- * up for tk_memo_put. m may be NULL (always a miss). */
-bool tk_memo_get(const tk_memo *m, const char *s, uint32_t len, tk_memo_key *key,
-                 tk_memo_item *items, uint32_t *n_items, uint32_t *aux);
+/* tk_memo_get (memo.h, inline): true on a hit (items[TK_MEMO_ITEMS] and *n_items, *aux
+ * filled); on a miss `key` is set up for tk_memo_put. m may be NULL (always a miss). */
 /* Store a result for the key of a missed tk_memo_get (dropped when it does not fit). */
 void tk_memo_put(tk_memo *m, const tk_memo_key *key, const tk_memo_item *items, uint32_t n,
                  uint32_t aux);
@@ -311,11 +311,14 @@ hfc_status tk_pretokenizer_apply(const tk_pretokenizer *p, tk_ctx *c, tk_pretok 
  * pretokenizers.c); with tk_normalizer_newline_local, long inputs may be encoded in
  * chunks cut at such places. */
 bool tk_pretokenizer_newline_local(const tk_pretokenizer *p);
-/* The memo cut (see pretokenizers.c): the regex whose Isolated pieces the rest of the
- * pre-tokenizer handles one by one, or NULL, and its step (*stage, in a Sequence); steps
- * [from, to) of a pre-tokenizer (a non-Sequence is step 0); and the rest after the cut,
- * applied to pieces of the cut. */
-const tk_regex *tk_pretokenizer_memo_regex(const tk_pretokenizer *p, size_t *stage);
+/* The memo cut (see pretokenizers.c): the step whose slices the rest of the pre-tokenizer
+ * handles one by one, or NULL, and its index (*stage, in a Sequence); the regex of a cut
+ * that is an Isolated regex split (its slices are the non-empty spans of the matches), else
+ * NULL; the slices of a piece by the cut; steps [from, to) of a pre-tokenizer (a
+ * non-Sequence is step 0); and the rest after the cut, applied to slices of the cut. */
+const tk_pretokenizer *tk_pretokenizer_memo_cut(const tk_pretokenizer *p, size_t *stage);
+const tk_regex *tk_pretokenizer_cut_regex(const tk_pretokenizer *cut);
+hfc_status tk_pretokenizer_cut(const tk_pretokenizer *cut, tk_ctx *c, const tk_norm *n, tk_pretok *out);
 hfc_status tk_pretokenizer_apply_stages(const tk_pretokenizer *p, size_t from, tk_ctx *c,
                                         tk_pretok *pt, size_t to);
 hfc_status tk_pretokenizer_apply_rest(const tk_pretokenizer *p, size_t stage, tk_ctx *c,

@@ -10,6 +10,7 @@
 #include "encoding.h"
 #include "postprocess.h"
 #include "tk.h"
+#include "memo.h"
 
 #define MEMO_SLOTS 8192 /* first-cut pieces remembered (192 bytes each) */
 
@@ -26,8 +27,9 @@ struct hfc_tokenizer {
     char *source;      /* the tokenizer.json it was loaded from (for to_str) */
     bool chunkable;    /* long inputs may be encoded in chunks (see encode_text) */
     size_t source_len;
-    const tk_regex *memo_re; /* the pre-tokenizer's memo cut when memo is set (encode_memo) */
-    size_t memo_stage;       /* its step in a Sequence */
+    const tk_pretokenizer *memo_cut; /* the pre-tokenizer's memo cut when memo is set (encode_memo) */
+    const tk_regex *memo_re;         /* its regex when it is an Isolated regex split */
+    size_t memo_stage;               /* its step in a Sequence */
     tk_memo *memo;           /* piece of the memo cut -> its tokens */
 };
 
@@ -200,8 +202,11 @@ static hfc_status load_doc(hfc_tokenizer *t, const hfc_json_doc *doc) {
     if (present(v)) HFC_TRY(tk_decoder_from_json(doc, v, "$.decoder", &t->decoder));
     HFC_TRY(load_added_tokens(t, doc, hfc_json_getz(root, "added_tokens")));
     t->chunkable = chunkable(t);
-    t->memo_re = tk_pretokenizer_memo_regex(t->pretokenizer, &t->memo_stage);
-    if (t->memo_re) HFC_TRY(tk_memo_create(MEMO_SLOTS, &t->memo));
+    t->memo_cut = tk_pretokenizer_memo_cut(t->pretokenizer, &t->memo_stage);
+    if (t->memo_cut) {
+        t->memo_re = tk_pretokenizer_cut_regex(t->memo_cut);
+        HFC_TRY(tk_memo_create(MEMO_SLOTS, &t->memo));
+    }
     return HFC_OK;
 }
 
@@ -319,32 +324,64 @@ static hfc_status encode_splits(const hfc_tokenizer *t, tk_ctx *c, tk_pretok *pt
     return HFC_OK;
 }
 
-/* Does the piece still hold the original bytes with their own alignments (the
- * normalizer left it alone, or only sliced it)? */
-static bool is_original(const tk_norm *n, const tk_norm *whole) {
-    if (n->s < whole->s || n->s + n->len > whole->s + whole->len) return false;
-    return n->al == whole->al + (n->s - whole->s);
+/* Are the piece's alignments those of original text (each byte aligned to its character's
+ * bytes, counting from its first byte's offset)? Then what the rest of the pipeline makes
+ * of it, in offsets from its start, depends on its bytes only. O(1) when the alignments are
+ * still (a slice of) the input's own: a normalizer keeps them only when it rewrites bytes
+ * in place, char for char (e.g. BertNormalizer's ASCII lowercasing); else one pass. */
+static bool identity_aligned(const tk_norm *n, const tk_norm *whole) {
+    if (n->al >= whole->al && n->al + n->len <= whole->al + whole->len) return true;
+    if (n->len == 0) return true;
+    const uint8_t *u = (const uint8_t *)n->s;
+    uint32_t a0 = n->al[0].start;
+    for (uint32_t i = 0; i < n->len;) {
+        if (u[i] < 0x80) { /* one byte: {a0 + i, a0 + i + 1} as one word */
+            uint64_t x, want = ((uint64_t)a0 | (uint64_t)(a0 + 1) << 32) + (uint64_t)i * 0x100000001ull;
+            memcpy(&x, &n->al[i], 8);
+            if (x != want) return false;
+            i++;
+            continue;
+        }
+        uint32_t l = (uint32_t)tk_utf8_len(u[i]);
+        if (l > n->len - i) return false;
+        for (uint32_t k = 0; k < l; k++)
+            if (n->al[i + k].start != a0 + i || n->al[i + k].end != a0 + i + l) return false;
+        i += l;
+    }
+    return true;
 }
 
-/* One original split, from the memo cut on: each piece of the cut has its tokens (ids,
- * offsets from the piece's start, word ids from its first split on, and the number of
- * splits it makes) in the memo, or they are made by the rest of the pre-tokenizer and the
- * model and remembered. */
+/* One identity-aligned split, from the memo cut on: each slice of the cut has its tokens
+ * (ids, offsets from the slice's start, word ids from its first split on, and the number
+ * of splits it makes) in the memo, or they are made by the rest of the pre-tokenizer and
+ * the model and remembered. */
 static hfc_status encode_cut(const hfc_tokenizer *t, tk_ctx *c, const tk_norm *n, uint32_t type_id,
                              int32_t word, int32_t *nword, hfc_encoding *e) {
+    /* the slices [a, b) of n: spans of the regex's matches, or the cut's own splits */
     tk_spans cuts = {0};
-    HFC_TRY(tk_regex_find_matches(t->memo_re, c, n->s, n->len, &cuts));
-    for (size_t j = 0; j < cuts.n; j++) {
-        uint32_t a = cuts.v[j].start, b = cuts.v[j].end;
+    tk_pretok sl = {0};
+    if (t->memo_re) HFC_TRY(tk_regex_find_matches(t->memo_re, c, n->s, n->len, &cuts));
+    else HFC_TRY(tk_pretokenizer_cut(t->memo_cut, c, n, &sl));
+    size_t count = t->memo_re ? cuts.n : sl.n;
+    for (size_t j = 0; j < count; j++) {
+        uint32_t a, b;
+        if (t->memo_re) {
+            a = cuts.v[j].start;
+            b = cuts.v[j].end;
+        } else {
+            a = (uint32_t)(sl.v[j].norm.s - n->s);
+            b = a + sl.v[j].norm.len;
+        }
         if (a >= b) continue; /* HF drops empty splits */
         uint32_t at = n->al[a].start, cnt = 0, nsplits = 0;
         tk_memo_key key;
         tk_memo_item it[TK_MEMO_ITEMS];
         if (tk_memo_get(t->memo, n->s + a, b - a, &key, it, &cnt, &nsplits)) {
-            HFC_TRY(hfc_encoding_reserve(e, e->n + cnt));
+            if (e->n + cnt > e->cap) HFC_TRY(hfc_encoding_reserve(e, e->n + cnt));
             for (uint32_t k = 0; k < cnt; k++)
-                HFC_TRY(tk_encoding_push(e, it[k].id, type_id, at + it[k].start, at + it[k].end,
-                                         word >= 0 ? word : *nword + it[k].word, 0, 0, 1));
+                tk_encoding_set(e, e->n + k, it[k].id, type_id, at + it[k].start, at + it[k].end,
+                                word >= 0 ? word : *nword + it[k].word, 0, 0, 1);
+            e->n += cnt;
             *nword += (int32_t)nsplits;
             continue;
         }
@@ -367,15 +404,15 @@ static hfc_status encode_cut(const hfc_tokenizer *t, tk_ctx *c, const tk_norm *n
     return HFC_OK;
 }
 
-/* Steps 3-4 through the memo (t->memo_re). The result of the pre-tokenizer's steps after
- * its memo cut, and of the model, depends on each piece's bytes only
- * (tk_pretokenizer_memo_regex), so this equals the direct path. Splits that are not
- * original bytes (added tokens, normalized text) take the direct path. */
+/* Steps 3-4 through the memo (t->memo_cut). The result of the pre-tokenizer's steps after
+ * its memo cut, and of the model, depends on each identity-aligned slice's bytes only
+ * (tk_pretokenizer_memo_cut), so this equals the direct path. Other splits (added tokens,
+ * text a normalizer resized) take the direct path. */
 static hfc_status encode_memo(const hfc_tokenizer *t, tk_ctx *c, tk_pretok *pt, const tk_norm *whole,
                               uint32_t type_id, int32_t word, int32_t *nword, hfc_encoding *e) {
     for (size_t i = 0; i < pt->n; i++) {
         tk_split *sp = &pt->v[i];
-        bool cut_now = t->memo_stage == 0 && !sp->tokenized && is_original(&sp->norm, whole);
+        bool cut_now = t->memo_stage == 0 && !sp->tokenized && identity_aligned(&sp->norm, whole);
         if (cut_now) {
             HFC_TRY(encode_cut(t, c, &sp->norm, type_id, word, nword, e));
             continue;
@@ -383,13 +420,13 @@ static hfc_status encode_memo(const hfc_tokenizer *t, tk_ctx *c, tk_pretok *pt, 
         tk_pretok one = {0};
         HFC_TRY(tk_pretok_push(c, &one, &sp->norm));
         one.v[0] = *sp;
-        if (sp->tokenized || !is_original(&sp->norm, whole)) {
+        if (sp->tokenized || !identity_aligned(&sp->norm, whole)) {
             HFC_TRY(encode_splits(t, c, &one, PRE_ALL, type_id, word, nword, e));
             continue;
         }
         HFC_TRY(pretokenize(t, c, &one, PRE_BEFORE_CUT)); /* the steps before the cut */
         for (size_t j = 0; j < one.n; j++) {
-            if (!one.v[j].tokenized && is_original(&one.v[j].norm, whole)) {
+            if (!one.v[j].tokenized && identity_aligned(&one.v[j].norm, whole)) {
                 HFC_TRY(encode_cut(t, c, &one.v[j].norm, type_id, word, nword, e));
                 continue;
             }
@@ -632,6 +669,7 @@ static hfc_status check_input(const hfc_tk_input *in, const char *what) {
         if (in->lens[i] > UINT32_MAX / 2)
             return hfc_fail(HFC_ERR_INVALID, "%s of %zu bytes is too long (limit 2 GiB)", what,
                             in->lens[i]);
+        if (in->utf8_valid) continue;
         size_t bad = hfc_kernels_active.utf8_valid_prefix((const uint8_t *)in->texts[i], in->lens[i]);
         if (bad != in->lens[i])
             return hfc_fail(HFC_ERR_INVALID, "%s is not valid UTF-8 (byte %zu)", what, bad);

@@ -74,6 +74,7 @@ typedef struct hfc_tk_input {
     const size_t *lens;
     size_t n;
     bool pretokenized;
+    bool utf8_valid; /* the caller guarantees valid UTF-8 (e.g. from a Python str): not re-checked */
 } hfc_tk_input;
 hfc_status hfc_tokenizer_encode_input(const hfc_tokenizer *t, hfc_tk_scratch *s,
                                       const hfc_tk_input *seq, const hfc_tk_input *pair,
