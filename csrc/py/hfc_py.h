@@ -31,6 +31,22 @@ PyObject *hfc_py_raise(hfc_status st);
 /* Same, returning -1 (for int-returning slots). */
 int hfc_py_raise_int(hfc_status st);
 
+/* Python ints for ids and labels: those in [0, HFC_PY_INT_CACHE) are made once and shared
+ * (ints are immutable), so a list of token ids costs an incref per id, not an allocation.
+ * Filled lazily under the GIL; never freed (like CPython's own small ints). */
+#define HFC_PY_INT_CACHE (1 << 18)
+extern PyObject *hfc_py_int_cache[HFC_PY_INT_CACHE];
+static inline PyObject *hfc_py_int(long long v) {
+    if ((unsigned long long)v < HFC_PY_INT_CACHE) {
+        PyObject *o = hfc_py_int_cache[v];
+        if (o) return Py_NewRef(o);
+        o = PyLong_FromLongLong(v);
+        if (o) hfc_py_int_cache[v] = Py_NewRef(o);
+        return o;
+    }
+    return PyLong_FromLongLong(v);
+}
+
 /* Sub-module registration: each adds its functions/types to the module. */
 int hfc_py_init_runtime(PyObject *m);   /* cpu features, threads */
 int hfc_py_init_json(PyObject *m);      /* _json_loads, _json_roundtrip */

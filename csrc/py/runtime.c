@@ -114,6 +114,8 @@ PyMethodDef hfc_py_runtime_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+PyObject *hfc_py_int_cache[HFC_PY_INT_CACHE];
+
 int hfc_py_init_runtime(PyObject *m) {
     return PyModule_AddFunctions(m, hfc_py_runtime_methods);
 }

@@ -147,7 +147,7 @@ static PyObject *list_u32(const uint32_t *v, size_t n) {
     PyObject *l = PyList_New((Py_ssize_t)n);
     if (!l) return NULL;
     for (size_t i = 0; i < n; i++) {
-        PyObject *x = PyLong_FromUnsignedLong(v[i]);
+        PyObject *x = hfc_py_int(v[i]);
         if (!x) { Py_DECREF(l); return NULL; }
         PyList_SET_ITEM(l, (Py_ssize_t)i, x);
     }
@@ -167,7 +167,7 @@ static PyObject *list_opt(const int32_t *v, size_t n) {
     for (size_t i = 0; i < n; i++) {
         PyObject *x;
         if (v[i] < 0) { x = Py_None; Py_INCREF(x); }
-        else x = PyLong_FromLong(v[i]);
+        else if (!(x = hfc_py_int(v[i]))) { Py_DECREF(l); return NULL; }
         PyList_SET_ITEM(l, (Py_ssize_t)i, x);
     }
     return l;
