@@ -95,3 +95,452 @@ print(json.dumps({{"commit": ci.oid, "files": api.list_repo_files("{repo}")}}))
     assert srv.read_file(repo, "f/sub/w.bin") == (folder / "sub" / "w.bin").read_bytes()
     assert srv.file_info(repo, "big.safetensors")["lfs"] and srv.file_info(repo, "f/sub/w.bin")["lfs"]
     assert out["commit"] in srv.history(repo)
+
+
+# ---------------------------------------------------------------------------- git object ids
+
+def test_object_ids_are_git_ids(model_repo, tmp_path):
+    """Blob, tree and commit ids equal what git itself computes for the same content and metadata."""
+    import shutil
+    import subprocess
+    if shutil.which("git") is None:
+        pytest.skip("git not installed")
+    srv = model_repo[0]
+    from hub_server import lfs_pointer
+    work = tmp_path / "git"
+    work.mkdir()
+    for sha in reversed(srv.history("org/model")):   # oldest first: parents exist when children are made
+        info = srv.commit_info("org/model", sha)
+        env = dict(os.environ, GIT_DIR=str(work / ".git"), GIT_WORK_TREE=str(work),
+                   GIT_AUTHOR_NAME=info["author"], GIT_COMMITTER_NAME=info["author"],
+                   GIT_AUTHOR_EMAIL=f"{info['author']}@users.noreply.huggingface.co",
+                   GIT_COMMITTER_EMAIL=f"{info['author']}@users.noreply.huggingface.co",
+                   GIT_AUTHOR_DATE=f"@{int(info['date'])} +0000", GIT_COMMITTER_DATE=f"@{int(info['date'])} +0000")
+
+        def git(*args, stdin=None):
+            return subprocess.run(["git", *args], env=env, check=True, capture_output=True,
+                                  input=stdin).stdout.decode().strip()
+        if not (work / ".git").exists():
+            git("init", "-q")
+        git("read-tree", "--empty")
+        for path in srv.list_files("org/model", revision=sha):
+            fi = srv.file_info("org/model", path, revision=sha)
+            data = srv.read_file("org/model", path, revision=sha)
+            blob = lfs_pointer(fi["sha256"], fi["size"]) if fi["lfs"] else data
+            oid = git("hash-object", "-w", "--no-filters", "--stdin", stdin=blob)
+            assert oid == fi["oid"], path
+            git("update-index", "--add", "--cacheinfo", f"100644,{oid},{path}")
+        assert git("write-tree") == info["tree"]
+        args = ["commit-tree", info["tree"], "-m", info["title"]]
+        if info["message"]:
+            args += ["-m", info["message"]]
+        for p in info["parents"]:
+            args += ["-p", p]
+        assert git(*args) == sha
+
+
+# ---------------------------------------------------------------------------- raw protocol
+
+def _http(srv, method, url, headers=None, body=None):
+    """One request without following redirects: (status, headers (lower-case keys), body)."""
+    import http.client
+    from urllib.parse import urlsplit
+    u = urlsplit(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    try:
+        conn.request(method, u.path + (f"?{u.query}" if u.query else ""), body=body, headers=headers or {})
+        r = conn.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        conn.close()
+
+
+def test_resolve_headers_and_ranges(model_repo):
+    srv, files, c1, c2 = model_repo
+    from hub_server import git_blob_sha1
+    # regular file: served by the hub port, ETag = quoted git blob id
+    st, h, body = _http(srv, "HEAD", srv.url("org/model", "config.json"))
+    cfg = srv.read_file("org/model", "config.json")
+    assert st == 200 and h["x-repo-commit"] == c2 and h["etag"] == '"%s"' % git_blob_sha1(cfg)
+    assert int(h["content-length"]) == len(srv.read_file("org/model", "config.json")) and h["accept-ranges"] == "bytes"
+    # LFS file: 302 to the CDN port, signed, with X-Linked-Etag (sha256) and X-Linked-Size
+    data = files["model.safetensors"]
+    st, h, _ = _http(srv, "HEAD", srv.url("org/model", "model.safetensors", revision="v1"))
+    assert st == 302 and h["x-repo-commit"] == c1
+    assert h["x-linked-etag"] == f'"{_sha256(data)}"' and int(h["x-linked-size"]) == len(data)
+    loc = h["location"]
+    assert loc.startswith(srv.cdn_endpoint + "/") and "Signature=" in loc and "Expires=" in loc
+    st, h, body = _http(srv, "GET", loc)
+    assert st == 200 and body == data
+    # ranges, including several concurrent ones
+    from concurrent.futures import ThreadPoolExecutor
+    spans = [(i * 37_000, min(len(data), (i + 1) * 37_000) - 1) for i in range(-(-len(data) // 37_000))]
+    with ThreadPoolExecutor(8) as ex:
+        parts = list(ex.map(lambda s: _http(srv, "GET", loc, {"Range": f"bytes={s[0]}-{s[1]}"}), spans))
+    for (a, b), (st, h, body) in zip(spans, parts):
+        assert st == 206 and h["content-range"] == f"bytes {a}-{b}/{len(data)}" and body == data[a:b + 1]
+    assert _http(srv, "GET", loc, {"Range": "bytes=-10"})[2] == data[-10:]
+    assert _http(srv, "GET", loc, {"Range": "bytes=299990-"})[2] == data[299990:]
+    st, h, _ = _http(srv, "GET", loc, {"Range": f"bytes={len(data)}-"})
+    assert st == 416 and h["content-range"] == f"bytes */{len(data)}"
+    # a tampered signature is refused by the CDN
+    assert _http(srv, "GET", loc.replace("Signature=", "Signature=0"))[0] == 403
+    # revision given URL-encoded (refs/...), 404s with the Hub's error codes
+    assert _http(srv, "HEAD", srv.url("org/model", "config.json", revision="refs/heads/dev"))[1]["x-repo-commit"] == c1
+    st, h, _ = _http(srv, "HEAD", srv.url("org/model", "nope.txt"))
+    assert (st, h["x-error-code"], h["x-repo-commit"]) == (404, "EntryNotFound", c2)
+    st, h, _ = _http(srv, "HEAD", srv.url("org/model", "config.json", revision="nope"))
+    assert (st, h["x-error-code"]) == (404, "RevisionNotFound")
+    st, h, _ = _http(srv, "HEAD", srv.url("org/nope", "config.json"))
+    assert (st, h["x-error-code"]) == (401, "RepoNotFound")
+
+
+# ---------------------------------------------------------------------------- huggingface_hub downloads
+
+_ERRORS = """
+import json
+from huggingface_hub import hf_hub_download
+from huggingface_hub.errors import (RepositoryNotFoundError, RevisionNotFoundError, EntryNotFoundError,
+                                    GatedRepoError, HfHubHTTPError)
+def kind(fn):
+    try:
+        fn()
+        return "ok"
+    except (GatedRepoError, RepositoryNotFoundError, RevisionNotFoundError, EntryNotFoundError) as e:
+        return type(e).__name__ + ":" + str(getattr(e.response, "status_code", ""))
+    except HfHubHTTPError as e:
+        return "HfHubHTTPError:" + str(e.response.status_code)
+"""
+
+
+def test_download_errors(model_repo, tmp_path):
+    srv = model_repo[0]
+    out = run_hf_json(_ERRORS + """
+r = {
+  "repo": kind(lambda: hf_hub_download("org/missing", "config.json")),
+  "rev": kind(lambda: hf_hub_download("org/model", "config.json", revision="nope")),
+  "entry": kind(lambda: hf_hub_download("org/model", "missing.txt")),
+}
+print(json.dumps(r))
+""", hub_env(srv, tmp_path / "home"))
+    assert out == {"repo": "RepositoryNotFoundError:401", "rev": "RevisionNotFoundError:404",
+                   "entry": "RemoteEntryNotFoundError:404"}
+    # the missing entry is remembered in the cache (.no_exist/<commit>/missing.txt), as with the Hub
+    c2 = model_repo[3]
+    assert (tmp_path / "home" / "hub" / "models--org--model" / ".no_exist" / c2 / "missing.txt").exists()
+
+
+def test_private_and_gated_repos(hub_server, tmp_path):
+    srv = hub_server
+    srv.tokens["hf_other"] = "someone-else"
+    srv.create_repo("alice/private", private=True)
+    srv.commit("alice/private", {"secret.txt": b"secret\n"})
+    srv.tokens["hf_alice"] = "alice"
+    srv.create_repo("org/gated", gated=True)
+    srv.commit("org/gated", {"weights.txt": b"gated\n"})
+    srv.grant_access("org/gated", "alice")
+    code = _ERRORS + """
+from huggingface_hub import HfApi
+r = {
+  "private": kind(lambda: hf_hub_download("alice/private", "secret.txt")),
+  "gated": kind(lambda: hf_hub_download("org/gated", "weights.txt")),
+  "gated_info": kind(lambda: HfApi().model_info("org/gated")),
+}
+print(json.dumps(r))
+"""
+    anon = run_hf_json(code, hub_env(srv, tmp_path / "anon"))
+    other = run_hf_json(code, hub_env(srv, tmp_path / "other", token="hf_other"))
+    alice = run_hf_json(code, hub_env(srv, tmp_path / "alice", token="hf_alice"))
+    bad = run_hf_json(code, hub_env(srv, tmp_path / "bad", token="hf_not_a_token"))
+    assert anon == {"private": "RepositoryNotFoundError:401", "gated": "GatedRepoError:401", "gated_info": "ok"}
+    assert other == {"private": "RepositoryNotFoundError:404", "gated": "GatedRepoError:403", "gated_info": "ok"}
+    assert alice == {"private": "ok", "gated": "ok", "gated_info": "ok"}
+    assert bad == {"private": "HfHubHTTPError:401", "gated": "HfHubHTTPError:401", "gated_info": "HfHubHTTPError:401"}
+    # the token went to the hub, never to the CDN
+    assert any(r.headers.get("authorization") == "Bearer hf_alice" for r in srv.requests)
+    assert not any("authorization" in r.headers for r in srv.requests if r.host.endswith(f":{srv.cdn_port}"))
+
+
+def test_dataset_repo_and_snapshot_patterns(hub_server, tmp_path):
+    srv = hub_server
+    files = {"README.md": b"# data\n", "data/train-00000.parquet": os.urandom(2000),
+             "data/test-00000.parquet": os.urandom(1500), "data/extra.json": b"[1, 2]\n", "script.py": b"x = 1\n"}
+    srv.create_repo("org/data", repo_type="dataset")
+    sha = srv.commit("org/data", files, repo_type="dataset")
+    assert srv.file_info("org/data", "data/train-00000.parquet", repo_type="dataset")["lfs"]
+    out = run_hf_json("""
+import json, os
+from huggingface_hub import snapshot_download, hf_hub_download
+def listing(root):
+    return sorted(os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs)
+a = snapshot_download("org/data", repo_type="dataset", allow_patterns=["data/*.parquet"])
+a_files = listing(a)
+b = snapshot_download("org/data", repo_type="dataset", ignore_patterns=["*.parquet", "*.py"],
+                      local_dir=os.environ["HF_HOME"] + "/local")
+c = hf_hub_download("org/data", "data/extra.json", repo_type="dataset")
+print(json.dumps({"a": a_files, "a_root": a, "b": listing(b), "c": open(c).read()}))
+""", hub_env(srv, tmp_path / "home"))
+    assert out["a"] == ["data/test-00000.parquet", "data/train-00000.parquet"]
+    assert out["a_root"].endswith(f"datasets--org--data/snapshots/{sha}")
+    assert [p for p in out["b"] if not p.startswith(".cache")] == [".gitattributes", "README.md", "data/extra.json"]
+    assert out["c"] == "[1, 2]\n"
+    for p in out["a"]:
+        assert (tmp_path / "home" / "hub" / "datasets--org--data" / "snapshots" / sha / p).read_bytes() == files[p]
+
+
+def test_list_files_pagination_and_info(hub_server, tmp_path):
+    srv = hub_server
+    srv.page_size = 4
+    srv.page_size_expand = 3
+    files = {f"d{i % 3}/f{i:02d}.txt": f"{i}\n".encode() for i in range(17)}
+    files["w.safetensors"] = os.urandom(1000)
+    srv.create_repo("org/many")
+    sha = srv.commit("org/many", files)
+    out = run_hf_json("""
+import json
+from huggingface_hub import HfApi
+api = HfApi()
+info = api.model_info("org/many", files_metadata=True)
+tree = list(api.list_repo_tree("org/many", recursive=True, expand=True))
+top = list(api.list_repo_tree("org/many"))
+sub = list(api.list_repo_tree("org/many", path_in_repo="d1"))
+print(json.dumps({
+  "files": api.list_repo_files("org/many"),
+  "sha": info.sha, "siblings": [[s.rfilename, s.size, s.blob_id, s.lfs.sha256 if s.lfs else None] for s in info.siblings],
+  "tree": [[t.path, type(t).__name__, t.last_commit.oid if t.last_commit else None] for t in tree],
+  "top": sorted(t.path for t in top), "sub": sorted(t.path for t in sub),
+}))
+""", hub_env(srv, tmp_path / "home"))
+    assert sorted(out["files"]) == srv.list_files("org/many")
+    assert out["sha"] == sha
+    for name, size, blob, lfs_sha in out["siblings"]:
+        fi = srv.file_info("org/many", name)
+        assert [size, blob, lfs_sha] == [fi["size"], fi["oid"], fi["sha256"]]
+    assert sorted(p for p, kind, _ in out["tree"] if kind == "RepoFolder") == ["d0", "d1", "d2"]
+    assert all(last == sha for p, kind, last in out["tree"] if p != ".gitattributes")
+    assert out["top"] == [".gitattributes", "d0", "d1", "d2", "w.safetensors"]
+    assert out["sub"] == sorted(p for p in files if p.startswith("d1/"))
+    # listings were really paginated through Link headers
+    tree_calls = [r for r in srv.requests if "/tree/" in r.path]
+    assert sum("cursor=" in r.path for r in tree_calls) >= 5
+
+
+def test_renamed_repo_redirects(model_repo, tmp_path):
+    srv, files = model_repo[0], model_repo[1]
+    srv.rename_repo("org/model", "org/renamed")
+    st, h, _ = _http(srv, "HEAD", srv.url("org/model", "config.json"))
+    assert st == 307 and h["location"].startswith("/org/renamed/resolve/main/config.json")
+    out = run_hf_json("""
+import json, hashlib
+from huggingface_hub import hf_hub_download
+p = hf_hub_download("org/model", "model.safetensors")
+print(json.dumps(hashlib.sha256(open(p, "rb").read()).hexdigest()))
+""", hub_env(srv, tmp_path / "home"))
+    assert out == _sha256(files["model.safetensors"])
+
+
+def test_storage_persists_across_servers(model_repo, tmp_path):
+    from hub_server import HubServer
+    srv, files, c1, c2 = model_repo
+    again = HubServer(srv.store.root)
+    assert again.history("org/model") == srv.history("org/model")
+    assert again.read_file("org/model", "model.safetensors", revision="v1") == files["model.safetensors"]
+    assert again.resolve("org/model", "dev") == c1
+
+
+# ---------------------------------------------------------------------------- huggingface_hub uploads
+
+def test_upload_api_surface(hub_server, tmp_path):
+    """create_repo exist_ok/409, branches, tags, create_pr, commits listing, repo deletion."""
+    srv = hub_server
+    repo = f"{USER}/surface"
+    out = run_hf_json(_ERRORS + f"""
+from huggingface_hub import HfApi, CommitOperationAdd
+api = HfApi()
+api.create_repo("surface", private=True)
+dup = kind(lambda: api.create_repo("surface"))
+api.create_repo("surface", exist_ok=True)
+a = api.upload_file(path_or_fileobj=b"one", path_in_repo="x.txt", repo_id="{repo}").oid
+api.create_branch("{repo}", branch="dev")
+api.create_tag("{repo}", tag="v1", revision="dev")
+b = api.upload_file(path_or_fileobj=b"two", path_in_repo="x.txt", repo_id="{repo}", revision="dev").oid
+pr = api.create_commit("{repo}", [CommitOperationAdd("y.txt", b"pr")], commit_message="pr", create_pr=True)
+refs = api.list_repo_refs("{repo}", include_pull_requests=True)
+commits = [c.commit_id for c in api.list_repo_commits("{repo}", revision="dev")]
+x_pr = open(hf_hub_download("{repo}", "y.txt", revision="refs/pr/1")).read()
+api.delete_tag("{repo}", tag="v1")
+api.delete_branch("{repo}", branch="dev")
+api.delete_repo("{repo}")
+gone = kind(lambda: api.model_info("{repo}"))
+print(json.dumps({{"dup": dup, "a": a, "b": b, "pr": pr.pr_url, "pr_oid": pr.oid, "x_pr": x_pr, "commits": commits,
+  "branches": sorted(r.name for r in refs.branches), "tags": [r.name for r in refs.tags],
+  "prs": [r.name for r in refs.pull_requests], "gone": gone}}))
+""", hub_env(srv, tmp_path / "home", token=TOKEN))
+    assert out["dup"] == "HfHubHTTPError:409"
+    assert out["branches"] == ["dev", "main"] and out["tags"] == ["v1"] and out["prs"] == ["refs/pr/1"]
+    assert out["commits"][:2] == [out["b"], out["a"]] and len(out["commits"]) == 3
+    assert out["pr"].endswith("/discussions/1") and out["x_pr"] == "pr"
+    assert out["gone"] == "RepositoryNotFoundError:404"
+
+
+# ---------------------------------------------------------------------------- fault injection
+
+_FETCH = """
+import json, hashlib, os, glob
+from huggingface_hub import hf_hub_download
+from huggingface_hub.errors import HfHubHTTPError
+def fetch(name, **kw):
+    try:
+        p = hf_hub_download("org/model", name, **kw)
+        return {"sha256": hashlib.sha256(open(p, "rb").read()).hexdigest(), "size": os.path.getsize(p),
+                "blob": os.path.basename(os.path.realpath(p))}
+    except HfHubHTTPError as e:
+        return {"error": type(e).__name__, "status": e.response.status_code}
+def leftovers():
+    return sorted(os.path.basename(p) for p in glob.glob(os.environ["HF_HOME"] + "/hub/models--org--model/blobs/*"))
+"""
+
+
+def _cdn_gets(srv):
+    return [r for r in srv.requests if r.host.endswith(f":{srv.cdn_port}") and r.method == "GET"]
+
+
+def test_fault_cut_is_resumed(model_repo, tmp_path):
+    """A cut after huggingface_hub wrote its first 10 MiB chunk: resumed with a Range request.
+
+    huggingface_hub writes in DOWNLOAD_CHUNK_SIZE (10 MiB) pieces; a cut before the first piece
+    restarts from zero (no Range), which the small file shows.
+    """
+    srv, files = model_repo[0], model_repo[1]
+    large = os.urandom(11 * 2**20 + 123)
+    srv.commit("org/model", {"large.bin": large})
+    lfs_cut = srv.add_fault("/lfs/*", "cut", times=1, at=10 * 2**20 + 5000)
+    hub_cut = srv.add_fault("/org/model/resolve/*/sub/dir/notes.txt", "cut", times=1, at=3, methods="GET")
+    out = run_hf_json(_FETCH + """
+print(json.dumps([fetch("large.bin"), fetch("sub/dir/notes.txt")]))
+""", hub_env(srv, tmp_path / "home"))
+    assert out[0]["sha256"] == _sha256(large) and out[1]["sha256"] == _sha256(files["sub/dir/notes.txt"])
+    assert lfs_cut.hits == 1 and hub_cut.hits == 1
+    gets = _cdn_gets(srv)
+    assert [r.headers.get("range") for r in gets] == [None, f"bytes={10 * 2**20}-"]
+    notes = [r for r in srv.requests if r.method == "GET" and r.path.endswith("notes.txt")]
+    assert [r.headers.get("range") for r in notes] == [None, None]
+
+
+def test_fault_cut_with_no_range_restarts(model_repo, tmp_path):
+    """The server ignores Range on the resume: huggingface_hub gets a 200 and starts over."""
+    srv, files = model_repo[0], model_repo[1]
+    large = os.urandom(11 * 2**20)
+    srv.commit("org/model", {"large.bin": large})
+    srv.add_fault("/lfs/*", "cut", times=1, at=10 * 2**20 + 1)
+    no_range = srv.add_fault("/lfs/*", "no_range")
+    out = run_hf_json(_FETCH + 'print(json.dumps(fetch("large.bin")))', hub_env(srv, tmp_path / "home"))
+    assert out["sha256"] == _sha256(large)
+    gets = _cdn_gets(srv)
+    assert [r.headers.get("range") for r in gets] == [None, f"bytes={10 * 2**20}-"] and no_range.hits == 2
+    loc = _http(srv, "HEAD", srv.url("org/model", "model.safetensors"))[1]["location"]
+    st, h, body = _http(srv, "GET", loc, {"Range": "bytes=0-9"})
+    assert st == 200 and body == files["model.safetensors"] and "content-range" not in h
+
+
+def test_fault_status_codes(model_repo, tmp_path):
+    srv, files = model_repo[0], model_repo[1]
+    # 429 on the CDN once: huggingface_hub retries it; 503 on a HEAD once: retried too
+    f429 = srv.add_fault("/lfs/*", "status", code=429, times=1)
+    f503 = srv.add_fault("*/resolve/main/config.json", "status", code=503, times=1, methods="HEAD")
+    out = run_hf_json(_FETCH + 'print(json.dumps([fetch("model.safetensors"), fetch("config.json")]))',
+                      hub_env(srv, tmp_path / "home"))
+    assert out[0]["sha256"] == _sha256(files["model.safetensors"]) and f429.hits == 1 and f503.hits == 1
+    assert out[1]["sha256"] == _sha256(srv.read_file("org/model", "config.json"))
+    heads = [r for r in srv.requests if r.method == "HEAD" and r.path.endswith("/config.json")]
+    assert len(heads) == 2 and len(_cdn_gets(srv)) == 2
+    # a persistent 500 on the CDN: an HfHubHTTPError, and no blob is left behind
+    srv.clear_faults()
+    f500 = srv.add_fault("/lfs/*", "status", code=500)
+    out = run_hf_json(_FETCH + 'print(json.dumps([fetch("big.dat"), leftovers()]))', hub_env(srv, tmp_path / "h2"))
+    assert out[0] == {"error": "HfHubHTTPError", "status": 500} and out[1] == [] and f500.hits >= 1
+    # injected Hub error codes map to huggingface_hub's error classes
+    srv.clear_faults()
+    srv.add_fault("*/resolve/*", "status", code=404, error_code="EntryNotFound", message="Entry not found")
+    out = run_hf_json(_FETCH + 'print(json.dumps(fetch("config.json")))', hub_env(srv, tmp_path / "h3"))
+    assert out == {"error": "RemoteEntryNotFoundError", "status": 404}
+
+
+def test_fault_slow_stall_is_resumed(model_repo, tmp_path):
+    """A body that stalls longer than the client's read timeout: huggingface_hub retries it."""
+    srv, files = model_repo[0], model_repo[1]
+    slow = srv.add_fault("/lfs/*", "slow", times=1, bps=10_000, chunk=40_000)   # 40 kB, then a 4 s pause
+    out = run_hf_json(_FETCH + 'print(json.dumps(fetch("model.safetensors")))',
+                      hub_env(srv, tmp_path / "home", HF_HUB_DOWNLOAD_TIMEOUT=1))
+    assert out["sha256"] == _sha256(files["model.safetensors"]) and slow.hits == 1
+    assert len(_cdn_gets(srv)) == 2   # timed out, then fetched again (nothing written yet: no Range)
+
+
+def test_fault_slow_throttles_but_delivers(model_repo):
+    srv, files = model_repo[0], model_repo[1]
+    data = files["sub/dir/notes.txt"]
+    f = srv.add_fault("*/notes.txt", "slow", bps=50, chunk=2)
+    st, _, body = _http(srv, "GET", srv.url("org/model", "sub/dir/notes.txt"))
+    assert st == 200 and body == data and f.hits == 1
+
+
+def test_fault_corrupt_is_detectable(model_repo, tmp_path):
+    srv, files = model_repo[0], model_repo[1]
+    data = files["model.safetensors"]
+    cor = srv.add_fault("/lfs/*", "corrupt", offset=1234, count=3)
+    loc = _http(srv, "HEAD", srv.url("org/model", "model.safetensors"))[1]["location"]
+    # a range that does not cover the offset is served intact and does not consume the fault
+    assert _http(srv, "GET", loc, {"Range": "bytes=0-999"})[2] == data[:1000] and cor.hits == 0
+    body = _http(srv, "GET", loc, {"Range": "bytes=1000-1999"})[2]
+    assert len(body) == 1000 and body != data[1000:2000] and cor.hits == 1
+    assert bytes(a ^ b for a, b in zip(body, data[1000:2000])).count(0xFF) == 3
+    # huggingface_hub does not check sha256: the blob named after X-Linked-Etag has other content
+    out = run_hf_json(_FETCH + 'print(json.dumps(fetch("model.safetensors")))', hub_env(srv, tmp_path / "home"))
+    assert out["blob"] == _sha256(data) and out["size"] == len(data) and out["sha256"] != _sha256(data)
+    srv.clear_faults()
+    out = run_hf_json(_FETCH + 'print(json.dumps(fetch("model.safetensors", force_download=True)))',
+                      hub_env(srv, tmp_path / "home"))
+    assert out["sha256"] == _sha256(data)
+
+
+@pytest.mark.parametrize("evil", ["../../evil.txt", "/tmp/hfc-hub-evil.txt", "sub/../../evil.txt", "a\\b.txt"])
+def test_fault_escape_paths(model_repo, tmp_path, evil):
+    srv = model_repo[0]
+    f = srv.add_fault("/api/models/org/model*", "escape", path=evil, content=b"pwned\n")
+    home = tmp_path / "a" / "b" / "home"
+    out = run_hf_json(f"""
+import json
+from huggingface_hub import list_repo_files, snapshot_download, HfApi
+files = list_repo_files("org/model")
+sibs = [s.rfilename for s in HfApi().model_info("org/model").siblings]
+try:
+    snapshot_download("org/model")
+    err = None
+except ValueError as e:
+    err = str(e)
+print(json.dumps({{"files": files, "sibs": sibs, "err": err}}))
+""", hub_env(srv, home))
+    assert evil in out["files"] and evil in out["sibs"] and f.hits >= 2
+    # the server also serves the escaping path if a client asks for it
+    st, _, body = _http(srv, "GET", srv.url("org/model", evil))
+    assert st == 200 and body == b"pwned\n"
+    # huggingface_hub refuses '..' and absolute paths; a backslash is a plain character on POSIX
+    if evil != "a\\b.txt":
+        assert "Invalid filename" in out["err"]
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and p.read_bytes() == b"pwned\n"
+               and not str(p).startswith(srv.store.root)]
+    assert all(str(p).startswith(str(home / "hub" / "models--org--model")) for p in written)
+    assert not os.path.exists("/tmp/hfc-hub-evil.txt")
+
+
+def test_fault_rules_api(hub_server):
+    srv = hub_server
+    with pytest.raises(ValueError):
+        srv.add_fault("*", "explode")
+    f = srv.add_fault("/org/x/*", "status", code=418, times=2)
+    srv.create_repo("org/x")
+    srv.commit("org/x", {"a.txt": b"a"})
+    codes = [_http(srv, "GET", srv.url("org/x", "a.txt"))[0] for _ in range(3)]
+    assert codes == [418, 418, 200] and f.hits == 2 and not f.active
+    srv.clear_faults()
+    assert srv.faults.rules == []

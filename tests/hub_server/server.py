@@ -20,7 +20,7 @@ from collections import namedtuple
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, unquote, urlencode
 
-from .faults import BODY_KINDS, FaultSet
+from .faults import FaultSet
 from .storage import (REPO_TYPES, URL_PREFIXES, HubError, Store, check_repo_path, git_blob_sha1,
                       lfs_patterns_from_gitattributes, now_iso, path_matches_lfs)
 
@@ -63,6 +63,11 @@ class _Server(ThreadingHTTPServer):
         self.conns = set()
         self.conns_lock = threading.Lock()
         super().__init__(addr, handler)
+
+    def handle_error(self, request, client_address):
+        import sys
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
 
     def process_request_thread(self, request, client_address):
         with self.conns_lock:
@@ -428,7 +433,7 @@ class Handler(BaseHTTPRequestHandler):
             cut = faults.get("cut")
             cut_at = int(cut.kw.get("at", n // 2)) if cut else None
             slow = faults.get("slow")
-            step = max(1, int(slow.kw["bps"]) // 20) if slow else CHUNK
+            step = int(slow.kw.get("chunk") or max(1, int(slow.kw["bps"]) // 20)) if slow else CHUNK
             cor = faults.get("corrupt")
             if cor:
                 c_off = int(cor.kw.get("offset", size // 2))
@@ -510,7 +515,8 @@ class Handler(BaseHTTPRequestHandler):
             c = last[path]
             d["lastCommit"] = {"id": c.sha, "title": c.title, "date": now_iso(c.date)}
             if not is_dir:
-                d["securityFileStatus"] = {"status": "safe"}
+                d["securityFileStatus"] = {"status": "safe", "avScan": {"status": "safe"},
+                                           "pickleImportScan": {"status": "unscanned"}}
         return d
 
     def _tree(self, rtype, rid, rev, tpath):
@@ -1112,6 +1118,12 @@ class HubServer:
         """Commit shas from `revision` back to the initial commit."""
         repo = self._get(repo_id, repo_type)
         return [c.sha for c in self.store.history(repo, repo.resolve(revision))]
+
+    def commit_info(self, repo_id, sha, repo_type="model"):
+        """{'sha', 'tree', 'parents', 'title', 'message', 'author', 'date' (unix seconds, float)}."""
+        c = self._get(repo_id, repo_type).commits[sha]
+        return {"sha": c.sha, "tree": c.tree, "parents": list(c.parents), "title": c.title,
+                "message": c.message, "author": c.author, "date": c.date}
 
     def list_files(self, repo_id, revision="main", repo_type="model"):
         return sorted(self._get(repo_id, repo_type).resolve(revision).files)
