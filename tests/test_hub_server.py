@@ -95,6 +95,17 @@ print(json.dumps({{"commit": ci.oid, "files": api.list_repo_files("{repo}")}}))
     assert srv.read_file(repo, "f/sub/w.bin") == (folder / "sub" / "w.bin").read_bytes()
     assert srv.file_info(repo, "big.safetensors")["lfs"] and srv.file_info(repo, "f/sub/w.bin")["lfs"]
     assert out["commit"] in srv.history(repo)
+    # and huggingface_hub downloads back exactly what it uploaded
+    back = run_hf_json(f"""
+import json, hashlib, os
+from huggingface_hub import snapshot_download
+root = snapshot_download("{repo}")
+print(json.dumps({{os.path.relpath(os.path.join(d, f), root): hashlib.sha256(open(os.path.join(d, f), "rb").read()).hexdigest()
+                  for d, _, fs in os.walk(root) for f in fs}}))
+""", hub_env(srv, tmp_path / "home2", token=TOKEN))
+    assert back == {".gitattributes": _sha256(srv.read_file(repo, ".gitattributes")), "c.txt": _sha256(b"ccc"),
+                    "big.safetensors": _sha256(big.read_bytes()),
+                    "f/sub/w.bin": _sha256((folder / "sub" / "w.bin").read_bytes())}
 
 
 # ---------------------------------------------------------------------------- git object ids
@@ -544,3 +555,109 @@ def test_fault_rules_api(hub_server):
     assert codes == [418, 418, 200] and f.hits == 2 and not f.active
     srv.clear_faults()
     assert srv.faults.rules == []
+
+
+def test_fault_gzip_like_the_hub_cdn(model_repo, tmp_path):
+    """Text served gzip-compressed and chunked (no Content-Length), as the Hub does for some files."""
+    srv = model_repo[0]
+    cfg = srv.read_file("org/model", "config.json")
+    f = srv.add_fault("*/config.json", "gzip")
+    import gzip
+    st, h, body = _http(srv, "GET", srv.url("org/model", "config.json"), {"Accept-Encoding": "gzip"})
+    assert st == 200 and h["content-encoding"] == "gzip" and "content-length" not in h
+    assert gzip.decompress(body) == cfg
+    st, h, body = _http(srv, "GET", srv.url("org/model", "config.json"))     # no gzip accepted: identity
+    assert body == cfg and "content-encoding" not in h
+    out = run_hf_json(_FETCH + 'print(json.dumps(fetch("config.json")))', hub_env(srv, tmp_path / "home"))
+    assert out["sha256"] == _sha256(cfg) and f.hits == 2
+
+
+# ---------------------------------------------------------------------------- server-side behaviour
+
+def test_commit_from_local_path_and_lfs_override(hub_server, tmp_path):
+    srv = hub_server
+    src = tmp_path / "weights.gguf"
+    src.write_bytes(os.urandom(70_000))
+    txt = tmp_path / "notes.md"
+    txt.write_bytes(b"# notes\n")
+    srv.create_repo("org/paths")
+    srv.commit("org/paths", {"weights.gguf": src, "notes.md": txt, "forced.txt": b"lfs anyway\n",
+                             "zeros.dat": b"\0" * 10}, lfs=None)
+    assert srv.file_info("org/paths", "weights.gguf")["lfs"] and not srv.file_info("org/paths", "notes.md")["lfs"]
+    assert srv.file_info("org/paths", "zeros.dat")["lfs"]          # binary sample: LFS, like the Hub
+    assert srv.read_file("org/paths", "weights.gguf") == src.read_bytes()
+    srv.commit("org/paths", {"forced.txt": b"lfs anyway\n"}, lfs={"forced.txt"})
+    fi = srv.file_info("org/paths", "forced.txt")
+    assert fi["lfs"] and fi["sha256"] == _sha256(b"lfs anyway\n")
+    srv.commit("org/paths", delete=["forced.txt"])
+    assert "forced.txt" not in srv.list_files("org/paths")
+
+
+def test_raw_commit_and_lfs_endpoints(hub_server):
+    import base64
+    import json
+    srv = hub_server
+    srv.create_repo(f"{USER}/raw")
+    url = f"{srv.endpoint}/api/models/{USER}/raw/commit/main"
+    auth = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/x-ndjson"}
+
+    def ndjson(*ops, parent=None):
+        head = {"summary": "s", "description": ""}
+        if parent:
+            head["parentCommit"] = parent
+        items = [{"key": "header", "value": head}] + list(ops)
+        return b"".join(json.dumps(i).encode() + b"\n" for i in items)
+
+    def add(path, data):
+        return {"key": "file", "value": {"path": path, "content": base64.b64encode(data).decode(), "encoding": "base64"}}
+    st, _, body = _http(srv, "POST", url, auth, ndjson(add("ok.txt", b"ok")))
+    good = json.loads(body)["commitOid"]
+    assert st == 200 and srv.resolve(f"{USER}/raw") == good
+    for path in ("../x", "/abs", "a\\b", "a//b", ""):
+        st, h, _ = _http(srv, "POST", url, auth, ndjson(add(path, b"x")))
+        assert st == 400, path
+    assert _http(srv, "POST", url, {"Content-Type": "application/x-ndjson"}, ndjson(add("y", b"y")))[0] == 401
+    lfs = {"key": "lfsFile", "value": {"path": "w.bin", "algo": "sha256", "oid": "ab" * 32}}
+    assert _http(srv, "POST", url, auth, ndjson(lfs))[0] == 422
+    assert _http(srv, "POST", url, auth, ndjson(add("z", b"z"), parent="0" * 40))[0] == 412
+    st, h, _ = _http(srv, "POST", url, auth, ndjson({"key": "deletedFile", "value": {"path": "nope"}}))
+    assert (st, h["x-error-code"]) == (404, "EntryNotFound")
+    assert srv.resolve(f"{USER}/raw") == good            # failed commits changed nothing
+    # LFS batch: upload a basic object through the CDN, verify, then ask to download it
+    data = os.urandom(1000)
+    oid = _sha256(data)
+    batch = f"{srv.endpoint}/{USER}/raw.git/info/lfs/objects/batch"
+    req = {"operation": "upload", "transfers": ["basic"], "objects": [{"oid": oid, "size": len(data)}]}
+    st, _, body = _http(srv, "POST", batch, auth, json.dumps(req).encode())
+    obj = json.loads(body)["objects"][0]
+    put = obj["actions"]["upload"]["href"]
+    assert st == 200 and put.startswith(srv.cdn_endpoint)
+    assert _http(srv, "PUT", put, {}, data[:-1] + b"!")[0] == 400      # wrong bytes are refused
+    assert _http(srv, "PUT", put, {}, data)[0] == 200
+    verify = obj["actions"]["verify"]["href"]
+    assert _http(srv, "POST", verify, auth, json.dumps({"oid": oid, "size": len(data)}).encode())[0] == 200
+    st, _, body = _http(srv, "POST", batch, auth, json.dumps(req).encode())
+    assert "actions" not in json.loads(body)["objects"][0]               # already stored: nothing to upload
+    req["operation"] = "download"
+    href = json.loads(_http(srv, "POST", batch, auth, json.dumps(req).encode())[2])["objects"][0]["actions"]["download"]["href"]
+    assert _http(srv, "GET", href)[2] == data
+    lfs["value"]["oid"] = oid
+    assert _http(srv, "POST", url, auth, ndjson(lfs))[0] == 200
+    assert srv.read_file(f"{USER}/raw", "w.bin") == data and srv.file_info(f"{USER}/raw", "w.bin")["lfs"]
+
+
+def test_concurrent_clients_one_blob(model_repo, tmp_path):
+    """8 huggingface_hub processes fetch the same LFS file into one cache at once."""
+    import subprocess
+    import sys
+    srv, files = model_repo[0], model_repo[1]
+    env = hub_env(srv, tmp_path / "home")
+    code = "from huggingface_hub import hf_hub_download; print(hf_hub_download('org/model', 'big.dat'))"
+    procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for _ in range(8)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1][-2000:] for o in outs]
+    paths = {o[0].decode().strip() for o in outs}
+    assert len(paths) == 1
+    blobs = list((tmp_path / "home" / "hub" / "models--org--model" / "blobs").iterdir())
+    assert [b.name for b in blobs] == [_sha256(files["big.dat"])] and blobs[0].read_bytes() == files["big.dat"]

@@ -4,9 +4,9 @@ import fnmatch
 import threading
 from dataclasses import dataclass, field
 
-KINDS = ("cut", "status", "slow", "corrupt", "escape", "no_range")
+KINDS = ("cut", "status", "slow", "corrupt", "escape", "no_range", "gzip")
 # kinds that act on the bytes of a file body (hub GET of a regular file, CDN GET of an LFS object)
-BODY_KINDS = ("cut", "slow", "corrupt", "no_range")
+BODY_KINDS = ("cut", "slow", "corrupt", "no_range", "gzip")
 
 
 @dataclass

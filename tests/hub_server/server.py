@@ -403,6 +403,9 @@ class Handler(BaseHTTPRequestHandler):
             ctype += "; charset=utf-8"
         role, meth, up = self.server.role, self.command, self.upath
         faults = self.hub.faults.take(("no_range",), meth, up, role) if meth == "GET" else {}
+        if meth == "GET" and "gzip" in (self.headers.get("Accept-Encoding") or ""):
+            if self.hub.faults.take(("gzip",), meth, up, role):
+                return self._serve_gzip(disk_path, ctype, hdrs)
         rng = None if "no_range" in faults else _parse_range(self.headers.get("Range"), size)
         if rng == "bad":
             hdrs["Content-Range"] = f"bytes */{size}"
@@ -463,6 +466,25 @@ class Handler(BaseHTTPRequestHandler):
                 pos += len(buf)
                 if slow:
                     time.sleep(len(buf) / float(slow.kw["bps"]))
+
+    def _serve_gzip(self, disk_path, ctype, hdrs):
+        """Like the Hub's CDN for text files: gzip, chunked, no Content-Length, Range ignored."""
+        import gzip
+        with open(disk_path, "rb") as fh:
+            data = gzip.compress(fh.read())
+        self._finish_body()
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        for k, v in hdrs.items():
+            self.send_header(k, v)
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Vary", "Accept-Encoding")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for i in range(0, len(data), 4096):
+            piece = data[i:i + 4096]
+            self.wfile.write(b"%x\r\n" % len(piece) + piece + b"\r\n")
+        self.wfile.write(b"0\r\n\r\n")
 
     # ------------------------------------------------------------------ API: info, tree, refs, commits
     def _sibling(self, e, blobs):
@@ -1063,7 +1085,8 @@ class HubServer:
 
     def commit(self, repo_id, files=None, repo_type="model", revision="main", message="", delete=(),
                lfs=None, description="", author=None, parent_commit=None):
-        """Commit `files` {path: bytes} and delete `delete` (paths; a trailing '/' deletes a folder).
+        """Commit `files` {path: bytes | str | os.PathLike (a local file, streamed)} and delete
+        `delete` (paths; a trailing '/' deletes a folder).
 
         lfs: None = decided like the Hub (.gitattributes patterns, size > lfs_threshold, binary
         sample), True/False = all/none, or a collection of paths stored as LFS. Returns the commit sha.
@@ -1079,13 +1102,26 @@ class HubServer:
             for path, data in (files or {}).items():
                 if isinstance(data, str):
                     data = data.encode()
+                local = isinstance(data, os.PathLike)
+                if local:
+                    size = os.path.getsize(data)
+                    with open(data, "rb") as f:
+                        sample = f.read(512)
+                else:
+                    size, sample = len(data), data[:512]
                 if lfs is None:
-                    as_lfs = self._is_lfs(path, len(data), data[:512], patterns)
+                    as_lfs = self._is_lfs(path, size, sample, patterns)
                 elif isinstance(lfs, bool):
                     as_lfs = lfs
                 else:
                     as_lfs = path in lfs
-                adds[path] = ("lfs", store.put_lfs_bytes(data)) if as_lfs else ("regular", bytes(data))
+                if as_lfs:
+                    adds[path] = ("lfs", store.put_lfs_path(data) if local else store.put_lfs_bytes(data))
+                elif local:
+                    with open(data, "rb") as f:
+                        adds[path] = ("regular", f.read())
+                else:
+                    adds[path] = ("regular", bytes(data))
             dels = [("folder", p.rstrip("/")) if p.endswith("/") else ("file", p) for p in delete]
             c = store.commit(repo, revision, adds, dels, message or "update", description,
                              author or repo.owner or repo.namespace or self.DEFAULT_USER, parent=parent_commit)

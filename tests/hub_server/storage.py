@@ -296,6 +296,20 @@ class Store:
             self._install(f.name, dst)
         return sha
 
+    def put_lfs_path(self, src):
+        """Copy a local file into the LFS store (streamed); returns its sha256."""
+        h = hashlib.sha256()
+        with open(src, "rb") as f, self.tmp_file() as out:
+            while True:
+                buf = f.read(1 << 20)
+                if not buf:
+                    break
+                h.update(buf)
+                out.write(buf)
+        sha = h.hexdigest()
+        self.put_lfs_file(out.name, sha)
+        return sha
+
     def put_lfs_file(self, tmp_name, sha256):
         """Move a verified temp file into the LFS store."""
         dst = self._obj_path("lfs", sha256)
