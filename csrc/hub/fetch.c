@@ -499,6 +499,7 @@ static hfc_status run_segment(job *j, int i) {
                      (long long)c.pos, (long long)s->end);
         } else if (st == HFC_OK && hub_status_retryable(r.status)) {
             retry = true;
+            if (!progressed && fails + 1 > retries) job_record_http_error(j, &r); /* giving up */
             hfc_fail(HFC_ERR_IO, "GET %s: HTTP %ld", f->url, r.status);
         } else if (st == HFC_OK) {
             job_record_http_error(j, &r);
