@@ -112,6 +112,7 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "hfc-test-hub/1.0"
     timeout = 120
+    disable_nagle_algorithm = True   # headers and body go out in separate writes: no 40 ms stalls
 
     def log_message(self, *args):
         pass
