@@ -1,15 +1,67 @@
-"""pytest-facing API of the Hub-compatible test server (tests/hub_server).
+"""pytest-facing API of the Hub-compatible test server (tests/hub_server, pure stdlib Python).
 
-    from hub_util import hub_server, hub_env, run_hf   # fixtures/helpers, import into a test module
+    from hub_util import hub_server, hub_env, run_hf, run_hf_json, TOKEN, USER   # import the fixtures
 
     def test_x(hub_server, tmp_path):
         hub_server.create_repo("org/model")
         sha = hub_server.commit("org/model", {"config.json": b"{}", "model.safetensors": data})
-        env = hub_env(hub_server, tmp_path)          # HF_ENDPOINT, HF_HOME, HF_HUB_DISABLE_XET=1, ...
-        r = run_hf("from huggingface_hub import hf_hub_download; print(hf_hub_download('org/model', 'config.json'))", env)
+        out = run_hf_json("from huggingface_hub import hf_hub_download as d; import json; "
+                          "print(json.dumps(d('org/model', 'config.json')))", hub_env(hub_server, tmp_path))
 
-The server is a real HTTP server on 127.0.0.1 (hub port + a "CDN" port for LFS redirects and
-uploads); nothing global is changed: tests set HF_ENDPOINT themselves (monkeypatch or hub_env()).
+Fixtures: hub_server (per test, storage in tmp_path/hub-store), hub_server_module, hub_server_session.
+Nothing global is changed: set HF_ENDPOINT yourself (monkeypatch, or hub_env() for a subprocess).
+
+HubServer(storage_dir, host="127.0.0.1")  .start() -> self, .stop(), context manager
+  .endpoint "http://127.0.0.1:PORT" (hub), .cdn_endpoint (second port: LFS 302 targets, upload URLs),
+  .port, .cdn_port
+  knobs: .tokens {token: user} (starts with {TOKEN: USER}), .page_size (tree, 1000), .page_size_expand (50),
+  .commits_page_size (50), .lfs_threshold (10 MiB), .multipart_threshold (20 MiB), .multipart_chunk_size
+  (8 MiB), .url_ttl (CDN signature lifetime, s), .record (log requests, True)
+  repos: create_repo(repo_id, repo_type="model", private=False, gated=False|True|"auto"|"manual",
+         token=None, exist_ok=False)  -- initial commit with the Hub's default .gitattributes;
+         token -> owner = tokens[token]. delete_repo, rename_repo(old, new) (old name answers relative
+         307s), update_repo(private=, gated=), grant_access(repo_id, user)
+  commit(repo_id, files={path: bytes|str|os.PathLike}, repo_type="model", revision="main", message="",
+         delete=[paths, "folder/" deletes a folder], lfs=None|True|False|{paths}, description="",
+         author=None, parent_commit=None) -> 40-hex git commit id (parent chain; blob/tree/commit ids
+         are what git computes). LFS when lfs=None: .gitattributes filter=lfs patterns (*.safetensors,
+         *.bin, *.gguf, *.parquet, ...), size > lfs_threshold, or a NUL byte in the first 512 bytes.
+  create_branch(repo_id, branch, revision="main"), create_tag(repo_id, tag, revision="main") -> sha
+  read back: resolve(repo_id, rev) -> sha|None, history(repo_id, rev) -> [sha newest first],
+         commit_info(repo_id, sha), list_files(repo_id, rev), file_info(repo_id, path, rev) ->
+         {size, oid (git blob sha1), sha256 (LFS) | None, lfs}, read_file, read_files, url(repo_id, path, rev)
+  (all take repo_type= too)
+  faults: add_fault(glob, kind, times=None, methods=None, server=None, **kw) -> Fault (.hits, .active);
+         clear_faults(). glob: fnmatch on the URL-decoded request path (no query; "*" crosses "/"),
+         e.g. "/lfs/*" (LFS bodies on the CDN), "*/resolve/*/config.json", "/api/models/org/m*".
+         times: first k matching requests (None = all); methods: "GET" or a tuple; server: "hub"/"cdn"/None.
+         kinds: "status" (code=500, error_code=None -> X-Error-Code, message, headers={}): any request;
+                "cut" (at=half of the body): close the connection after `at` body bytes;
+                "slow" (bps=65536, chunk=bps/20): send chunk, sleep chunk/bps;
+                "corrupt" (offset=size//2, count=1): XOR 0xFF of file bytes [offset, offset+count)
+                   (absolute file offsets; consumed only by responses covering the offset);
+                "no_range": ignore Range (200 + whole body);
+                "gzip": if Accept-Encoding has gzip: gzip body, chunked, no Content-Length, Range ignored;
+                "escape" (path="../../evil.txt" or a list, content=b"..."): tree/paths-info/model_info
+                   listings matching the glob also list `path`; /resolve serves `content` for it.
+         cut/slow/corrupt/no_range/gzip act on file bodies (GET): hub regular files and CDN LFS objects.
+  requests: .requests -> [Request(method, host "127.0.0.1:PORT", path (raw, with query), headers)],
+         headers a dict with lower-case keys looked up case-insensitively; .clear_requests().
+
+Protocol (huggingface_hub 2.4.0, no Xet): HEAD/GET /{repo}/resolve/{rev}/{path} (/datasets/..,
+/spaces/..; rev URL-encoded or refs/...): regular -> 200, ETag "<git blob sha1>", X-Repo-Commit, Range
+(206/416); LFS -> 302 to the CDN (absolute, signed Expires/Signature) with X-Linked-Etag "<sha256>",
+X-Linked-Size. Errors: X-Error-Code RepoNotFound (401 anonymous, 404 authenticated), RevisionNotFound,
+EntryNotFound (404, with X-Repo-Commit), GatedRepo (401 anonymous / 403 not granted), bad token ->
+401 "Invalid credentials in Authorization header". API: /api/{models,datasets,spaces}/{repo}
+[/revision/{rev}] (?blobs=true), /tree/{rev}[/{path}] (recursive, expand, cursor + Link rel="next"),
+/paths-info/{rev}, /refs (include_prs), /commits/{rev} (Link), /preupload/{rev}, /commit/{rev} (NDJSON,
+create_pr), /branch/{b}, /tag/{rev}, /settings, /auth-check; /api/repos/{create,delete,move};
+/api/whoami-v2; /{repo}.git/info/lfs/objects/{batch,verify} (basic + multipart, completion at
+/api/complete_multipart). Multi-range requests get the whole body (like S3).
+Access: private/gated repos are readable by their owner (token user at creation), their namespace
+user and granted users; writes need a token of such a user, or any valid token for repos created by
+create_repo() without token.
 """
 
 import json

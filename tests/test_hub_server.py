@@ -661,3 +661,28 @@ def test_concurrent_clients_one_blob(model_repo, tmp_path):
     assert len(paths) == 1
     blobs = list((tmp_path / "home" / "hub" / "models--org--model" / "blobs").iterdir())
     assert [b.name for b in blobs] == [_sha256(files["big.dat"])] and blobs[0].read_bytes() == files["big.dat"]
+
+
+def test_special_file_names(hub_server, tmp_path):
+    srv = hub_server
+    files = {"dir with space/naïve ü.txt": b"unicode\n", "a+b=c&d%20e.json": b"{}\n", "#hash?.txt": b"q\n",
+             "deep/er/w 1.safetensors": os.urandom(5000)}
+    srv.create_repo("org/names")
+    srv.create_branch("org/names", "feature/x")
+    sha = srv.commit("org/names", files, revision="feature/x")
+    out = run_hf_json("""
+import json, hashlib
+from huggingface_hub import hf_hub_download, list_repo_files
+names = list_repo_files("org/names", revision="feature/x")
+print(json.dumps({n: hashlib.sha256(open(hf_hub_download("org/names", n, revision="feature/x"), "rb").read()).hexdigest()
+                  for n in names}))
+""", hub_env(srv, tmp_path / "home"))
+    assert out == {p: _sha256(srv.read_file("org/names", p, revision=sha)) for p in srv.list_files("org/names", sha)}
+    assert set(files) < set(out)
+
+
+def test_signed_urls_expire(model_repo):
+    srv = model_repo[0]
+    srv.url_ttl = -10
+    st, h, _ = _http(srv, "HEAD", srv.url("org/model", "model.safetensors"))
+    assert st == 302 and _http(srv, "GET", h["location"])[0] == 403
