@@ -36,6 +36,8 @@ HubServer(storage_dir, host="127.0.0.1")  .start() -> self, .stop(), context man
          e.g. "/lfs/*" (LFS bodies on the CDN), "*/resolve/*/config.json", "/api/models/org/m*".
          times: first k matching requests (None = all); methods: "GET" or a tuple; server: "hub"/"cdn"/None.
          kinds: "status" (code=500, error_code=None -> X-Error-Code, message, headers={}): any request;
+                "drop": any request: the connection is closed before any response byte;
+                "delay" (seconds=1.0): any request: sleep before handling it;
                 "cut" (at=half of the body): close the connection after `at` body bytes;
                 "slow" (bps=65536, chunk=bps/20): send chunk, sleep chunk/bps;
                 "corrupt" (offset=size//2, count=1): XOR 0xFF of file bytes [offset, offset+count)

@@ -378,6 +378,7 @@ b = api.upload_file(path_or_fileobj=b"two", path_in_repo="x.txt", repo_id="{repo
 pr = api.create_commit("{repo}", [CommitOperationAdd("y.txt", b"pr")], commit_message="pr", create_pr=True)
 refs = api.list_repo_refs("{repo}", include_pull_requests=True)
 commits = [c.commit_id for c in api.list_repo_commits("{repo}", revision="dev")]
+api.upload_file(path_or_fileobj=b"pr2", path_in_repo="y.txt", repo_id="{repo}", revision="refs/pr/1")
 x_pr = open(hf_hub_download("{repo}", "y.txt", revision="refs/pr/1")).read()
 api.delete_tag("{repo}", tag="v1")
 api.delete_branch("{repo}", branch="dev")
@@ -390,7 +391,7 @@ print(json.dumps({{"dup": dup, "a": a, "b": b, "pr": pr.pr_url, "pr_oid": pr.oid
     assert out["dup"] == "HfHubHTTPError:409"
     assert out["branches"] == ["dev", "main"] and out["tags"] == ["v1"] and out["prs"] == ["refs/pr/1"]
     assert out["commits"][:2] == [out["b"], out["a"]] and len(out["commits"]) == 3
-    assert out["pr"].endswith("/discussions/1") and out["x_pr"] == "pr"
+    assert out["pr"].endswith("/discussions/1") and out["x_pr"] == "pr2"
     assert out["gone"] == "RepositoryNotFoundError:404"
 
 
@@ -686,3 +687,42 @@ def test_signed_urls_expire(model_repo):
     srv.url_ttl = -10
     st, h, _ = _http(srv, "HEAD", srv.url("org/model", "model.safetensors"))
     assert st == 302 and _http(srv, "GET", h["location"])[0] == 403
+
+
+def test_fault_drop_and_delay(model_repo, tmp_path):
+    srv, files = model_repo[0], model_repo[1]
+    data = files["model.safetensors"]
+    drop = srv.add_fault("/lfs/*", "drop", times=1)
+    out = run_hf_json(_FETCH + 'print(json.dumps(fetch("model.safetensors")))', hub_env(srv, tmp_path / "h1"))
+    assert out["sha256"] == _sha256(data) and drop.hits == 1 and len(_cdn_gets(srv)) == 2
+    # a HEAD answered by a closed connection: huggingface_hub gives up
+    srv.clear_faults()
+    srv.add_fault("*/resolve/*", "drop", times=1, methods="HEAD")
+    r = run_hf(_FETCH + 'fetch("config.json")', hub_env(srv, tmp_path / "h2"), check=False)
+    assert r.returncode != 0 and "Server disconnected without sending a response" in r.stderr
+    srv.clear_faults()
+    # a HEAD slower than HF_HUB_ETAG_TIMEOUT: huggingface_hub times out, then retries with a longer timeout
+    slow_head = srv.add_fault("*/resolve/*", "delay", seconds=3, methods="HEAD")
+    out = run_hf_json(_FETCH + 'print(json.dumps(fetch("config.json")))',
+                      hub_env(srv, tmp_path / "h3", HF_HUB_ETAG_TIMEOUT=1))
+    assert out["sha256"] == _sha256(srv.read_file("org/model", "config.json")) and slow_head.hits == 2
+
+
+def test_hf_filesystem_ranges(model_repo, tmp_path):
+    """HfFileSystem reads a slice with a Range GET that follows the 302 to the CDN."""
+    srv, files = model_repo[0], model_repo[1]
+    data = files["model.safetensors"]
+    out = run_hf_json("""
+import json
+from huggingface_hub import HfFileSystem
+fs = HfFileSystem()
+with fs.open("org/model/model.safetensors", "rb", block_size=1000) as f:
+    f.seek(5000)
+    part = f.read(3000)
+print(json.dumps({"part": part.hex(), "ls": sorted(fs.ls("org/model", detail=False))}))
+""", hub_env(srv, tmp_path / "home"))
+    assert bytes.fromhex(out["part"]) == data[5000:8000]
+    assert out["ls"] == sorted(f"org/model/{p}" for p in (".gitattributes", "big.dat", "config.json",
+                                                          "model.safetensors", "sub"))
+    ranged = [r for r in _cdn_gets(srv) if "range" in r.headers]
+    assert ranged and all(r.headers["range"].startswith("bytes=") for r in ranged)

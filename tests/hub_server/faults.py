@@ -4,7 +4,7 @@ import fnmatch
 import threading
 from dataclasses import dataclass, field
 
-KINDS = ("cut", "status", "slow", "corrupt", "escape", "no_range", "gzip")
+KINDS = ("cut", "status", "slow", "corrupt", "escape", "no_range", "gzip", "drop", "delay")
 # kinds that act on the bytes of a file body (hub GET of a regular file, CDN GET of an LFS object)
 BODY_KINDS = ("cut", "slow", "corrupt", "no_range", "gzip")
 
@@ -43,6 +43,8 @@ class FaultSet:
             raise ValueError("server must be None, 'hub' or 'cdn'")
         if kind == "status":
             kw.setdefault("code", 500)
+        if kind == "delay":
+            kw.setdefault("seconds", 1.0)
         if kind == "slow":
             kw.setdefault("bps", 64 * 1024)
         if kind == "escape":

@@ -137,7 +137,17 @@ class Handler(BaseHTTPRequestHandler):
         hub._record(Request(self.command, f"127.0.0.1:{self.server.server_address[1]}", self.path,
                             Headers(self.headers.items())))
         try:
-            f = hub.faults.take(("status",), self.command, self.upath, role).get("status")
+            early = hub.faults.take(("drop", "delay", "status"), self.command, self.upath, role)
+            if "drop" in early:  # connection closed before any byte of the response
+                self.close_connection = True
+                try:
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                return
+            if "delay" in early:
+                time.sleep(float(early["delay"].kw["seconds"]))
+            f = early.get("status")
             if f is not None:
                 code = int(f.kw["code"])
                 hdrs = dict(f.kw.get("headers", {}))
@@ -853,8 +863,6 @@ class Handler(BaseHTTPRequestHandler):
                 c = store.commit(repo, None, adds, dels, header.get("summary"), header.get("description"),
                                  user, parent=base.sha, pr=True)
             else:
-                if rev not in repo.branches:
-                    raise HubError(404, f"Invalid rev id: {rev}", "RevisionNotFound")
                 c = store.commit(repo, rev, adds, dels, header.get("summary"), header.get("description"),
                                  user, parent=header.get("parentCommit"))
         url = f"{self.hub.endpoint}/{URL_PREFIXES[rtype]}{rid}"

@@ -408,15 +408,21 @@ class Store:
         deletions: list of ("file"|"folder", path)
         Returns the new Commit.
         """
+        pr_ref = None
         with self.lock:
             if new_branch:
                 base = None
             elif pr:
                 base = repo.commits[parent]
             else:
-                if branch not in repo.branches:
+                m = re.fullmatch(r"refs/pr/(\d+)", branch)
+                if m and int(m.group(1)) in repo.prs:          # pushing to an open pull request
+                    pr_ref = int(m.group(1))
+                    base = repo.commits[repo.prs[pr_ref]]
+                elif branch in repo.branches:
+                    base = repo.commits[repo.branches[branch]]
+                else:
                     raise HubError(404, f"Invalid rev id: {branch}", "RevisionNotFound")
-                base = repo.commits[repo.branches[branch]]
                 if parent is not None and parent != base.sha:
                     raise HubError(412, "A commit has happened since. Please refresh and try again.")
             files = dict(base.files) if base else {}
@@ -460,6 +466,8 @@ class Store:
                 num = max(repo.prs, default=0) + 1
                 repo.prs[num] = c.sha
                 c.pr_num = num
+            elif pr_ref is not None:
+                repo.prs[pr_ref] = c.sha
             else:
                 repo.branches[branch] = c.sha
             self.save(repo)
