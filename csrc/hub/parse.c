@@ -186,6 +186,8 @@ hfc_status hfc_hub_url_origin(const char *url, char *out, size_t cap) {
         if (url[k - 1] == ':') { colon = k - 1; break; }
     }
     bool https = sl == 5;
+    if ((colon ? colon : he) == hs)
+        return hfc_fail(HFC_ERR_INVALID, "not an absolute http(s) URL (no host): '%.200s'", url);
     if (colon) {
         const char *p = url + colon + 1;
         size_t plen = he - colon - 1;
@@ -202,6 +204,15 @@ hfc_status hfc_hub_url_origin(const char *url, char *out, size_t cap) {
     for (size_t k = hs; k < pe; k++) out[o++] = (char)lower((unsigned char)url[k]);
     out[o] = 0;
     return HFC_OK;
+}
+
+/* "x:..." before any '/', '?' or '#': a URL with a scheme (not http(s) here). */
+static bool has_scheme(const char *loc, size_t n) {
+    for (size_t k = 0; k < n; k++) {
+        if (loc[k] == ':') return k > 0;
+        if (loc[k] == '/' || loc[k] == '?' || loc[k] == '#') return false;
+    }
+    return false;
 }
 
 hfc_status hfc_hub_url_resolve(const char *base, const char *loc, size_t loclen, char **out) {
@@ -222,9 +233,7 @@ hfc_status hfc_hub_url_resolve(const char *base, const char *loc, size_t loclen,
             return hfc_fail(HFC_ERR_INVALID, "cannot resolve redirect against '%.200s'", base);
         st = hfc_buf_append(&b, base, sl + 1);
         if (st == HFC_OK) st = hfc_buf_append(&b, loc, loclen);
-    } else if (strchr("?#", loc[0]) == NULL && memchr(loc, ':', loclen) &&
-               (size_t)((const char *)memchr(loc, ':', loclen) - loc) <
-                   strcspn(loc, "/?#")) {
+    } else if (has_scheme(loc, loclen)) {
         return hfc_fail(HFC_ERR_INVALID, "redirect to a non-http URL: '%.*s'",
                         (int)(loclen > 200 ? 200 : loclen), loc);
     } else {
@@ -242,6 +251,13 @@ hfc_status hfc_hub_url_resolve(const char *base, const char *loc, size_t loclen,
             if (st == HFC_OK && cut == he) st = hfc_buf_putc(&b, '/');
         }
         if (st == HFC_OK) st = hfc_buf_append(&b, loc, loclen);
+    }
+    if (st == HFC_OK) { /* the result must have a host (origin is never longer than the URL) */
+        char *origin = hfc_malloc(b.len + 1);
+        if (!origin) st = hfc_fail(HFC_ERR_NOMEM, "url_resolve");
+        else st = hfc_hub_url_origin(b.data, origin, b.len + 1);
+        hfc_free(origin);
+        if (st == HFC_ERR_INVALID) st = hfc_error_prefix(st, "redirect to an invalid URL: ");
     }
     if (st != HFC_OK) {
         hfc_buf_free(&b);
