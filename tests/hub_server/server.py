@@ -139,12 +139,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             early = hub.faults.take(("drop", "delay", "status"), self.command, self.upath, role)
             if "drop" in early:  # connection closed before any byte of the response
-                self.close_connection = True
-                try:
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                return
+                return self._hang_up()
             if "delay" in early:
                 time.sleep(float(early["delay"].kw["seconds"]))
             f = early.get("status")
@@ -170,6 +165,14 @@ class Handler(BaseHTTPRequestHandler):
                 self._error(HubError(500, f"internal test-server error: {e!r}"))
             except OSError:
                 self.close_connection = True
+
+    def _hang_up(self):
+        self.wfile.flush()
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def _finish_body(self):
         """Before answering: consume an unread request body (small) or drop keep-alive (large)."""
@@ -459,13 +462,7 @@ class Handler(BaseHTTPRequestHandler):
                 if cut_at is not None:
                     want = min(want, cut_at - sent)
                     if want <= 0:
-                        self.wfile.flush()
-                        self.close_connection = True
-                        try:
-                            self.connection.shutdown(socket.SHUT_RDWR)
-                        except OSError:
-                            pass
-                        return
+                        return self._hang_up()
                 buf = fh.read(want)
                 if cor and pos < c_off + c_cnt and c_off < pos + len(buf):
                     b = bytearray(buf)
