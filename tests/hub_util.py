@@ -10,6 +10,10 @@
 
 Fixtures: hub_server (per test, storage in tmp_path/hub-store), hub_server_module, hub_server_session.
 Nothing global is changed: set HF_ENDPOINT yourself (monkeypatch, or hub_env() for a subprocess).
+Helpers: hub_env(srv, home, token=None, **extra) -> env dict for a clean client process;
+run_hf(code, env, timeout=300, check=True); run_hf_json(code, env) (last stdout line parsed);
+spawn_hub_server(storage_dir) context manager: the same store served by another process
+(`python tests/hub_server STORAGE_DIR` prints {"endpoint", "cdn_endpoint", "pid"}), for benchmarks.
 
 HubServer(storage_dir, host="127.0.0.1")  .start() -> self, .stop(), context manager
   .endpoint "http://127.0.0.1:PORT" (hub), .cdn_endpoint (second port: LFS 302 targets, upload URLs),
@@ -44,8 +48,8 @@ HubServer(storage_dir, host="127.0.0.1")  .start() -> self, .stop(), context man
                    (absolute file offsets; consumed only by responses covering the offset);
                 "no_range": ignore Range (200 + whole body);
                 "gzip": if Accept-Encoding has gzip: gzip body, chunked, no Content-Length, Range ignored;
-                "escape" (path="../../evil.txt" or a list, content=b"..."): tree/paths-info/model_info
-                   listings matching the glob also list `path`; /resolve serves `content` for it.
+                "escape" (path="../../evil.txt" or a list, content=b"..."): tree (first page) and
+                   model_info listings matching the glob also list `path`; /resolve serves `content` for it.
          cut/slow/corrupt/no_range/gzip act on file bodies (GET): hub regular files and CDN LFS objects.
   requests: .requests -> [Request(method, host "127.0.0.1:PORT", path (raw, with query), headers)],
          headers a dict with lower-case keys looked up case-insensitively; .clear_requests().
@@ -78,7 +82,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hub_server import FAULT_KINDS, HubError, HubServer, Request  # noqa: E402
 
 __all__ = ["HubServer", "Request", "HubError", "FAULT_KINDS", "hub_server", "hub_server_module",
-           "hub_server_session", "hub_env", "run_hf", "run_hf_json", "TOKEN", "USER"]
+           "hub_server_session", "hub_env", "run_hf", "run_hf_json", "spawn_hub_server", "TOKEN", "USER"]
 
 TOKEN = HubServer.DEFAULT_TOKEN   # a write token known to every server (srv.tokens)
 USER = HubServer.DEFAULT_USER     # its user name
@@ -108,6 +112,39 @@ def hub_server_module(tmp_path_factory):
 def hub_server_session(tmp_path_factory):
     """Session-scoped HubServer."""
     yield from _served(tmp_path_factory.mktemp("hub-store"))
+
+
+class spawn_hub_server:
+    """Context manager: serve `storage_dir` from a separate process (e.g. for benchmarks, so the server
+    does not share the caller's GIL). Populate the store first (HubServer(storage_dir).commit(...));
+    later changes made in this process are not seen. Yields an object with .endpoint, .cdn_endpoint,
+    .cdn_port, .port, .proc. No fault injection or request log across the process boundary.
+    """
+
+    def __init__(self, storage_dir, record=False):
+        self.storage_dir, self.record = str(storage_dir), record
+
+    def __enter__(self):
+        here = os.path.dirname(os.path.abspath(__file__))
+        cmd = [sys.executable, os.path.join(here, "hub_server"), self.storage_dir] + (["--record"] if self.record else [])
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if not line:
+            self.proc.kill()
+            raise RuntimeError("hub_server process did not start")
+        info = json.loads(line)
+        self.endpoint, self.cdn_endpoint = info["endpoint"], info["cdn_endpoint"]
+        self.port = int(self.endpoint.rsplit(":", 1)[1])
+        self.cdn_port = int(self.cdn_endpoint.rsplit(":", 1)[1])
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
 def hub_env(srv, home, token=None, **extra):

@@ -726,3 +726,16 @@ print(json.dumps({"part": part.hex(), "ls": sorted(fs.ls("org/model", detail=Fal
                                                           "model.safetensors", "sub"))
     ranged = [r for r in _cdn_gets(srv) if "range" in r.headers]
     assert ranged and all(r.headers["range"].startswith("bytes=") for r in ranged)
+
+
+def test_spawned_server_process(model_repo, tmp_path):
+    """The same store served from another process (for benchmarks): huggingface_hub downloads from it."""
+    from hub_util import spawn_hub_server
+    srv, files = model_repo[0], model_repo[1]
+    with spawn_hub_server(srv.store.root) as other:
+        assert other.port != srv.port
+        out = run_hf_json(_FETCH + 'print(json.dumps([fetch("model.safetensors", revision="v1"), fetch("config.json")]))',
+                          hub_env(other, tmp_path / "home"))
+    assert out[0]["sha256"] == _sha256(files["model.safetensors"])
+    assert out[1]["sha256"] == _sha256(srv.read_file("org/model", "config.json"))
+    assert other.proc.returncode == 0

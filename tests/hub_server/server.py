@@ -604,6 +604,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def _refs(self, rtype, rid):
         repo, _ = self._repo(rtype, rid)
+        with self.hub.store.lock:
+            d = self._refs_json(repo)
+        self._json(d)
+
+    def _refs_json(self, repo):
         d = {
             "branches": [{"name": b, "ref": f"refs/heads/{b}", "targetCommit": s} for b, s in repo.branches.items()],
             "converts": [],
@@ -612,7 +617,7 @@ class Handler(BaseHTTPRequestHandler):
         if self._q("include_prs") in _TRUE:
             d["pullRequests"] = [{"name": f"refs/pr/{n}", "ref": f"refs/pr/{n}", "targetCommit": s}
                                  for n, s in sorted(repo.prs.items())]
-        self._json(d)
+        return d
 
     def _commits(self, rtype, rid, rev):
         repo, _ = self._repo(rtype, rid)
