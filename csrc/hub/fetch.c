@@ -35,6 +35,7 @@
 #define MAX_SEGS 64
 #define PARTS_EVERY ((int64_t)1 << 20)
 #define HASH_CHUNK ((size_t)1 << 20)
+#define HASHER_MIN ((int64_t)4 << 20) /* below this, hash inline on the writer */
 
 /* ---- write-failure injection (tests) ---- */
 static _Atomic long g_inject_nth = 0;
@@ -309,6 +310,8 @@ typedef struct job {
     int64_t hashed;
     char *scratch;
     bool hash_io_err;
+    bool hasher_on;          /* a dedicated hasher thread follows the writers */
+    _Atomic int hasher_quit;
     /* outcome */
     _Atomic int stop;
     _Atomic int64_t received;
@@ -347,13 +350,30 @@ static void hash_catch_up(job *j, int64_t budget) {
 }
 
 static void hash_written(job *j, const char *p, int64_t pos, size_t n) {
-    if (!j->md || pthread_mutex_trylock(&j->hash_mu) != 0) return;
+    if (!j->md || j->hasher_on || pthread_mutex_trylock(&j->hash_mu) != 0) return;
     if (j->hashed == pos) {
         EVP_DigestUpdate(j->md, p, n);
         j->hashed += (int64_t)n;
     }
     hash_catch_up(j, (int64_t)8 << 20);
     pthread_mutex_unlock(&j->hash_mu);
+}
+
+/* The hasher thread: hashes the contiguous prefix as the writers extend it (reading it
+ * back from the page cache), so hashing runs beside the receive path on another core. */
+static void *hasher_main(void *arg) {
+    job *j = arg;
+    for (;;) {
+        pthread_mutex_lock(&j->hash_mu);
+        int64_t before = j->hashed;
+        hash_catch_up(j, (int64_t)64 << 20);
+        bool moved = j->hashed != before;
+        bool done = j->hashed >= j->size || j->hash_io_err;
+        pthread_mutex_unlock(&j->hash_mu);
+        if (done || atomic_load(&j->hasher_quit)) break;
+        if (!moved) hub_sleep(0.001);
+    }
+    return NULL;
 }
 
 static void progress_add(job *j, int64_t n, bool flush) {
@@ -652,9 +672,19 @@ static hfc_status job_run(job *j, int nseg_want, hfc_hub_fetch_result *res, bool
     }
     EVP_MD_CTX *md = j->md;
     if (!j->md_type || late) j->md = NULL;
+    pthread_t hasher;
+    j->hasher_on = false;
+    atomic_store(&j->hasher_quit, 0);
+    if (j->md && j->size >= HASHER_MIN && hfc_get_num_threads() > 1)
+        j->hasher_on = pthread_create(&hasher, NULL, hasher_main, j) == 0;
     hfc_status st;
     if (j->nseg == 1) st = seg_task(j, 0, 1, 0);
     else st = hfc_parallel_for_max((size_t)j->nseg, 1, j->nseg, seg_task, j);
+    if (j->hasher_on) {
+        atomic_store(&j->hasher_quit, 1);
+        pthread_join(hasher, NULL);
+        j->hasher_on = false;
+    }
     j->md = md;
     progress_add(j, 0, true);
     if (st != HFC_OK) return st;
