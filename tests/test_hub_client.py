@@ -351,3 +351,47 @@ print(json.dumps(m(ids).last_hidden_state.sum().item()))
     with torch.no_grad():
         want = model.eval()(ids).last_hidden_state.sum().item()
     assert abs(out - want) < 1e-4
+
+
+def test_progress_bars(hub_server, hfc_env, monkeypatch):
+    files, c1, c2 = make_model_repo(hub_server)
+    hfc_env(hub_server)
+    seen = []
+
+    class Bar:
+        def __init__(self, total=None, **kw):
+            self.total, self.n = total, 0
+            seen.append(self)
+
+        def update(self, n):
+            self.n += n
+
+        def close(self):
+            pass
+    hub.hf_hub_download("org/model", "big.dat", tqdm_class=Bar)
+    assert seen == []  # HF_HUB_DISABLE_PROGRESS_BARS=1 (set by hfc_env)
+    monkeypatch.delenv("HF_HUB_DISABLE_PROGRESS_BARS")
+    hub.hf_hub_download("org/model", "model.safetensors", tqdm_class=Bar)
+    hub.snapshot_download("org/model", tqdm_class=Bar)
+    assert len(seen) == 2
+    assert seen[0].total == seen[0].n == len(files["model.safetensors"])
+    # the snapshot bar counts every byte fetched: the files not cached yet
+    assert seen[1].total == seen[1].n >= len(files["tokenizer.json"]) + len(files["sub/dir/notes.txt"]) > 0
+
+
+def test_runs_without_huggingface_hub(hub_server, tmp_path):
+    files, c1, c2 = make_model_repo(hub_server)
+    env = hub_env(hub_server, tmp_path / "home")
+    env["PYTHONPATH"] = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "python")
+    out = run_hf_json("""
+import sys, json
+sys.modules["huggingface_hub"] = None          # import fails: hfc must not need it
+from hfc import hub
+p = hub.hf_hub_download("org/model", "config.json")
+try:
+    hub.hf_hub_download("org/model", "missing.txt")
+except hub.EntryNotFoundError as e:
+    kind = [type(e).__name__, isinstance(e, OSError), e.response.status_code]
+print(json.dumps([open(p).read(), kind]))
+""", env)
+    assert out == [files["config.json"].decode().replace("8", "16"), ["RemoteEntryNotFoundError", True, 404]]
