@@ -152,8 +152,9 @@ def test_object_ids_are_git_ids(model_repo, tmp_path):
 
 # ---------------------------------------------------------------------------- raw protocol
 
-def _http(srv, method, url, headers=None, body=None):
-    """One request without following redirects: (status, headers (lower-case keys), body)."""
+def _http(srv, method, url, headers=None, body=None, follow_relative=True):
+    """One request: (status, headers (lower-case keys), body). Like huggingface_hub, relative
+    redirects (same host) are followed unless follow_relative=False; absolute ones never are."""
     import http.client
     from urllib.parse import urlsplit
     u = urlsplit(url)
@@ -161,17 +162,27 @@ def _http(srv, method, url, headers=None, body=None):
     try:
         conn.request(method, u.path + (f"?{u.query}" if u.query else ""), body=body, headers=headers or {})
         r = conn.getresponse()
-        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+        st, h, data = r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
     finally:
         conn.close()
+    if follow_relative and st in (301, 302, 307, 308) and h["location"].startswith("/"):
+        return _http(srv, method, f"{u.scheme}://{u.netloc}{h['location']}", headers, body)
+    return st, h, data
 
 
 def test_resolve_headers_and_ranges(model_repo):
     srv, files, c1, c2 = model_repo
     from hub_server import git_blob_sha1
-    # regular file: served by the hub port, ETag = quoted git blob id
-    st, h, body = _http(srv, "HEAD", srv.url("org/model", "config.json"))
+    # regular file: a relative 307 to the commit-pinned resolve-cache URL (as the Hub does), which
+    # serves it from the hub port with ETag = quoted git blob id
     cfg = srv.read_file("org/model", "config.json")
+    st, h, _ = _http(srv, "HEAD", srv.url("org/model", "config.json"), follow_relative=False)
+    assert st == 307 and h["x-repo-commit"] == c2
+    assert h["location"].startswith(f"/api/resolve-cache/models/org/model/{c2}/config.json?")
+    st, h, body = _http(srv, "HEAD", srv.endpoint + h["location"])
+    assert st == 200 and h["x-repo-commit"] == c2 and h["etag"] == '"%s"' % git_blob_sha1(cfg)
+    srv.resolve_cache = False           # or served directly
+    st, h, body = _http(srv, "HEAD", srv.url("org/model", "config.json"))
     assert st == 200 and h["x-repo-commit"] == c2 and h["etag"] == '"%s"' % git_blob_sha1(cfg)
     assert int(h["content-length"]) == len(srv.read_file("org/model", "config.json")) and h["accept-ranges"] == "bytes"
     # LFS file: 302 to the CDN port, signed, with X-Linked-Etag (sha256) and X-Linked-Size
@@ -339,7 +350,7 @@ print(json.dumps({
 def test_renamed_repo_redirects(model_repo, tmp_path):
     srv, files = model_repo[0], model_repo[1]
     srv.rename_repo("org/model", "org/renamed")
-    st, h, _ = _http(srv, "HEAD", srv.url("org/model", "config.json"))
+    st, h, _ = _http(srv, "HEAD", srv.url("org/model", "config.json"), follow_relative=False)
     assert st == 307 and h["location"].startswith("/org/renamed/resolve/main/config.json")
     out = run_hf_json("""
 import json, hashlib
@@ -427,7 +438,7 @@ def test_fault_cut_is_resumed(model_repo, tmp_path):
     large = os.urandom(11 * 2**20 + 123)
     srv.commit("org/model", {"large.bin": large})
     lfs_cut = srv.add_fault("/lfs/*", "cut", times=1, at=10 * 2**20 + 5000)
-    hub_cut = srv.add_fault("/org/model/resolve/*/sub/dir/notes.txt", "cut", times=1, at=3, methods="GET")
+    hub_cut = srv.add_fault("*/sub/dir/notes.txt", "cut", times=1, at=3, methods="GET")
     out = run_hf_json(_FETCH + """
 print(json.dumps([fetch("large.bin"), fetch("sub/dir/notes.txt")]))
 """, hub_env(srv, tmp_path / "home"))
@@ -435,7 +446,7 @@ print(json.dumps([fetch("large.bin"), fetch("sub/dir/notes.txt")]))
     assert lfs_cut.hits == 1 and hub_cut.hits == 1
     gets = _cdn_gets(srv)
     assert [r.headers.get("range") for r in gets] == [None, f"bytes={10 * 2**20}-"]
-    notes = [r for r in srv.requests if r.method == "GET" and r.path.endswith("notes.txt")]
+    notes = [r for r in srv.requests if r.method == "GET" and r.path.split("?")[0].endswith("notes.txt")]
     assert [r.headers.get("range") for r in notes] == [None, None]
 
 

@@ -317,6 +317,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._repos_api(segs[2] if len(segs) > 2 else "")
         if self.raw_path == "/api/complete_multipart" and m == "POST":
             return self._complete_multipart()
+        if len(segs) >= 5 and segs[:2] == ["api", "resolve-cache"] and m in ("GET", "HEAD"):
+            return self._resolve_cache(segs[2], segs[3:])
         if len(segs) >= 3 and segs[0] == "api" and segs[1] in ("models", "datasets", "spaces"):
             return self._repo_api(segs[1][:-1], segs[2:])
         rtype = "model"
@@ -404,6 +406,34 @@ class Handler(BaseHTTPRequestHandler):
                          "X-Linked-Size": str(entry.size), "ETag": f'"{entry.oid}"',
                          "Accept-Ranges": "bytes", "Vary": "Origin, Accept"})
             return self._send(302, f"Found. Redirecting to {loc}".encode(), hdrs, "text/plain; charset=utf-8")
+        if self.hub.resolve_cache:
+            # the Hub answers regular files with a relative redirect to a commit-pinned cache URL
+            orig = f"/{URL_PREFIXES[rtype]}{rid}/resolve/{quote(rev, safe='')}/{quote(fpath)}"
+            loc = (f"/api/resolve-cache/{rtype}s/{rid}/{commit.sha}/{quote(fpath)}"
+                   f"?{quote(orig, safe='')}=&etag={quote(chr(34) + entry.oid + chr(34), safe='')}")
+            hdrs.update({"Location": loc, "Vary": "Origin, Accept"})
+            return self._send(307, f"Temporary Redirect. Redirecting to {loc}".encode(), hdrs,
+                              "text/plain; charset=utf-8")
+        hdrs["ETag"] = f'"{entry.oid}"'
+        return self._serve_file(self.hub.store.blob_path(entry), entry.size, hdrs, fpath)
+
+    def _resolve_cache(self, type_seg, segs):
+        """/api/resolve-cache/{type}s/{repo}/{commit}/{path}: a regular file at a pinned commit."""
+        if type_seg not in ("models", "datasets", "spaces"):
+            raise HubError(404, "Sorry, we can't find the page you are looking for")
+        i = next((k for k in (1, 2) if len(segs) > k + 1 and re.fullmatch(r"[0-9a-f]{40}", segs[k])), None)
+        if i is None:
+            raise HubError(404, "Sorry, we can't find the page you are looking for")
+        rtype, rid, sha = type_seg[:-1], "/".join(segs[:i]), segs[i]
+        fpath = unquote("/".join(segs[i + 1:]))
+        repo, _ = self._repo(rtype, rid, download=True)
+        commit = self._commit_of(repo, sha)
+        hdrs = {"X-Repo-Commit": commit.sha}
+        entry = commit.files.get(fpath)
+        if entry is None:
+            raise HubError(404, "Entry not found", "EntryNotFound", hdrs)
+        if entry.is_lfs:
+            raise HubError(400, "LFS files are not served from the resolve cache")
         hdrs["ETag"] = f'"{entry.oid}"'
         return self._serve_file(self.hub.store.blob_path(entry), entry.size, hdrs, fpath)
 
@@ -954,6 +984,7 @@ class HubServer:
         self.multipart_threshold = 20 * 1024 * 1024
         self.multipart_chunk_size = 8 * 1024 * 1024
         self.url_ttl = 3600
+        self.resolve_cache = True      # regular files: relative 307 to /api/resolve-cache/... (as the Hub)
         self.record = True
         self._secret = os.urandom(16)
         self._requests = []
