@@ -20,7 +20,8 @@ HubServer(storage_dir, host="127.0.0.1")  .start() -> self, .stop(), context man
   .port, .cdn_port
   knobs: .tokens {token: user} (starts with {TOKEN: USER}), .page_size (tree, 1000), .page_size_expand (50),
   .commits_page_size (50), .lfs_threshold (10 MiB), .multipart_threshold (20 MiB), .multipart_chunk_size
-  (8 MiB), .url_ttl (CDN signature lifetime, s), .record (log requests, True)
+  (8 MiB), .url_ttl (CDN signature lifetime, s), .record (log requests, True), .resolve_cache (True:
+  regular files answer /resolve with the Hub's relative 307 to /api/resolve-cache/...; False: 200 direct)
   repos: create_repo(repo_id, repo_type="model", private=False, gated=False|True|"auto"|"manual",
          token=None, exist_ok=False)  -- initial commit with the Hub's default .gitattributes;
          token -> owner = tokens[token]. delete_repo, rename_repo(old, new) (old name answers relative
@@ -55,8 +56,9 @@ HubServer(storage_dir, host="127.0.0.1")  .start() -> self, .stop(), context man
          headers a dict with lower-case keys looked up case-insensitively; .clear_requests().
 
 Protocol (huggingface_hub 2.4.0, no Xet): HEAD/GET /{repo}/resolve/{rev}/{path} (/datasets/..,
-/spaces/..; rev URL-encoded or refs/...): regular -> 200, ETag "<git blob sha1>", X-Repo-Commit, Range
-(206/416); LFS -> 302 to the CDN (absolute, signed Expires/Signature) with X-Linked-Etag "<sha256>",
+/spaces/..; rev URL-encoded or refs/...): regular -> relative 307 (X-Repo-Commit) to
+/api/resolve-cache/{type}s/{repo}/{commit}/{path}?..., which answers 200, ETag "<git blob sha1>",
+X-Repo-Commit, Range (206/416); LFS -> 302 to the CDN (absolute, signed Expires/Signature) with X-Linked-Etag "<sha256>",
 X-Linked-Size. Errors: X-Error-Code RepoNotFound (401 anonymous, 404 authenticated), RevisionNotFound,
 EntryNotFound (404, with X-Repo-Commit), GatedRepo (401 anonymous / 403 not granted), bad token ->
 401 "Invalid credentials in Authorization header". API: /api/{models,datasets,spaces}/{repo}

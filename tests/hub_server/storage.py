@@ -392,8 +392,9 @@ class Store:
             self.repos[(repo_type, new)] = repo
             self.renamed[(repo_type, old)] = new
             self.save(repo)
-            with open(os.path.join(self.root, "renamed.json"), "w") as f:
-                json.dump([[t, o, n] for (t, o), n in self.renamed.items()], f)
+            with self.tmp_file() as f:
+                f.write(json.dumps([[t, o, n] for (t, o), n in self.renamed.items()]).encode())
+            os.replace(f.name, os.path.join(self.root, "renamed.json"))
 
     def lfs_patterns(self, commit, repo_type):
         ga = commit.files.get(".gitattributes") if commit else None
