@@ -9,7 +9,8 @@ import os
 
 import pytest
 
-from hub_util import TOKEN, USER, hub_env, hub_server, run_hf, run_hf_json  # noqa: F401
+from hub_util import (TOKEN, USER, hub_env, hub_server, hub_server_module, hub_server_session,  # noqa: F401
+                      run_hf, run_hf_json)
 
 pytest.importorskip("huggingface_hub")
 
@@ -379,6 +380,7 @@ def test_upload_api_surface(hub_server, tmp_path):
     out = run_hf_json(_ERRORS + f"""
 from huggingface_hub import HfApi, CommitOperationAdd
 api = HfApi()
+me = api.whoami()["name"]
 api.create_repo("surface", private=True)
 dup = kind(lambda: api.create_repo("surface"))
 api.create_repo("surface", exist_ok=True)
@@ -395,11 +397,11 @@ api.delete_tag("{repo}", tag="v1")
 api.delete_branch("{repo}", branch="dev")
 api.delete_repo("{repo}")
 gone = kind(lambda: api.model_info("{repo}"))
-print(json.dumps({{"dup": dup, "a": a, "b": b, "pr": pr.pr_url, "pr_oid": pr.oid, "x_pr": x_pr, "commits": commits,
+print(json.dumps({{"me": me, "dup": dup, "a": a, "b": b, "pr": pr.pr_url, "pr_oid": pr.oid, "x_pr": x_pr, "commits": commits,
   "branches": sorted(r.name for r in refs.branches), "tags": [r.name for r in refs.tags],
   "prs": [r.name for r in refs.pull_requests], "gone": gone}}))
 """, hub_env(srv, tmp_path / "home", token=TOKEN))
-    assert out["dup"] == "HfHubHTTPError:409"
+    assert out["me"] == USER and out["dup"] == "HfHubHTTPError:409"
     assert out["branches"] == ["dev", "main"] and out["tags"] == ["v1"] and out["prs"] == ["refs/pr/1"]
     assert out["commits"][:2] == [out["b"], out["a"]] and len(out["commits"]) == 3
     assert out["pr"].endswith("/discussions/1") and out["x_pr"] == "pr2"
@@ -750,3 +752,13 @@ def test_spawned_server_process(model_repo, tmp_path):
     assert out[0]["sha256"] == _sha256(files["model.safetensors"])
     assert out[1]["sha256"] == _sha256(srv.read_file("org/model", "config.json"))
     assert other.proc.returncode == 0
+
+
+@pytest.mark.parametrize("scope", ["module", "session"])
+def test_shared_fixtures(scope, request):
+    srv = request.getfixturevalue(f"hub_server_{scope}")
+    srv.create_repo(f"org/shared-{scope}", exist_ok=True)
+    st, h, body = _http(srv, "GET", f"{srv.endpoint}/api/whoami-v2", {"Authorization": f"Bearer {TOKEN}"})
+    assert st == 200 and b'"name": "%s"' % USER.encode() in body
+    assert _http(srv, "GET", f"{srv.endpoint}/api/whoami-v2")[0] == 401
+    assert _http(srv, "GET", f"{srv.endpoint}/api/models/org/shared-{scope}")[0] == 200
