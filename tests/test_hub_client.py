@@ -395,3 +395,25 @@ except hub.EntryNotFoundError as e:
 print(json.dumps([open(p).read(), kind]))
 """, env)
     assert out == [files["config.json"].decode().replace("8", "16"), ["RemoteEntryNotFoundError", True, 404]]
+
+
+def test_duplicate_contents_renamed_repo_and_hub_cache_env(hub_server, hfc_env, tmp_path):
+    srv = hub_server
+    srv.lfs_threshold = 1000
+    srv.create_repo("org/dups")
+    same_lfs = os.urandom(5000)
+    srv.commit("org/dups", {"a.txt": b"same\n", "b/a.txt": b"same\n", "w1.bin": same_lfs, "w2.bin": same_lfs})
+    ref = run_hf_json("""
+import json
+from huggingface_hub import snapshot_download
+print(json.dumps(snapshot_download("org/dups")))
+""", hub_env(srv, tmp_path / "hf"))
+    hfc_env(srv, tmp_path / "hfc", HF_HUB_CACHE=str(tmp_path / "hfc-cache"))
+    got = hub.snapshot_download("org/dups")
+    assert got.startswith(str(tmp_path / "hfc-cache"))
+    assert cache_listing(tmp_path / "hfc-cache") == cache_listing(tmp_path / "hf" / "hub")
+    assert os.path.relpath(got, tmp_path / "hfc-cache") == os.path.relpath(ref, tmp_path / "hf" / "hub")
+    # a renamed repo answers the old name with a relative redirect, which HEAD follows
+    srv.rename_repo("org/dups", "org/renamed")
+    p = hub.hf_hub_download("org/dups", "w1.bin", force_download=True)
+    assert open(p, "rb").read() == same_lfs
