@@ -239,6 +239,7 @@ def _write_atomic(path: str, data: bytes | str) -> None:
 def _cache_ref(storage: str, revision: str, commit: str) -> None:
     if revision == commit:
         return
+    _C._hub_check_relpath(revision)  # refs/<revision> must stay inside refs/ ("refs/pr/1" is fine)
     ref = os.path.join(storage, "refs", revision)
     try:
         with open(ref) as f:
