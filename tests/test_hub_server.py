@@ -290,6 +290,8 @@ def test_dataset_repo_and_snapshot_patterns(hub_server, tmp_path):
              "data/test-00000.parquet": os.urandom(1500), "data/extra.json": b"[1, 2]\n", "script.py": b"x = 1\n"}
     srv.create_repo("org/data", repo_type="dataset")
     sha = srv.commit("org/data", files, repo_type="dataset")
+    srv.create_repo("org/space", repo_type="space")
+    srv.commit("org/space", {"app.py": b"print(1)\n"}, repo_type="space")
     assert srv.file_info("org/data", "data/train-00000.parquet", repo_type="dataset")["lfs"]
     out = run_hf_json("""
 import json, os
@@ -301,12 +303,13 @@ a_files = listing(a)
 b = snapshot_download("org/data", repo_type="dataset", ignore_patterns=["*.parquet", "*.py"],
                       local_dir=os.environ["HF_HOME"] + "/local")
 c = hf_hub_download("org/data", "data/extra.json", repo_type="dataset")
-print(json.dumps({"a": a_files, "a_root": a, "b": listing(b), "c": open(c).read()}))
+s = hf_hub_download("org/space", "app.py", repo_type="space")
+print(json.dumps({"a": a_files, "a_root": a, "b": listing(b), "c": open(c).read(), "s": [s, open(s).read()]}))
 """, hub_env(srv, tmp_path / "home"))
     assert out["a"] == ["data/test-00000.parquet", "data/train-00000.parquet"]
     assert out["a_root"].endswith(f"datasets--org--data/snapshots/{sha}")
     assert [p for p in out["b"] if not p.startswith(".cache")] == [".gitattributes", "README.md", "data/extra.json"]
-    assert out["c"] == "[1, 2]\n"
+    assert out["c"] == "[1, 2]\n" and out["s"][1] == "print(1)\n" and "/spaces--org--space/snapshots/" in out["s"][0]
     for p in out["a"]:
         assert (tmp_path / "home" / "hub" / "datasets--org--data" / "snapshots" / sha / p).read_bytes() == files[p]
 
