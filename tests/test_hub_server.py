@@ -765,3 +765,22 @@ def test_shared_fixtures(scope, request):
     assert st == 200 and b'"name": "%s"' % USER.encode() in body
     assert _http(srv, "GET", f"{srv.endpoint}/api/whoami-v2")[0] == 401
     assert _http(srv, "GET", f"{srv.endpoint}/api/models/org/shared-{scope}")[0] == 200
+
+
+def test_existence_and_paths_info(model_repo, tmp_path):
+    srv, files, c1, c2 = model_repo
+    out = run_hf_json("""
+import json
+from huggingface_hub import HfApi
+api = HfApi()
+info = api.get_paths_info("org/model", ["model.safetensors", "sub", "nope"], expand=True, revision="v1")
+print(json.dumps({
+  "exists": [api.file_exists("org/model", "sub/dir/notes.txt"), api.file_exists("org/model", "nope"),
+             api.repo_exists("org/model"), api.repo_exists("org/nope"),
+             api.revision_exists("org/model", "dev"), api.revision_exists("org/model", "nope")],
+  "info": [[i.path, type(i).__name__, i.last_commit.oid, getattr(i, "blob_id", None) or i.tree_id] for i in info],
+}))
+""", hub_env(srv, tmp_path / "home"))
+    assert out["exists"] == [True, False, True, False, True, False]
+    assert [i[:3] for i in out["info"]] == [["model.safetensors", "RepoFile", c1], ["sub", "RepoFolder", c1]]
+    assert out["info"][0][3] == srv.file_info("org/model", "model.safetensors", revision=c1)["oid"]
