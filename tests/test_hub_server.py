@@ -784,3 +784,29 @@ print(json.dumps({
     assert out["exists"] == [True, False, True, False, True, False]
     assert [i[:3] for i in out["info"]] == [["model.safetensors", "RepoFile", c1], ["sub", "RepoFolder", c1]]
     assert out["info"][0][3] == srv.file_info("org/model", "model.safetensors", revision=c1)["oid"]
+
+
+def test_write_permissions(hub_server):
+    import json
+    srv = hub_server
+    srv.tokens.update({"hf_alice": "alice", "hf_bob": "bob"})
+    srv.create_repo("alice/pub", token="hf_alice")
+    srv.create_repo("alice/priv", private=True, token="hf_alice")
+    body = b'{"key": "header", "value": {"summary": "s"}}\n'
+
+    def commit(repo, token):
+        hdrs = {"Content-Type": "application/x-ndjson"}
+        if token:
+            hdrs["Authorization"] = f"Bearer {token}"
+        st, h, _ = _http(srv, "POST", f"{srv.endpoint}/api/models/{repo}/commit/main", hdrs, body)
+        return st, h.get("x-error-code")
+    assert commit("alice/pub", "hf_alice")[0] == 200
+    assert commit("alice/pub", "hf_bob") == (403, None)
+    assert commit("alice/pub", None) == (401, None)
+    assert commit("alice/priv", "hf_bob") == (404, "RepoNotFound")
+    srv.grant_access("alice/pub", "bob")
+    assert commit("alice/pub", "hf_bob")[0] == 200
+    create = json.dumps({"name": "new", "organization": "alice", "type": "model"}).encode()
+    assert _http(srv, "POST", f"{srv.endpoint}/api/repos/create", {}, create)[0] == 401
+    assert _http(srv, "DELETE", f"{srv.endpoint}/api/repos/delete", {"Authorization": "Bearer hf_bob"},
+                 json.dumps({"name": "priv", "organization": "alice"}).encode())[0] == 404
