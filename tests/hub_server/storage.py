@@ -278,23 +278,21 @@ class Store:
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         os.replace(tmp_name, dst)
 
-    def put_regular(self, data):
-        oid = git_blob_sha1(data)
-        dst = self._obj_path("objects", oid)
+    def _put_bytes(self, kind, key, data):
+        dst = self._obj_path(kind, key)
         if not os.path.exists(dst):
             with self.tmp_file() as f:
                 f.write(data)
             self._install(f.name, dst)
-        return oid
+        return key
+
+    def put_regular(self, data):
+        """Store a regular file's content; returns its git blob id."""
+        return self._put_bytes("objects", git_blob_sha1(data), data)
 
     def put_lfs_bytes(self, data):
-        sha = hashlib.sha256(data).hexdigest()
-        dst = self._obj_path("lfs", sha)
-        if not os.path.exists(dst):
-            with self.tmp_file() as f:
-                f.write(data)
-            self._install(f.name, dst)
-        return sha
+        """Store an LFS object; returns its sha256."""
+        return self._put_bytes("lfs", hashlib.sha256(data).hexdigest(), data)
 
     def put_lfs_path(self, src):
         """Copy a local file into the LFS store (streamed); returns its sha256."""
