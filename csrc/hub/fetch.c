@@ -35,7 +35,8 @@
 #define MAX_SEGS 64
 #define PARTS_EVERY ((int64_t)1 << 20)
 #define HASH_CHUNK ((size_t)1 << 20)
-#define HASHER_MIN ((int64_t)4 << 20) /* below this, hash inline on the writer */
+#define HASHER_MIN ((int64_t)4 << 20)
+#define RESUME_MIN ((int64_t)1 << 20)  /* smaller files restart rather than resume across processes */ /* below this, hash inline on the writer */
 
 /* ---- write-failure injection (tests) ---- */
 static _Atomic long g_inject_nth = 0;
@@ -129,23 +130,34 @@ hfc_status hfc_hub_git_sha1_file(const char *path, char out[41]) {
 
 /* ---- paths ---- */
 
+/* mkdir -p: one stat when the folder exists (the common case: once per file of a
+ * snapshot), else create the missing tail, parents first. */
+static hfc_status mkdirs_rec(char *p, int depth) {
+    if (mkdir(p, 0777) == 0) return HFC_OK;
+    int e = errno;
+    struct stat sb;
+    if (e == EEXIST) {
+        if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) return HFC_OK;
+        return hfc_fail_errno(ENOTDIR, "cannot create %s", p);
+    }
+    char *slash = strrchr(p, '/');
+    if (e != ENOENT || !slash || slash == p || depth > 256) return hfc_fail_errno(e, "cannot create %s", p);
+    *slash = 0;
+    hfc_status st = mkdirs_rec(p, depth + 1);
+    *slash = '/';
+    if (st != HFC_OK) return st;
+    if (mkdir(p, 0777) == 0 || (errno == EEXIST && stat(p, &sb) == 0 && S_ISDIR(sb.st_mode))) return HFC_OK;
+    return hfc_fail_errno(errno, "cannot create %s", p);
+}
+
 hfc_status hfc_hub_mkdirs(const char *dir) {
+    struct stat sb;
+    if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode)) return HFC_OK;
     size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/') n--;
     char *p = hfc_strndup(dir, n);
     if (!p) return hfc_fail(HFC_ERR_NOMEM, "mkdirs");
-    hfc_status st = HFC_OK;
-    for (size_t i = 1; i <= n && st == HFC_OK; i++) {
-        if (p[i] != '/' && p[i] != 0) continue;
-        char c = p[i];
-        p[i] = 0;
-        if (mkdir(p, 0777) != 0 && errno != EEXIST) st = hfc_fail_errno(errno, "cannot create %s", p);
-        else if (errno == EEXIST) {
-            struct stat sb;
-            if (stat(p, &sb) == 0 && !S_ISDIR(sb.st_mode))
-                st = hfc_fail_errno(ENOTDIR, "cannot create %s", p);
-        }
-        p[i] = c;
-    }
+    hfc_status st = mkdirs_rec(p, 0);
     hfc_free(p);
     return st;
 }
@@ -555,7 +567,8 @@ static hfc_status seg_task(void *ctx, size_t b, size_t e, int worker) {
 /* Resume from a valid parts record, else start fresh. */
 static hfc_status job_open(job *j, int nseg_want, bool *resumed) {
     *resumed = false;
-    if (j->size >= 0) {
+    bool resumable = j->size >= RESUME_MIN; /* small files: no progress record, no fallocate */
+    if (resumable) {
         int pfd = open(j->parts_path, O_RDWR | O_CLOEXEC);
         int dfd = pfd >= 0 ? open(j->inc_path, O_RDWR | O_CLOEXEC) : -1;
         struct stat sb;
@@ -595,7 +608,7 @@ static hfc_status job_open(job *j, int nseg_want, bool *resumed) {
     if (j->fd < 0) return hfc_fail_errno(errno, "cannot create %s", j->inc_path);
     j->nseg = j->size > 0 ? nseg_want : 1;
     if (j->size >= 0 && j->nseg > j->size) j->nseg = j->size > 0 ? (int)j->size : 1;
-    if (j->size > 0) {
+    if (resumable) {
         if (fallocate(j->fd, 0, 0, j->size) != 0) {
             int e = errno;
             if (e == ENOSPC || e == EDQUOT)
@@ -611,7 +624,7 @@ static hfc_status job_open(job *j, int nseg_want, bool *resumed) {
         atomic_store(&j->segs[i].done, 0);
         j->segs[i].parts_written = 0;
     }
-    if (j->size >= 0) {
+    if (resumable) {
         j->parts_fd = open(j->parts_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
         if (j->parts_fd < 0) return hfc_fail_errno(errno, "cannot create %s", j->parts_path);
         char buf[24 + MAX_SEGS * 24];
@@ -794,7 +807,7 @@ hfc_status hfc_hub_fetch_blob(const hfc_hub_fetch *f, hfc_hub_fetch_result *res)
         unlink(parts);
         goto out;
     }
-    unlink(parts);
+    if (j.size >= RESUME_MIN) unlink(parts);
     res->downloaded = true;
 link:
     if (f->pointer_path) {
