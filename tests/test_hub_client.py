@@ -417,3 +417,38 @@ print(json.dumps(snapshot_download("org/dups")))
     srv.rename_repo("org/dups", "org/renamed")
     p = hub.hf_hub_download("org/dups", "w1.bin", force_download=True)
     assert open(p, "rb").read() == same_lfs
+
+
+def test_unreachable_endpoint_falls_back_to_the_cache(hub_server, hfc_env, tmp_path):
+    files, c1, c2 = make_model_repo(hub_server)
+    home = hfc_env(hub_server, tmp_path / "shared")
+    f = hub.hf_hub_download("org/model", "config.json")
+    s = hub.snapshot_download("org/model", allow_patterns="*.json")
+    dead = "http://127.0.0.1:9"  # discard port: connection refused
+    code = """
+import json
+from huggingface_hub import hf_hub_download, snapshot_download
+def kind(fn):
+    try:
+        return fn()
+    except Exception as e:
+        return type(e).__name__
+print(json.dumps([kind(lambda: hf_hub_download("org/model", "config.json")),
+                  kind(lambda: snapshot_download("org/model")),
+                  kind(lambda: hf_hub_download("org/model", "big.dat")),
+                  kind(lambda: snapshot_download("org/other"))]))
+"""
+    ref = run_hf_json(code, dict(hub_env(hub_server, home), HF_ENDPOINT=dead))
+    os.environ["HF_ENDPOINT"] = dead
+
+    def kind(fn):
+        try:
+            return fn()
+        except Exception as e:
+            return type(e).__name__
+    got = [kind(lambda: hub.hf_hub_download("org/model", "config.json")),
+           kind(lambda: hub.snapshot_download("org/model")),
+           kind(lambda: hub.hf_hub_download("org/model", "big.dat")),
+           kind(lambda: hub.snapshot_download("org/other"))]
+    assert got == ref == [f, "IncompleteSnapshotError", "LocalEntryNotFoundError", "LocalEntryNotFoundError"]
+    assert hub.snapshot_download("org/model", allow_patterns="*.json") == s  # complete for these patterns

@@ -64,6 +64,7 @@ if _hf is not None:
     _BaseRemoteEntry = _hf.RemoteEntryNotFoundError
     _BaseLocalEntry = _hf.LocalEntryNotFoundError
     _BaseOffline = _hf.OfflineModeIsEnabled
+    _BaseIncomplete = _hf.IncompleteSnapshotError
 else:
     class _BaseHTTP(OSError):
         def __init__(self, message: str, *, response=None, server_message: str | None = None):
@@ -93,6 +94,11 @@ else:
 
     class _BaseOffline(ConnectionError):
         pass
+
+    class _BaseIncomplete(_BaseLocalEntry):
+        def __init__(self, message: str, snapshot_path: str):
+            super().__init__(message)
+            self.snapshot_path = snapshot_path
 
 
 class HfHubHTTPError(_BaseHTTP):
@@ -125,6 +131,10 @@ class LocalEntryNotFoundError(_BaseLocalEntry, EntryNotFoundError):
 
 class OfflineModeIsEnabled(_BaseOffline):
     pass
+
+
+class IncompleteSnapshotError(_BaseIncomplete, LocalEntryNotFoundError):
+    """Offline, and the cached tree listing shows the cached snapshot lacks requested files."""
 
 
 _REPO_API = re.compile(r"/api/(models|datasets|spaces)/(.+?)(/|$)|/(datasets/|spaces/)?[^/]+/[^/]+/resolve/")

@@ -44,6 +44,7 @@ from ._hub_errors import (  # noqa: F401  (re-exported)
     EntryNotFoundError,
     GatedRepoError,
     HfHubHTTPError,
+    IncompleteSnapshotError,
     LocalEntryNotFoundError,
     OfflineModeIsEnabled,
     RemoteEntryNotFoundError,
@@ -60,6 +61,7 @@ __all__ = [
     "CommitOperationAdd", "CommitOperationDelete", "ModelCard", "get_token", "repo_folder_name",
     "HfHubHTTPError", "RepositoryNotFoundError", "RevisionNotFoundError", "EntryNotFoundError",
     "RemoteEntryNotFoundError", "GatedRepoError", "LocalEntryNotFoundError", "OfflineModeIsEnabled",
+    "IncompleteSnapshotError",
 ]
 
 REPO_TYPES = ("model", "dataset", "space")
@@ -372,13 +374,17 @@ def hf_hub_download(repo_id: str, filename: str, *, subfolder: str | None = None
     meta, head_error = _metadata_or_error(repo_id, filename, repo_type, revision, endpoint, etag_timeout,
                                           tok, local_files_only, storage)
     if head_error is not None:
-        if not force_download:
+        if not force_download:  # like huggingface_hub: the cache first, then one retrying HEAD
             commit = _commit_from_cache(storage, revision)
             if commit is not None:
                 p = _pointer(storage, commit, filename)
                 if os.path.exists(p):
                     return p
-        _raise_on_head_error(head_error, force_download, local_files_only)
+            if _retryable(head_error):
+                meta, head_error = _metadata_or_error(repo_id, filename, repo_type, revision, endpoint,
+                                                      etag_timeout, tok, local_files_only, storage, retries=4)
+        if head_error is not None:
+            _raise_on_head_error(head_error, force_download, local_files_only)
     commit, etag = meta.commit_hash, meta.etag
     pointer = _pointer(storage, commit, filename)
     if not force_download and os.path.exists(pointer):
@@ -397,15 +403,22 @@ def hf_hub_download(repo_id: str, filename: str, *, subfolder: str | None = None
     return pointer
 
 
+def _retryable(err) -> bool:
+    """A transport failure or a transient status: worth a second HEAD with retries."""
+    if isinstance(err, HfHubHTTPError):
+        return getattr(err.response, "status_code", 0) in (408, 429, 500, 502, 503, 504)
+    return isinstance(err, OSError)
+
+
 def _metadata_or_error(repo_id, filename, repo_type, revision, endpoint, timeout, tok, local_files_only,
-                       storage):
+                       storage, retries=0):
     if local_files_only:
         return None, OfflineModeIsEnabled(
             f"Cannot access file since 'local_files_only=True' as been set. (repo_id: {repo_id}, "
             f"repo_type: {repo_type}, revision: {revision}, filename: {filename})")
     url = hf_hub_url(repo_id, filename, repo_type=repo_type, revision=revision, endpoint=endpoint)
     try:
-        meta = get_hf_file_metadata(url, token=tok or False, timeout=timeout, endpoint=endpoint, retries=2)
+        meta = get_hf_file_metadata(url, token=tok or False, timeout=timeout, endpoint=endpoint, retries=retries)
     except RemoteEntryNotFoundError as e:
         commit = e.response.headers.get("x-repo-commit") if e.response is not None else None
         if storage is not None and commit is not None and _COMMIT_RE.fullmatch(commit):
@@ -490,6 +503,9 @@ def _download_to_local_dir(repo_id, filename, repo_type, revision, local_dir, ca
         return file_path
     meta, err = _metadata_or_error(repo_id, filename, repo_type, revision, endpoint, etag_timeout, tok,
                                    local_files_only, None)
+    if err is not None and not force and not os.path.isfile(file_path) and _retryable(err):
+        meta, err = _metadata_or_error(repo_id, filename, repo_type, revision, endpoint, etag_timeout, tok,
+                                       local_files_only, None, retries=4)
     if err is not None:
         if os.path.isfile(file_path) and not force:
             return file_path
@@ -561,14 +577,14 @@ class RepoInfo:
 
 def repo_info(repo_id: str, *, repo_type: str | None = None, revision: str | None = None,
               token: bool | str | None = None, files_metadata: bool = False, endpoint: str | None = None,
-              timeout: float | None = None) -> RepoInfo:
+              timeout: float | None = None, retries: int = -1) -> RepoInfo:
     repo_type = _check_repo_type(repo_type)
     path = f"/api/{repo_type}s/{repo_id}"
     if revision is not None:
         path += f"/revision/{quote(revision, safe='')}"
     if files_metadata:
         path += "?blobs=true"
-    r = _api("GET", path, token=token, endpoint=endpoint, timeout=timeout or 10.0)
+    r = _api("GET", path, token=token, endpoint=endpoint, timeout=timeout or 10.0, retries=retries)
     d = r.json()
     sibs = []
     for s in d.get("siblings") or []:
@@ -684,6 +700,23 @@ def _write_tree_cache(folder: str, commit: str, files: dict) -> None:
         pass
 
 
+def _raise_if_incomplete(tree_folder, commit, base_dir, allow, ignore, repo_id, revision, api_error):
+    """huggingface_hub 2.4: an offline snapshot known (from trees/<commit>.json) to lack files raises."""
+    files = _read_tree_cache(tree_folder, commit)
+    if files is None:
+        return
+    missing = [p for p in _filter(files, allow, ignore) if not os.path.isfile(os.path.join(base_dir, *p.split("/")))]
+    if not missing:
+        return
+    sample = ", ".join(missing[:3]) + (f", ... ({len(missing) - 3} more)" if len(missing) > 3 else "")
+    reason = (f"The Hub could not be reached ({api_error.__class__.__name__}: {api_error})." if api_error is not None
+              else "Outgoing traffic is disabled ('local_files_only=True').")
+    raise IncompleteSnapshotError(
+        f"The cached snapshot for '{repo_id}' (revision '{revision}', commit {commit}) is incomplete: "
+        f"{len(missing)} file(s) are missing ({sample}). {reason} Re-run the download with network access "
+        "to complete the snapshot.", snapshot_path=base_dir) from api_error
+
+
 def snapshot_download(repo_id: str, *, repo_type: str | None = None, revision: str | None = None,
                       cache_dir: str | Path | None = None, local_dir: str | Path | None = None,
                       allow_patterns=None, ignore_patterns=None, max_workers: int = 8,
@@ -709,7 +742,7 @@ def snapshot_download(repo_id: str, *, repo_type: str | None = None, revision: s
         try:
             if commit is None:
                 commit = repo_info(repo_id, repo_type=repo_type, revision=revision, token=tok or False,
-                                   endpoint=endpoint).sha
+                                   endpoint=endpoint, retries=0).sha
                 if not commit or not _COMMIT_RE.fullmatch(commit):
                     raise ValueError(f"server returned an invalid commit sha {commit!r}")
             files = _read_tree_cache(tree_folder, commit)
@@ -736,8 +769,13 @@ def snapshot_download(repo_id: str, *, repo_type: str | None = None, revision: s
         if commit is not None and local_dir is None:
             folder = os.path.join(storage, "snapshots", commit)
             if os.path.isdir(folder):
+                _raise_if_incomplete(tree_folder, commit, folder, allow_patterns, ignore_patterns, repo_id,
+                                     revision, api_error)
                 return folder
         if local_dir is not None and os.path.isdir(str(local_dir)) and os.listdir(str(local_dir)):
+            if commit is not None:
+                _raise_if_incomplete(tree_folder, commit, str(local_dir), allow_patterns, ignore_patterns,
+                                     repo_id, revision, api_error)
             return os.path.realpath(str(local_dir))
         if local_files_only:
             raise LocalEntryNotFoundError(

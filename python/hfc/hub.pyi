@@ -5,6 +5,7 @@ from ._hub_card import ModelCard as ModelCard
 from ._hub_errors import (
     EntryNotFoundError as EntryNotFoundError,
     GatedRepoError as GatedRepoError,
+    IncompleteSnapshotError as IncompleteSnapshotError,
     HfHubHTTPError as HfHubHTTPError,
     LocalEntryNotFoundError as LocalEntryNotFoundError,
     OfflineModeIsEnabled as OfflineModeIsEnabled,
