@@ -263,6 +263,11 @@ print(json.dumps({"files": api.list_repo_files("org/many"), "sha": i.sha,
     got = {"files": hub.list_repo_files("org/many"), "sha": info.sha, "sib": sorted(s.rfilename for s in info.siblings),
            "exists": [hub.file_exists("org/many", "f03/x.txt"), hub.file_exists("org/many", "nope")]}
     assert got == ref and got["sha"] == sha
+    api = hub.HfApi(endpoint=srv.endpoint)  # the same calls through the HfApi shape
+    info = api.model_info("org/many")
+    assert {"files": api.list_repo_files("org/many"), "sha": info.sha,
+            "sib": sorted(s.rfilename for s in info.siblings),
+            "exists": [api.file_exists("org/many", "f03/x.txt"), api.file_exists("org/many", "nope")]} == ref
     pages = [r for r in srv.requests if "/tree/" in r.path]
     assert len(pages) >= 3  # Link rel="next" pagination followed
 

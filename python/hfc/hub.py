@@ -1068,4 +1068,30 @@ def delete_file(path_in_repo: str, repo_id: str, *, token=None, repo_type: str |
                          repo_type=repo_type, revision=revision, endpoint=endpoint)
 
 
+class HfApi:
+    """huggingface_hub.HfApi's shape over this module's functions: endpoint and token bound once."""
+
+    _FUNCS = ("hf_hub_download", "snapshot_download", "file_exists", "list_repo_files", "list_repo_tree",
+              "repo_info", "model_info", "dataset_info", "create_repo", "delete_repo", "create_commit",
+              "upload_file", "upload_folder", "delete_file")
+
+    def __init__(self, endpoint: str | None = None, token: bool | str | None = None):
+        self.endpoint, self.token = endpoint, token
+
+    def __getattr__(self, name):
+        if name not in HfApi._FUNCS:
+            raise AttributeError(f"hfc.hub.HfApi has no method {name!r} (not implemented by hfc.hub)")
+        fn = globals()[name]
+
+        def bound(*args, **kw):
+            kw.setdefault("endpoint", self.endpoint)
+            if self.token is not None:
+                kw.setdefault("token", self.token)
+            return fn(*args, **kw)
+        bound.__name__ = name
+        return bound
+
+
+__all__.append("HfApi")
+
 from ._hub_card import ModelCard  # noqa: E402  (uses hf_hub_download / upload_file above)

@@ -132,3 +132,9 @@ def upload_folder(*, repo_id: str, folder_path: Union[str, Path], path_in_repo: 
 def delete_file(path_in_repo: str, repo_id: str, *, token: _Token = ..., repo_type: Optional[str] = ...,
                 revision: Optional[str] = ..., commit_message: Optional[str] = ..., endpoint: Optional[str] = ...,
                 **_ignored: Any) -> CommitInfo: ...
+
+class HfApi:
+    endpoint: Optional[str]
+    token: _Token
+    def __init__(self, endpoint: Optional[str] = ..., token: _Token = ...) -> None: ...
+    def __getattr__(self, name: str) -> Any: ...
