@@ -229,10 +229,10 @@ import json, os
 from huggingface_hub import snapshot_download
 out = []
 for i, kw in enumerate(%r):
-    d = snapshot_download("org/data", repo_type="dataset", cache_dir="cache%%d" %% i, **kw)
+    d = snapshot_download("org/data", repo_type="dataset", cache_dir="%s/cache%%d" %% i, **kw)
     out.append(sorted(os.path.relpath(os.path.join(a, f), d) for a, _, fs in os.walk(d) for f in fs))
 print(json.dumps(out))
-""" % (cases,), hub_env(srv, tmp_path / "hf"))
+""" % (cases, tmp_path), hub_env(srv, tmp_path / "hf"))
     hfc_env(srv)
     got = []
     for i, kw in enumerate(cases):

@@ -239,3 +239,17 @@ def test_full_disk_tmpfs(repo, hfc_env, tmp_path):
         assert open(p, "rb").read() == files["config.json"]
     finally:
         subprocess.run(["umount", str(mnt)])
+
+
+def test_dropped_and_delayed_requests_are_retried(repo, hfc_env):
+    srv, files, _ = repo
+    hfc_env(srv, HF_HUB_DOWNLOAD_TIMEOUT="1")
+    srv.add_fault("/lfs/*", "drop", times=2, server="cdn")
+    p = hub.hf_hub_download("org/m", "model.bin")
+    assert open(p, "rb").read() == files["model.bin"]
+    # a response later than the timeout is abandoned and asked again
+    srv.add_fault("/lfs/*", "delay", times=1, server="cdn", seconds=4)
+    srv.clear_requests()
+    p = hub.hf_hub_download("org/m", "big.bin")
+    assert open(p, "rb").read() == files["big.bin"]
+    assert len(_gets(srv, "/lfs/")) >= 2
