@@ -457,3 +457,36 @@ print(json.dumps([kind(lambda: hf_hub_download("org/model", "config.json")),
            kind(lambda: hub.snapshot_download("org/other"))]
     assert got == ref == [f, "IncompleteSnapshotError", "LocalEntryNotFoundError", "LocalEntryNotFoundError"]
     assert hub.snapshot_download("org/model", allow_patterns="*.json") == s  # complete for these patterns
+
+
+def test_force_download_and_argument_errors(hub_server, hfc_env, tmp_path):
+    files, c1, c2 = make_model_repo(hub_server)
+    ref = run_hf_json("""
+import json
+from huggingface_hub import hf_hub_download
+def kind(fn):
+    try:
+        fn(); return "ok"
+    except Exception as e:
+        return type(e).__name__
+p = hf_hub_download("org/model", "big.dat")
+print(json.dumps([kind(lambda: hf_hub_download("org/model", "big.dat", force_download=True)),
+                  kind(lambda: hf_hub_download("org/model", "big.dat", force_download=True, local_files_only=True)),
+                  kind(lambda: hf_hub_download("org/model", "big.dat", repo_type="nope"))]))
+""", hub_env(hub_server, tmp_path / "hf"))
+    hfc_env(hub_server)
+
+    def kind(fn):
+        try:
+            fn()
+            return "ok"
+        except Exception as e:
+            return type(e).__name__
+    p = hub.hf_hub_download("org/model", "big.dat")
+    hub_server.clear_requests()
+    got = [kind(lambda: hub.hf_hub_download("org/model", "big.dat", force_download=True)),
+           kind(lambda: hub.hf_hub_download("org/model", "big.dat", force_download=True, local_files_only=True)),
+           kind(lambda: hub.hf_hub_download("org/model", "big.dat", repo_type="nope"))]
+    assert got == ref
+    assert any(r.method == "GET" and "/lfs/" in r.path for r in hub_server.requests)  # really fetched again
+    assert open(p, "rb").read() == files["big.dat"]
