@@ -253,3 +253,34 @@ def test_dropped_and_delayed_requests_are_retried(repo, hfc_env):
     p = hub.hf_hub_download("org/m", "big.bin")
     assert open(p, "rb").read() == files["big.bin"]
     assert len(_gets(srv, "/lfs/")) >= 2
+
+
+def test_ctrl_c_interrupts_and_the_part_resumes(repo, hfc_env, tmp_path):
+    srv, files, _ = repo
+    home = hfc_env(srv, tmp_path / "home")
+    etag = sha256(files["big.bin"])
+    srv.add_fault("/lfs/*", "slow", server="cdn", bps=1 << 20)
+    env = hub_env(srv, home)
+    env["PYTHONPATH"] = os.path.join(ROOT, "python")
+    code = ("from hfc import hub\n"
+            "try:\n"
+            "    hub.hf_hub_download('org/m', 'big.bin', connections=1)\n"
+            "except KeyboardInterrupt:\n"
+            "    print('interrupted')\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    parts = _partial(home, etag).with_name(f"{etag}.incomplete.parts")
+    try:
+        assert _wait_for(lambda: parts.exists() and int.from_bytes(parts.read_bytes()[40:48], "little") > 500_000)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)   # the 6 MB at 1 MB/s would take seconds more
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert out.strip() == "interrupted", err
+    assert _partial(home, etag).exists() and etag not in _blobs(home)
+    srv.clear_faults()
+    srv.clear_requests()
+    p = hub.hf_hub_download("org/m", "big.bin", connections=1)
+    assert open(p, "rb").read() == files["big.bin"]
+    assert int(_gets(srv, "/lfs/")[0].headers["range"].split("=")[1].split("-")[0]) > 500_000

@@ -331,6 +331,7 @@ typedef struct job {
     long http_status;
     char *err_headers;
     /* progress */
+    _Atomic int cancelled; /* the progress callback asked to stop */
     pthread_mutex_t prog_mu;
     _Atomic int64_t prog_pending;
     double prog_last;
@@ -397,8 +398,16 @@ static void progress_add(job *j, int64_t n, bool flush) {
     else if (pthread_mutex_trylock(&j->prog_mu) != 0) return;
     int64_t d = atomic_exchange(&j->prog_pending, 0);
     j->prog_last = now;
-    if (d) j->f->progress(j->f->progress_ctx, d);
+    if (j->f->progress(j->f->progress_ctx, d) != 0) {
+        atomic_store(&j->cancelled, 1);
+        atomic_store(&j->stop, 1);
+    }
     pthread_mutex_unlock(&j->prog_mu);
+}
+
+static hfc_status job_stopped(job *j) {
+    if (atomic_load(&j->cancelled)) return hfc_fail(HFC_ERR_STATE, "download of %s cancelled", j->f->url);
+    return hfc_fail(HFC_ERR_IO, "download stopped by another failure");
 }
 
 static void parts_record(job *j, int i, bool force) {
@@ -449,7 +458,7 @@ static hfc_status seg_data(void *ud, const char *p, size_t n, size_t *took) {
     segctx *c = ud;
     job *j = c->j;
     seg *s = &j->segs[c->i];
-    if (atomic_load(&j->stop)) return hfc_fail(HFC_ERR_IO, "download stopped by another failure");
+    if (atomic_load(&j->stop)) return job_stopped(j);
     size_t used = 0;
     if (c->skip > 0) {
         size_t k = (int64_t)n < c->skip ? n : (size_t)c->skip;
@@ -495,7 +504,7 @@ static hfc_status run_segment(job *j, int i) {
             parts_record(j, i, true);
             return HFC_OK;
         }
-        if (atomic_load(&j->stop)) return hfc_fail(HFC_ERR_IO, "download stopped by another failure");
+        if (atomic_load(&j->stop)) return job_stopped(j);
         char range[80];
         const char *rp = NULL;
         if (j->size >= 0 && !(c.pos == 0 && s->end == j->size && j->nseg == 1 && j->size == 0)) {

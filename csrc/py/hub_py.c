@@ -95,13 +95,20 @@ typedef struct progress_ctx {
     PyObject *fn;
 } progress_ctx;
 
-static void progress_cb(void *ud, int64_t delta) {
+/* Progress and Ctrl-C: feeds the bar (if any), and cancels the fetch when a signal handler
+ * raised (KeyboardInterrupt) — checked only on the main thread, where Python runs handlers;
+ * the exception stays set on that thread and is raised when _hub_fetch returns. */
+static int progress_cb(void *ud, int64_t delta) {
     progress_ctx *p = ud;
     PyGILState_STATE g = PyGILState_Ensure();
-    PyObject *r = PyObject_CallFunction(p->fn, "L", (long long)delta);
-    if (!r) PyErr_WriteUnraisable(p->fn);
-    Py_XDECREF(r);
+    if (p->fn != Py_None && delta) {
+        PyObject *r = PyObject_CallFunction(p->fn, "L", (long long)delta);
+        if (!r) PyErr_WriteUnraisable(p->fn);
+        Py_XDECREF(r);
+    }
+    int stop = PyErr_CheckSignals() < 0;
     PyGILState_Release(g);
+    return stop;
 }
 
 static const char *opt_str(PyObject *o) {
@@ -165,16 +172,18 @@ static PyObject *py_fetch(PyObject *self, PyObject *args, PyObject *kw) {
         f->connections = connections;
         f->force = force;
         f->copy_pointer = copy_pointer;
-        if (progress != Py_None) {
-            f->progress = progress_cb;
-            f->progress_ctx = &pc;
-        }
+        f->progress = progress_cb;
+        f->progress_ctx = &pc;
     }
     hfc_status st;
     long failed = -1;
     Py_BEGIN_ALLOW_THREADS
     st = hfc_hub_fetch_many(fs, (size_t)n, workers, rs, &failed);
     Py_END_ALLOW_THREADS
+    if (PyErr_Occurred()) { /* KeyboardInterrupt (or another signal handler's exception) */
+        hfc_error_clear();
+        goto done;
+    }
     if (st != HFC_OK) {
         if (failed >= 0 && rs[failed].http_status >= 300) {
             const char *h = rs[failed].error_headers ? rs[failed].error_headers : "";

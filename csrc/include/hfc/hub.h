@@ -124,7 +124,10 @@ void hfc_hub_response_clear(hfc_hub_response *r);
 
 /* ---------------- fetch ---------------- */
 
-typedef void (*hfc_hub_progress_fn)(void *ctx, int64_t delta);
+/* Called with the bytes received since the last call (any thread, at most ~10 times a
+ * second, and once at the end). Return non-zero to cancel: the fetch then fails with
+ * HFC_ERR_STATE "download cancelled", keeping a resumable part. */
+typedef int (*hfc_hub_progress_fn)(void *ctx, int64_t delta);
 
 typedef struct hfc_hub_fetch {
     const char *url;          /* /resolve URL or the CDN location from HEAD */
