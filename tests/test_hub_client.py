@@ -490,3 +490,28 @@ print(json.dumps([kind(lambda: hf_hub_download("org/model", "big.dat", force_dow
     assert got == ref
     assert any(r.method == "GET" and "/lfs/" in r.path for r in hub_server.requests)  # really fetched again
     assert open(p, "rb").read() == files["big.dat"]
+
+
+def test_tokenizer_from_pretrained_through_the_hub(hub_server, hfc_env, tokenizer_json_path):
+    """hfc.tokenizers.Tokenizer.from_pretrained(repo_id) downloads tokenizer.json into the shared
+    cache: ids equal HF tokenizers' on the same file, and huggingface_hub finds it offline."""
+    tokenizers = pytest.importorskip("tokenizers")
+    from hfc.tokenizers import Tokenizer
+    src = tokenizer_json_path("qwen3")
+    data = open(src, "rb").read()
+    hub_server.create_repo("org/tok")
+    commit = hub_server.commit("org/tok", {"tokenizer.json": data})
+    home = hfc_env(hub_server)
+    tok = Tokenizer.from_pretrained("org/tok")
+    ref = tokenizers.Tokenizer.from_file(str(src))
+    texts = ["Hello world!", "déjà vu 123 — 你好", "  spaces\n\nand tabs\t"]
+    for t in texts:
+        assert tok.encode(t).ids == ref.encode(t).ids
+    with pytest.raises(hub.RepositoryNotFoundError):
+        Tokenizer.from_pretrained("org/absent")
+    out = run_hf_json("""
+import json
+from huggingface_hub import hf_hub_download
+print(json.dumps(hf_hub_download("org/tok", "tokenizer.json", local_files_only=True)))
+""", hub_env(hub_server, home, HF_HUB_OFFLINE="1"))
+    assert open(out, "rb").read() == data and commit in out

@@ -134,15 +134,18 @@ class Tokenizer:
         return Tokenizer(_C.Tokenizer.from_buffer(buffer))
 
     @staticmethod
-    def from_pretrained(identifier: Union[str, os.PathLike]) -> "Tokenizer":
-        """A local folder (or file) holding tokenizer.json. Hub repos come with hfc.hub."""
+    def from_pretrained(identifier: Union[str, os.PathLike], revision: str = "main",
+                        token: Optional[str] = None) -> "Tokenizer":
+        """A local folder (or file) holding tokenizer.json, else a Hub repo id: its
+        tokenizer.json is fetched through hfc.hub into the cache huggingface_hub shares
+        (HF_ENDPOINT, HF_HOME, HF_HUB_OFFLINE and the token apply as there)."""
         path = os.fspath(identifier)
         if os.path.isdir(path):
             path = os.path.join(path, "tokenizer.json")
         if not os.path.exists(path):
-            raise FileNotFoundError(
-                f"{identifier!r}: no tokenizer.json there (downloading from the Hub needs "
-                "hfc.hub, not available yet)")
+            from .hub import hf_hub_download
+            path = hf_hub_download(os.fspath(identifier), "tokenizer.json", revision=revision,
+                                   token=token)
         return Tokenizer.from_file(path)
 
     # -- encoding
