@@ -1,0 +1,4 @@
+"""hfc.models: zero-copy safetensors and CPU encoders (BERT, RoBERTa/XLM-R, DistilBERT)."""
+from . import safetensors
+
+__all__ = ["safetensors"]
