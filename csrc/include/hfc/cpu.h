@@ -54,6 +54,32 @@ typedef struct hfc_kernels {
     hfc_isa isa;
     size_t (*utf8_valid_prefix)(const uint8_t *p, size_t n);
     size_t (*json_string_span)(const uint8_t *p, size_t n);
+
+    /* hfc.models kernels (csrc/models/kernels/, csrc/models/arch/x86/; public API and
+     * semantics in kernels.h, which calls these through hfc_kernels_active).
+     * gemm_ukr: C[mr,nr] (=, or += when accumulate) Ap[kc,mr]^T-panel · Bp[kc,nr]-panel,
+     *   C row-major with stride ldc. gemm_pack_a: rows [0,mc) x cols [0,kc) of A (fp32,
+     *   stride lda) times alpha into mr-row panels (zero-padded), layout [panel][p][mr].
+     *   gemm_pack_b: columns [0,nc) x depth [0,kc) of B into nr-column panels, layout
+     *   [panel][p][nr] (zero-padded); b points at element (p0, j0); trans: B stored as
+     *   [n,k] (row j at b + j*ldb, e.g. nn.Linear weights), else [k,n]; wt: hfc_wtype.
+     * layernorm_row: y = LN(x (+ res if res)) over n; gamma/beta may be NULL. */
+    int gemm_mr, gemm_nr;
+    void (*gemm_ukr)(size_t kc, const float *ap, const float *bp, float *c, size_t ldc,
+                     int accumulate);
+    void (*gemm_pack_a)(const float *a, size_t lda, size_t mc, size_t kc, float alpha,
+                        float *ap);
+    void (*gemm_pack_b)(const void *b, int wt, int trans, size_t ldb, size_t nc, size_t kc,
+                        float *bp);
+    void (*layernorm_row)(const float *x, const float *res, size_t n, const float *gamma,
+                          const float *beta, float eps, float *y);
+    void (*gelu_erf)(float *x, size_t n);
+    void (*gelu_tanh)(float *x, size_t n);
+    void (*softmax_row)(float *x, size_t n);
+    void (*bf16_to_f32)(const uint16_t *src, float *dst, size_t n);
+    void (*f16_to_f32)(const uint16_t *src, float *dst, size_t n);
+    void (*f32_to_bf16)(const float *src, uint16_t *dst, size_t n);
+    void (*f32_to_f16)(const float *src, uint16_t *dst, size_t n);
 } hfc_kernels;
 
 extern hfc_kernels hfc_kernels_active; /* filled by hfc_dispatch_init */
@@ -75,6 +101,8 @@ hfc_status hfc_dispatch_reinit(void);
 /* Per-ISA implementations (arch files); exposed for tests and the table. */
 size_t hfc_utf8_valid_prefix_ref(const uint8_t *p, size_t n);
 size_t hfc_json_string_span_ref(const uint8_t *p, size_t n);
+/* The hfc.models entries of each level (csrc/models/kernels/kernels_table.c). */
+void hfc_models_kernels_fill(hfc_isa isa, hfc_kernels *k);
 #if defined(__x86_64__) || defined(_M_X64)
 #define HFC_HAVE_X86 1
 size_t hfc_utf8_valid_prefix_avx2(const uint8_t *p, size_t n);

@@ -1,0 +1,243 @@
+/* GEMM driver: BLIS-style blocking over the per-ISA microkernel (hfc_kernels.gemm_*).
+ *
+ *   C[m,n] = alpha * A[m,k] · B + beta * C, then + bias[n], then act(.)
+ *
+ * C is cut into tiles of mc x nc (multiples of MR x NR); one pool task computes one
+ * whole tile over all of k, so a tile is written by one thread and the bias/activation
+ * epilogue runs while the tile is still in cache. Per depth block of kc:
+ *   pack B[kc, nc] (converting f16/bf16 weights to fp32)   -> Bp, L2-resident
+ *   pack A[mc, kc] * alpha                                  -> Ap
+ *   for each MR-row panel of Ap (L1-resident):
+ *     for each NR-column panel of Bp: microkernel MR x NR x kc
+ * Edge tiles (rows past m / columns past n) run the microkernel into a scratch tile.
+ * Packing buffers are per worker and per call: nothing of B is kept between calls.
+ */
+#include <stdlib.h>
+
+#include "hfc/pool.h"
+#include "kernels_impl.h"
+
+#define GEMM_KC 256
+#define GEMM_MC_MAX 192
+#define GEMM_NC_MAX 512
+
+typedef struct gemm_job {
+    const hfc_kernels *K;
+    size_t m, n, k;
+    const float *a;
+    size_t lda;
+    float alpha;
+    const void *b;
+    int wt, trans;
+    size_t ldb, esize;
+    float beta;
+    float *c;
+    size_t ldc;
+    const float *bias;
+    hfc_act act;
+    size_t mc, nc, kc, mb, nb; /* tile sizes and counts */
+    float **scratch;           /* per worker: Ap | Bp | edge tile */
+    size_t scratch_floats;
+} gemm_job;
+
+static size_t round_up(size_t x, size_t r) { return (x + r - 1) / r * r; }
+static size_t cdiv(size_t x, size_t r) { return (x + r - 1) / r; }
+
+static void apply_act(const hfc_kernels *K, hfc_act act, float *y, size_t n) {
+    switch (act) {
+    case HFC_ACT_GELU_ERF: K->gelu_erf(y, n); break;
+    case HFC_ACT_GELU_TANH: K->gelu_tanh(y, n); break;
+    case HFC_ACT_RELU:
+        for (size_t j = 0; j < n; j++) y[j] = y[j] > 0.0f ? y[j] : 0.0f;
+        break;
+    default: break;
+    }
+}
+
+static const void *b_at(const gemm_job *g, size_t p, size_t j) {
+    size_t off = g->trans ? j * g->ldb + p : p * g->ldb + j;
+    return (const char *)g->b + off * g->esize;
+}
+
+static void gemm_tile(const gemm_job *g, size_t t, float *scratch) {
+    const hfc_kernels *K = g->K;
+    const size_t MR = (size_t)K->gemm_mr, NR = (size_t)K->gemm_nr;
+    size_t ib = t / g->nb, jb = t % g->nb;
+    size_t i0 = ib * g->mc, j0 = jb * g->nc;
+    size_t mc = g->m - i0 < g->mc ? g->m - i0 : g->mc;
+    size_t nc = g->n - j0 < g->nc ? g->n - j0 : g->nc;
+    float *ap = scratch, *bp = ap + round_up(g->mc, MR) * g->kc;
+    float *edge = bp + round_up(g->nc, NR) * g->kc;
+    float *c = g->c + i0 * g->ldc + j0;
+
+    bool accumulate = g->beta != 0.0f;
+    if (g->beta != 0.0f && (g->beta != 1.0f || g->k == 0)) {
+        for (size_t i = 0; i < mc; i++)
+            for (size_t j = 0; j < nc; j++) c[i * g->ldc + j] *= g->beta;
+    } else if (g->beta == 0.0f && g->k == 0) {
+        for (size_t i = 0; i < mc; i++) memset(c + i * g->ldc, 0, nc * sizeof(float));
+    }
+    for (size_t p0 = 0; p0 < g->k; p0 += g->kc) {
+        size_t kc = g->k - p0 < g->kc ? g->k - p0 : g->kc;
+        K->gemm_pack_b(b_at(g, p0, j0), g->wt, g->trans, g->ldb, nc, kc, bp);
+        K->gemm_pack_a(g->a + i0 * g->lda + p0, g->lda, mc, kc, g->alpha, ap);
+        int acc = accumulate || p0 > 0;
+        for (size_t ir = 0; ir < mc; ir += MR) {
+            size_t rows = mc - ir < MR ? mc - ir : MR;
+            const float *apan = ap + ir * kc;
+            for (size_t jr = 0; jr < nc; jr += NR) {
+                size_t cols = nc - jr < NR ? nc - jr : NR;
+                float *cc = c + ir * g->ldc + jr;
+                if (rows == MR && cols == NR) {
+                    K->gemm_ukr(kc, apan, bp + jr * kc, cc, g->ldc, acc);
+                    continue;
+                }
+                if (acc)
+                    for (size_t i = 0; i < rows; i++)
+                        memcpy(edge + i * NR, cc + i * g->ldc, cols * sizeof(float));
+                K->gemm_ukr(kc, apan, bp + jr * kc, edge, NR, acc);
+                for (size_t i = 0; i < rows; i++)
+                    memcpy(cc + i * g->ldc, edge + i * NR, cols * sizeof(float));
+            }
+        }
+    }
+    if (g->bias || g->act != HFC_ACT_NONE)
+        for (size_t i = 0; i < mc; i++) {
+            float *row = c + i * g->ldc;
+            if (g->bias)
+                for (size_t j = 0; j < nc; j++) row[j] += g->bias[j0 + j];
+            apply_act(K, g->act, row, nc);
+        }
+}
+
+static hfc_status gemm_task(void *ctx, size_t begin, size_t end, int worker) {
+    gemm_job *g = ctx;
+    float *s = g->scratch[worker];
+    if (!s) {
+        s = aligned_alloc(64, round_up(g->scratch_floats * sizeof(float), 64));
+        if (!s) return hfc_fail(HFC_ERR_NOMEM, "gemm: cannot allocate %zu bytes of scratch",
+                                g->scratch_floats * sizeof(float));
+        g->scratch[worker] = s;
+    }
+    for (size_t t = begin; t < end; t++) gemm_tile(g, t, s);
+    return HFC_OK;
+}
+
+const hfc_kernels *hfc_models_kernels(void) {
+    if (HFC_UNLIKELY(hfc_kernels_active.gemm_ukr == NULL)) {
+        if (hfc_dispatch_init() != HFC_OK || hfc_kernels_active.gemm_ukr == NULL)
+            hfc_models_kernels_fill(HFC_ISA_SCALAR, &hfc_kernels_active);
+    }
+    return &hfc_kernels_active;
+}
+
+/* Choose tile sizes: at most MC_MAX x NC_MAX, enough tiles for every thread, and a
+ * tile count that is a multiple of the thread count when the matrix allows it. */
+static void gemm_plan(gemm_job *g, int threads) {
+    const size_t MR = (size_t)g->K->gemm_mr, NR = (size_t)g->K->gemm_nr;
+    size_t T = threads > 0 ? (size_t)threads : 1;
+    size_t mb = cdiv(g->m, GEMM_MC_MAX), nb = cdiv(g->n, GEMM_NC_MAX);
+    size_t mpan = cdiv(g->m, MR), npan = cdiv(g->n, NR);
+    if (T > 1) {
+        while (mb * nb < T && (nb < npan || mb < mpan)) {
+            if (nb < npan && (g->n / (nb + 1) >= g->m / (mb + 1) || mb >= mpan)) nb++;
+            else mb++;
+        }
+        if ((mb * nb) % T != 0) {
+            if (mb + 1 <= mpan && (mb + 1) * nb % T == 0) mb++;
+            else if (nb + 1 <= npan && mb * (nb + 1) % T == 0) nb++;
+        }
+    }
+    g->mc = round_up(cdiv(g->m, mb), MR);
+    g->nc = round_up(cdiv(g->n, nb), NR);
+    g->mb = cdiv(g->m, g->mc);
+    g->nb = cdiv(g->n, g->nc);
+    g->kc = g->k < GEMM_KC ? (g->k ? g->k : 1) : GEMM_KC;
+    /* balance the depth blocks: 300 = 256 + 44 is worse than 2 x 150 */
+    if (g->k > GEMM_KC) g->kc = cdiv(g->k, cdiv(g->k, GEMM_KC));
+    g->scratch_floats = round_up(g->mc, MR) * g->kc + round_up(g->nc, NR) * g->kc + MR * NR;
+}
+
+static hfc_status gemm_run(gemm_job *g, int threads) {
+    if (g->m == 0 || g->n == 0) return HFC_OK;
+    int nthreads = hfc_get_num_threads();
+    if (threads <= 0 || threads > nthreads) threads = nthreads;
+    gemm_plan(g, threads);
+    size_t tiles = g->mb * g->nb;
+    if ((size_t)threads > tiles) threads = (int)tiles;
+    float *local[1] = {NULL};
+    float **scratch = local;
+    if (threads > 1) {
+        scratch = calloc((size_t)threads, sizeof *scratch);
+        if (!scratch) return hfc_fail(HFC_ERR_NOMEM, "gemm: out of memory");
+    }
+    g->scratch = scratch;
+    hfc_status st = threads > 1 ? hfc_parallel_for_max(tiles, 1, threads, gemm_task, g)
+                                : gemm_task(g, 0, tiles, 0);
+    for (int i = 0; i < (threads > 1 ? threads : 1); i++) free(scratch[i]);
+    if (scratch != local) free(scratch);
+    return st;
+}
+
+static hfc_status check_wt_act(hfc_wtype wt, hfc_act act) {
+    if ((unsigned)wt > HFC_DT_BF16)
+        return hfc_fail(HFC_ERR_INVALID, "linear: unknown weight dtype %d", (int)wt);
+    if ((unsigned)act > HFC_ACT_RELU)
+        return hfc_fail(HFC_ERR_INVALID, "linear: unknown activation %d", (int)act);
+    return HFC_OK;
+}
+
+size_t hfc_wtype_size(hfc_wtype wt) {
+    switch (wt) {
+    case HFC_DT_F32: return 4;
+    case HFC_DT_F16:
+    case HFC_DT_BF16: return 2;
+    default: return 0;
+    }
+}
+
+/* Internal: hfc_linear_strided on at most `threads` threads (1 = never the pool). */
+hfc_status hfc_linear_threads(const float *x, size_t ldx, size_t m, size_t k, const void *w,
+                              hfc_wtype wt, size_t n, const float *bias, hfc_act act, float *y,
+                              size_t ldy, int threads) {
+    HFC_TRY(check_wt_act(wt, act));
+    if (m && n && ((k && (!x || !w)) || !y))
+        return hfc_fail(HFC_ERR_INVALID, "linear: NULL data pointer");
+    if ((m > 1 && ldx < k) || (m > 1 && ldy < n))
+        return hfc_fail(HFC_ERR_INVALID, "linear: row stride smaller than the row");
+    gemm_job g = {.K = hfc_models_kernels(), .m = m, .n = n, .k = k, .a = x, .lda = ldx,
+                  .alpha = 1.0f, .b = w, .wt = (int)wt, .trans = 1, .ldb = k,
+                  .esize = hfc_wtype_size(wt), .beta = 0.0f, .c = y, .ldc = ldy,
+                  .bias = bias, .act = act};
+    return gemm_run(&g, threads);
+}
+
+hfc_status hfc_linear_strided(const float *x, size_t ldx, size_t m, size_t k, const void *w,
+                              hfc_wtype wt, size_t n, const float *bias, hfc_act act, float *y,
+                              size_t ldy) {
+    return hfc_linear_threads(x, ldx, m, k, w, wt, n, bias, act, y, ldy, 0);
+}
+
+hfc_status hfc_linear(const float *x, size_t m, size_t k, const void *w, hfc_wtype wt,
+                      size_t n, const float *bias, hfc_act act, float *y) {
+    return hfc_linear_threads(x, k, m, k, w, wt, n, bias, act, y, n, 0);
+}
+
+hfc_status hfc_gemm_f32_threads(bool trans_b, size_t m, size_t n, size_t k, float alpha,
+                                const float *a, size_t lda, const float *b, size_t ldb,
+                                float beta, float *c, size_t ldc, int threads) {
+    if (m && n && ((k && (!a || !b)) || !c))
+        return hfc_fail(HFC_ERR_INVALID, "gemm: NULL data pointer");
+    if ((m > 1 && lda < k) || (m > 1 && ldc < n) || (trans_b ? (n > 1 && ldb < k) : (k > 1 && ldb < n)))
+        return hfc_fail(HFC_ERR_INVALID, "gemm: row stride smaller than the row");
+    gemm_job g = {.K = hfc_models_kernels(), .m = m, .n = n, .k = k, .a = a, .lda = lda,
+                  .alpha = alpha, .b = b, .wt = HFC_DT_F32, .trans = trans_b, .ldb = ldb,
+                  .esize = 4, .beta = beta, .c = c, .ldc = ldc, .act = HFC_ACT_NONE};
+    return gemm_run(&g, threads);
+}
+
+hfc_status hfc_gemm_f32(bool trans_b, size_t m, size_t n, size_t k, float alpha,
+                        const float *a, size_t lda, const float *b, size_t ldb, float beta,
+                        float *c, size_t ldc) {
+    return hfc_gemm_f32_threads(trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0);
+}

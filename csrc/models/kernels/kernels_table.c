@@ -1,0 +1,24 @@
+/* The hfc.models entries of the dispatch table, per ISA level (called by
+ * hfc_kernels_for in csrc/core/cpu.c). */
+#include "kernels_impl.h"
+
+static void fill_ref(hfc_kernels *k) {
+    k->gemm_mr = HFC_GEMM_MR_REF;
+    k->gemm_nr = HFC_GEMM_NR_REF;
+    k->gemm_ukr = hfc_gemm_ukr_ref;
+    k->gemm_pack_a = hfc_gemm_pack_a_ref;
+    k->gemm_pack_b = hfc_gemm_pack_b_ref;
+    k->layernorm_row = hfc_layernorm_row_ref;
+    k->gelu_erf = hfc_gelu_erf_ref;
+    k->gelu_tanh = hfc_gelu_tanh_ref;
+    k->softmax_row = hfc_softmax_row_ref;
+    k->bf16_to_f32 = hfc_bf16_to_f32_ref;
+    k->f16_to_f32 = hfc_f16_to_f32_ref;
+    k->f32_to_bf16 = hfc_f32_to_bf16_ref;
+    k->f32_to_f16 = hfc_f32_to_f16_ref;
+}
+
+void hfc_models_kernels_fill(hfc_isa isa, hfc_kernels *k) {
+    fill_ref(k);
+    (void)isa;
+}
