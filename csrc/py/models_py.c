@@ -6,6 +6,9 @@
  * so every array keeps the file, and so the mapping, alive through its base. */
 #include "hfc_py.h"
 #include "hfc/safetensors.h"
+#include "hfc/encoder.h"
+#include "hfc/kernels.h"
+#include "hfc_numpy.h"
 
 #include <string.h>
 
@@ -351,6 +354,156 @@ static PyObject *py_safetensors_write(PyObject *mod, PyObject *args) {
     return result;
 }
 
+/* ---- Encoder ---- */
+
+typedef struct {
+    PyObject_HEAD
+    hfc_encoder *enc;
+} EncoderObject;
+
+static PyObject *Encoder_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"path", NULL};
+    PyObject *path = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&:Encoder", kwlist, PyUnicode_FSConverter, &path))
+        return NULL;
+    hfc_encoder *enc = NULL;
+    hfc_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = hfc_encoder_load(PyBytes_AS_STRING(path), &enc);
+    Py_END_ALLOW_THREADS
+    Py_DECREF(path);
+    if (st != HFC_OK) return hfc_py_raise(st);
+    EncoderObject *self = (EncoderObject *)type->tp_alloc(type, 0);
+    if (!self) {
+        hfc_encoder_free(enc);
+        return NULL;
+    }
+    self->enc = enc;
+    return (PyObject *)self;
+}
+
+static void Encoder_dealloc(EncoderObject *self) {
+    PyTypeObject *tp = Py_TYPE(self);
+    hfc_encoder_free(self->enc);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static PyObject *Encoder_get_config(EncoderObject *self, void *closure) {
+    const hfc_encoder_config *c = hfc_encoder_get_config(self->enc);
+    static const char *acts[] = {"none", "gelu", "gelu_tanh", "relu"};
+    return Py_BuildValue("{s:s,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:d,s:s,s:L,s:O}", "model_type",
+                         c->model_type, "vocab_size", (Py_ssize_t)c->vocab_size, "hidden_size",
+                         (Py_ssize_t)c->hidden, "num_hidden_layers", (Py_ssize_t)c->layers,
+                         "num_attention_heads", (Py_ssize_t)c->heads, "intermediate_size",
+                         (Py_ssize_t)c->intermediate, "max_position_embeddings",
+                         (Py_ssize_t)c->max_positions, "type_vocab_size",
+                         (Py_ssize_t)c->type_vocab, "layer_norm_eps", (double)c->layer_norm_eps,
+                         "activation", acts[c->act & 3], "pad_token_id",
+                         (long long)c->pad_token_id, "has_pooler",
+                         c->has_pooler ? Py_True : Py_False);
+}
+
+static PyObject *Encoder_get_weights_size(EncoderObject *self, void *closure) {
+    return PyLong_FromSize_t(hfc_encoder_weights_size(self->enc));
+}
+
+/* An optional int64 [batch, seq] C-contiguous array (the Python layer converts). */
+static int int64_matrix(PyObject *o, const char *what, npy_intp b, npy_intp s, const int64_t **out) {
+    *out = NULL;
+    if (o == Py_None) return 0;
+    if (!PyArray_Check(o) || PyArray_TYPE((PyArrayObject *)o) != NPY_INT64 ||
+        PyArray_NDIM((PyArrayObject *)o) != 2 || !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)o)) {
+        PyErr_Format(PyExc_ValueError, "%s must be a C-contiguous int64 array of 2 dimensions", what);
+        return -1;
+    }
+    npy_intp *d = PyArray_DIMS((PyArrayObject *)o);
+    if (b >= 0 && (d[0] != b || d[1] != s)) {
+        PyErr_Format(PyExc_ValueError, "%s has shape (%zd, %zd), but input_ids has (%zd, %zd)",
+                     what, (Py_ssize_t)d[0], (Py_ssize_t)d[1], (Py_ssize_t)b, (Py_ssize_t)s);
+        return -1;
+    }
+    *out = PyArray_DATA((PyArrayObject *)o);
+    return 0;
+}
+
+/* forward(input_ids, attention_mask, token_type_ids) -> (last_hidden_state, pooler_output|None) */
+static PyObject *Encoder_forward(EncoderObject *self, PyObject *args) {
+    PyObject *ids_o, *mask_o = Py_None, *types_o = Py_None;
+    if (!PyArg_ParseTuple(args, "O|OO:forward", &ids_o, &mask_o, &types_o)) return NULL;
+    const int64_t *ids, *mask, *types;
+    if (ids_o == Py_None) {
+        PyErr_SetString(PyExc_ValueError, "input_ids is required");
+        return NULL;
+    }
+    if (int64_matrix(ids_o, "input_ids", -1, -1, &ids) < 0) return NULL;
+    npy_intp b = PyArray_DIMS((PyArrayObject *)ids_o)[0], s = PyArray_DIMS((PyArrayObject *)ids_o)[1];
+    if (int64_matrix(mask_o, "attention_mask", b, s, &mask) < 0 ||
+        int64_matrix(types_o, "token_type_ids", b, s, &types) < 0)
+        return NULL;
+    const hfc_encoder_config *c = hfc_encoder_get_config(self->enc);
+    npy_intp hd[3] = {b, s, (npy_intp)c->hidden}, pd[2] = {b, (npy_intp)c->hidden};
+    PyArrayObject *hidden = (PyArrayObject *)PyArray_SimpleNew(3, hd, NPY_FLOAT32);
+    PyArrayObject *pooled = c->has_pooler ? (PyArrayObject *)PyArray_SimpleNew(2, pd, NPY_FLOAT32) : NULL;
+    if (!hidden || (c->has_pooler && !pooled)) {
+        Py_XDECREF(hidden);
+        Py_XDECREF(pooled);
+        return NULL;
+    }
+    hfc_status st;
+    float *hp = PyArray_DATA(hidden), *pp = pooled ? PyArray_DATA(pooled) : NULL;
+    Py_BEGIN_ALLOW_THREADS
+    st = hfc_encoder_forward(self->enc, ids, mask, types, (size_t)b, (size_t)s, hp, pp);
+    Py_END_ALLOW_THREADS
+    if (st != HFC_OK) {
+        Py_DECREF(hidden);
+        Py_XDECREF(pooled);
+        return hfc_py_raise(st);
+    }
+    return Py_BuildValue("(NN)", hidden, pooled ? (PyObject *)pooled : Py_NewRef(Py_None));
+}
+
+static PyMethodDef Encoder_methods[] = {
+    {"forward", (PyCFunction)Encoder_forward, METH_VARARGS,
+     "forward(input_ids, attention_mask=None, token_type_ids=None) -> (hidden, pooled|None); "
+     "int64 C-contiguous [batch, seq] arrays"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef Encoder_getset[] = {
+    {"config", (getter)Encoder_get_config, NULL, "the parsed configuration", NULL},
+    {"weights_size", (getter)Encoder_get_weights_size, NULL, "bytes of tensor data", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot Encoder_slots[] = {
+    {Py_tp_new, Encoder_new},
+    {Py_tp_dealloc, Encoder_dealloc},
+    {Py_tp_methods, Encoder_methods},
+    {Py_tp_getset, Encoder_getset},
+    {Py_tp_doc, (void *)"Encoder(path): a BERT-family encoder loaded from a model folder."},
+    {0, NULL},
+};
+
+static PyType_Spec Encoder_spec = {
+    .name = "hfc._C.Encoder",
+    .basicsize = sizeof(EncoderObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = Encoder_slots,
+};
+
+static int add_type(PyObject *m, PyType_Spec *spec, int slot, const char *name) {
+    PyObject *tp = PyType_FromModuleAndSpec(m, spec, NULL);
+    if (!tp) return -1;
+    hfc_py_get_state(m)->models[slot] = tp;
+    Py_INCREF(tp);
+    if (PyModule_AddObject(m, name, tp) < 0) {
+        Py_DECREF(tp);
+        return -1;
+    }
+    return 0;
+}
+
 static PyMethodDef models_module_methods[] = {
     {"_safetensors_write", py_safetensors_write, METH_VARARGS,
      "_safetensors_write(items, metadata, path=None): items [(name, dtype, shape, buffer)]"},
@@ -359,13 +512,6 @@ static PyMethodDef models_module_methods[] = {
 
 int hfc_py_init_models(PyObject *m) {
     if (PyModule_AddFunctions(m, models_module_methods) < 0) return -1;
-    PyObject *tp = PyType_FromModuleAndSpec(m, &StFile_spec, NULL);
-    if (!tp) return -1;
-    hfc_py_get_state(m)->models[MODELS_SLOT_ST_FILE] = tp;
-    Py_INCREF(tp);
-    if (PyModule_AddObject(m, "SafetensorsFile", tp) < 0) {
-        Py_DECREF(tp);
-        return -1;
-    }
-    return 0;
+    if (add_type(m, &StFile_spec, MODELS_SLOT_ST_FILE, "SafetensorsFile") < 0) return -1;
+    return add_type(m, &Encoder_spec, MODELS_SLOT_ENCODER, "Encoder");
 }

@@ -101,6 +101,24 @@ long hfc_st_metadata_count(const hfc_st_file *f);
 void hfc_st_metadata_at(const hfc_st_file *f, size_t i, const char **key, size_t *klen,
                         const char **val, size_t *vlen);
 
+/* ---- checkpoints: one file, or shards listed by model.safetensors.index.json ---- */
+typedef struct hfc_st_checkpoint hfc_st_checkpoint;
+
+/* `path` is a folder (model.safetensors, else model.safetensors.index.json), an
+ * index .json file or a .safetensors file. Shards must hold exactly the tensors the
+ * index's "weight_map" gives them. A folder with only pytorch_model.bin / *.bin is
+ * HFC_ERR_UNSUPPORTED (pickle checkpoints are not read); none at all is HFC_ERR_IO. */
+hfc_status hfc_st_checkpoint_open(const char *path, hfc_st_checkpoint **out);
+void hfc_st_checkpoint_free(hfc_st_checkpoint *c);
+const hfc_st_tensor *hfc_st_checkpoint_find(const hfc_st_checkpoint *c, const char *name,
+                                            size_t len);
+/* Which file a tensor comes from (for messages); NULL if absent. */
+const char *hfc_st_checkpoint_file_of(const hfc_st_checkpoint *c, const hfc_st_tensor *t);
+size_t hfc_st_checkpoint_files(const hfc_st_checkpoint *c);
+const hfc_st_file *hfc_st_checkpoint_file(const hfc_st_checkpoint *c, size_t i);
+/* Total bytes of tensor data over all files. */
+size_t hfc_st_checkpoint_data_size(const hfc_st_checkpoint *c);
+
 /* ---- writer ---- */
 typedef struct hfc_st_input {
     const char *name;
