@@ -14,6 +14,8 @@
 
 enum { MODELS_SLOT_ST_FILE = 0, MODELS_SLOT_ENCODER = 1 };
 
+int hfc_py_init_kernels(PyObject *m); /* kernels_py.c: private _k_* test bindings */
+
 /* ---- SafetensorsFile ---- */
 
 typedef struct {
@@ -511,6 +513,7 @@ static PyMethodDef models_module_methods[] = {
 };
 
 int hfc_py_init_models(PyObject *m) {
+    if (hfc_py_init_kernels(m) < 0) return -1;
     if (PyModule_AddFunctions(m, models_module_methods) < 0) return -1;
     if (add_type(m, &StFile_spec, MODELS_SLOT_ST_FILE, "SafetensorsFile") < 0) return -1;
     return add_type(m, &Encoder_spec, MODELS_SLOT_ENCODER, "Encoder");

@@ -35,7 +35,8 @@ typedef struct gemm_job {
     size_t ldc;
     const float *bias;
     hfc_act act;
-    size_t mc, nc, kc, mb, nb; /* tile sizes and counts */
+    size_t mc, nc, kc, nb;     /* block sizes; column blocks */
+    size_t rows_per_group, groups; /* row groups (tasks = nb * groups) */
     float **scratch;           /* per worker: Ap | Bp | edge tile */
     size_t scratch_floats;
 } gemm_job;
@@ -59,55 +60,76 @@ static const void *b_at(const gemm_job *g, size_t p, size_t j) {
     return (const char *)g->b + off * g->esize;
 }
 
-static void gemm_tile(const gemm_job *g, size_t t, float *scratch) {
+/* The macro-kernel: C[mc, nc] (+)= Ap · Bp over one depth block of kc. */
+static void gemm_macro(const gemm_job *g, const float *ap, const float *bp, float *c,
+                       size_t mc, size_t nc, size_t kc, int acc, float *edge) {
     const hfc_kernels *K = g->K;
     const size_t MR = (size_t)K->gemm_mr, NR = (size_t)K->gemm_nr;
-    size_t ib = t / g->nb, jb = t % g->nb;
-    size_t i0 = ib * g->mc, j0 = jb * g->nc;
-    size_t mc = g->m - i0 < g->mc ? g->m - i0 : g->mc;
-    size_t nc = g->n - j0 < g->nc ? g->n - j0 : g->nc;
-    float *ap = scratch, *bp = ap + round_up(g->mc, MR) * g->kc;
-    float *edge = bp + round_up(g->nc, NR) * g->kc;
-    float *c = g->c + i0 * g->ldc + j0;
+    for (size_t jr = 0; jr < nc; jr += NR) {
+        size_t cols = nc - jr < NR ? nc - jr : NR;
+        const float *bpan = bp + jr * kc;
+        for (size_t ir = 0; ir < mc; ir += MR) {
+            size_t rows = mc - ir < MR ? mc - ir : MR;
+            float *cc = c + ir * g->ldc + jr;
+            if (rows == MR && cols == NR) {
+                K->gemm_ukr(kc, ap + ir * kc, bpan, cc, g->ldc, acc);
+                continue;
+            }
+            if (acc)
+                for (size_t i = 0; i < rows; i++)
+                    memcpy(edge + i * NR, cc + i * g->ldc, cols * sizeof(float));
+            K->gemm_ukr(kc, ap + ir * kc, bpan, edge, NR, acc);
+            for (size_t i = 0; i < rows; i++)
+                memcpy(cc + i * g->ldc, edge + i * NR, cols * sizeof(float));
+        }
+    }
+}
 
-    bool accumulate = g->beta != 0.0f;
+/* bias + activation on rows [0, rows) x columns [j0, j0 + nc) of C at c. */
+static void gemm_epilogue(const gemm_job *g, float *c, size_t rows, size_t j0, size_t nc) {
+    if (!g->bias && g->act == HFC_ACT_NONE) return;
+    for (size_t i = 0; i < rows; i++) {
+        float *row = c + i * g->ldc;
+        if (g->bias)
+            for (size_t j = 0; j < nc; j++) row[j] += g->bias[j0 + j];
+        apply_act(g->K, g->act, row, nc);
+    }
+}
+
+/* One task: column block jb (nc wide) x row group (whole mc blocks). B's depth block is
+ * packed once per task and reused down all of the group's rows. */
+static void gemm_tile(const gemm_job *g, size_t t, float *scratch) {
+    const size_t MR = (size_t)g->K->gemm_mr, NR = (size_t)g->K->gemm_nr;
+    size_t jb = t % g->nb, grp = t / g->nb;
+    size_t j0 = jb * g->nc, r0 = grp * g->rows_per_group;
+    if (j0 >= g->n || r0 >= g->m) return;
+    size_t nc = g->n - j0 < g->nc ? g->n - j0 : g->nc;
+    size_t rows = g->m - r0 < g->rows_per_group ? g->m - r0 : g->rows_per_group;
+    float *ap = scratch, *bp = ap + round_up(round_up(g->mc, MR) * g->kc, 16);
+    float *edge = bp + round_up(round_up(g->nc, NR) * g->kc, 16);
+    float *c = g->c + r0 * g->ldc + j0;
+
     if (g->beta != 0.0f && (g->beta != 1.0f || g->k == 0)) {
-        for (size_t i = 0; i < mc; i++)
+        for (size_t i = 0; i < rows; i++)
             for (size_t j = 0; j < nc; j++) c[i * g->ldc + j] *= g->beta;
     } else if (g->beta == 0.0f && g->k == 0) {
-        for (size_t i = 0; i < mc; i++) memset(c + i * g->ldc, 0, nc * sizeof(float));
+        for (size_t i = 0; i < rows; i++) memset(c + i * g->ldc, 0, nc * sizeof(float));
+    }
+    if (g->k == 0) {
+        gemm_epilogue(g, c, rows, j0, nc);
+        return;
     }
     for (size_t p0 = 0; p0 < g->k; p0 += g->kc) {
         size_t kc = g->k - p0 < g->kc ? g->k - p0 : g->kc;
-        K->gemm_pack_b(b_at(g, p0, j0), g->wt, g->trans, g->ldb, nc, kc, bp);
-        K->gemm_pack_a(g->a + i0 * g->lda + p0, g->lda, mc, kc, g->alpha, ap);
-        int acc = accumulate || p0 > 0;
-        for (size_t ir = 0; ir < mc; ir += MR) {
-            size_t rows = mc - ir < MR ? mc - ir : MR;
-            const float *apan = ap + ir * kc;
-            for (size_t jr = 0; jr < nc; jr += NR) {
-                size_t cols = nc - jr < NR ? nc - jr : NR;
-                float *cc = c + ir * g->ldc + jr;
-                if (rows == MR && cols == NR) {
-                    K->gemm_ukr(kc, apan, bp + jr * kc, cc, g->ldc, acc);
-                    continue;
-                }
-                if (acc)
-                    for (size_t i = 0; i < rows; i++)
-                        memcpy(edge + i * NR, cc + i * g->ldc, cols * sizeof(float));
-                K->gemm_ukr(kc, apan, bp + jr * kc, edge, NR, acc);
-                for (size_t i = 0; i < rows; i++)
-                    memcpy(cc + i * g->ldc, edge + i * NR, cols * sizeof(float));
-            }
+        bool last = p0 + kc >= g->k;
+        g->K->gemm_pack_b(b_at(g, p0, j0), g->wt, g->trans, g->ldb, nc, kc, bp);
+        for (size_t i0 = 0; i0 < rows; i0 += g->mc) {
+            size_t mc = rows - i0 < g->mc ? rows - i0 : g->mc;
+            g->K->gemm_pack_a(g->a + (r0 + i0) * g->lda + p0, g->lda, mc, kc, g->alpha, ap);
+            gemm_macro(g, ap, bp, c + i0 * g->ldc, mc, nc, kc, g->beta != 0.0f || p0 > 0, edge);
+            if (last) gemm_epilogue(g, c + i0 * g->ldc, mc, j0, nc);
         }
     }
-    if (g->bias || g->act != HFC_ACT_NONE)
-        for (size_t i = 0; i < mc; i++) {
-            float *row = c + i * g->ldc;
-            if (g->bias)
-                for (size_t j = 0; j < nc; j++) row[j] += g->bias[j0 + j];
-            apply_act(K, g->act, row, nc);
-        }
 }
 
 static hfc_status gemm_task(void *ctx, size_t begin, size_t end, int worker) {
@@ -131,31 +153,28 @@ const hfc_kernels *hfc_models_kernels(void) {
     return &hfc_kernels_active;
 }
 
-/* Choose tile sizes: at most MC_MAX x NC_MAX, enough tiles for every thread, and a
- * tile count that is a multiple of the thread count when the matrix allows it. */
+/* Choose the split: column blocks of at most NC_MAX (a multiple of the thread count
+ * when n allows), and only if there are fewer column blocks than threads, row groups. */
 static void gemm_plan(gemm_job *g, int threads) {
     const size_t MR = (size_t)g->K->gemm_mr, NR = (size_t)g->K->gemm_nr;
     size_t T = threads > 0 ? (size_t)threads : 1;
-    size_t mb = cdiv(g->m, GEMM_MC_MAX), nb = cdiv(g->n, GEMM_NC_MAX);
-    size_t mpan = cdiv(g->m, MR), npan = cdiv(g->n, NR);
+    size_t npan = cdiv(g->n, NR), mpan = cdiv(g->m, MR);
+    size_t nb = cdiv(g->n, GEMM_NC_MAX), groups = 1;
     if (T > 1) {
-        while (mb * nb < T && (nb < npan || mb < mpan)) {
-            if (nb < npan && (g->n / (nb + 1) >= g->m / (mb + 1) || mb >= mpan)) nb++;
-            else mb++;
-        }
-        if ((mb * nb) % T != 0) {
-            if (mb + 1 <= mpan && (mb + 1) * nb % T == 0) mb++;
-            else if (nb + 1 <= npan && mb * (nb + 1) % T == 0) nb++;
-        }
+        if (round_up(nb, T) <= npan) nb = round_up(nb, T);
+        else if (nb < T) nb = npan;
+        if (nb < T) groups = cdiv(T, nb) <= mpan ? cdiv(T, nb) : mpan;
     }
-    g->mc = round_up(cdiv(g->m, mb), MR);
     g->nc = round_up(cdiv(g->n, nb), NR);
-    g->mb = cdiv(g->m, g->mc);
     g->nb = cdiv(g->n, g->nc);
+    g->rows_per_group = round_up(cdiv(g->m, groups), MR);
+    g->groups = cdiv(g->m, g->rows_per_group);
+    g->mc = g->rows_per_group < GEMM_MC_MAX ? g->rows_per_group : GEMM_MC_MAX;
     g->kc = g->k < GEMM_KC ? (g->k ? g->k : 1) : GEMM_KC;
     /* balance the depth blocks: 300 = 256 + 44 is worse than 2 x 150 */
     if (g->k > GEMM_KC) g->kc = cdiv(g->k, cdiv(g->k, GEMM_KC));
-    g->scratch_floats = round_up(g->mc, MR) * g->kc + round_up(g->nc, NR) * g->kc + MR * NR;
+    g->scratch_floats = round_up(round_up(g->mc, MR) * g->kc, 16) +
+                        round_up(round_up(g->nc, NR) * g->kc, 16) + MR * NR;
 }
 
 static hfc_status gemm_run(gemm_job *g, int threads) {
@@ -163,7 +182,7 @@ static hfc_status gemm_run(gemm_job *g, int threads) {
     int nthreads = hfc_get_num_threads();
     if (threads <= 0 || threads > nthreads) threads = nthreads;
     gemm_plan(g, threads);
-    size_t tiles = g->mb * g->nb;
+    size_t tiles = g->nb * g->groups;
     if ((size_t)threads > tiles) threads = (int)tiles;
     float *local[1] = {NULL};
     float **scratch = local;

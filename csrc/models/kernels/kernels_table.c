@@ -20,5 +20,15 @@ static void fill_ref(hfc_kernels *k) {
 
 void hfc_models_kernels_fill(hfc_isa isa, hfc_kernels *k) {
     fill_ref(k);
+#if defined(__x86_64__)
+    if (isa == HFC_ISA_AVX512) {
+        k->gemm_mr = HFC_GEMM_MR_AVX512;
+        k->gemm_nr = HFC_GEMM_NR_AVX512;
+        k->gemm_ukr = hfc_gemm_ukr_avx512;
+        k->gemm_pack_a = hfc_gemm_pack_a_avx512;
+        k->gemm_pack_b = hfc_gemm_pack_b_avx512;
+    }
+#else
     (void)isa;
+#endif
 }

@@ -240,22 +240,26 @@ static double now_s(void) {
 double hfc_fma_peak_gflops(double seconds, int threads) {
     if (threads < 1) threads = 1;
     if (threads > 16) threads = 16;
-    /* calibrate: iterations for ~1/4 of the time on one thread */
-    unsigned long long iters = 1u << 16;
-    double t0 = now_s();
-    run_peak(iters);
-    double dt = now_s() - t0;
-    while (dt < 0.01) {
-        iters *= 4;
-        t0 = now_s();
+    /* calibrate once per level: iterations in ~1 ms on one thread */
+    static unsigned long long iters_per_ms[HFC_ISA_COUNT];
+    hfc_isa isa = hfc_models_kernels()->isa;
+    if (iters_per_ms[isa] == 0) {
+        unsigned long long iters = 1u << 12;
+        double t0 = now_s(), dt;
         run_peak(iters);
-        dt = now_s() - t0;
+        while ((dt = now_s() - t0) < 0.002) {
+            iters *= 2;
+            t0 = now_s();
+            run_peak(iters);
+        }
+        iters_per_ms[isa] = (unsigned long long)((double)iters / (dt * 1000)) + 1;
     }
-    peak_job j = {.iters = (unsigned long long)((double)iters * (seconds / 4) / dt) + 1};
     size_t tasks = (size_t)threads * 4;
-    t0 = now_s();
+    peak_job j = {.iters = (unsigned long long)((double)iters_per_ms[isa] * seconds * 1000 *
+                                                (double)threads / (double)tasks) + 1};
+    double t0 = now_s();
     hfc_parallel_for_max(tasks, 1, threads, peak_task, &j);
-    dt = now_s() - t0;
+    double dt = now_s() - t0;
     double flops = 0;
     for (int i = 0; i < 64; i++) flops += j.flops[i];
     return flops / dt * 1e-9;

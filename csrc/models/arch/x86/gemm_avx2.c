@@ -8,21 +8,33 @@
 
 #define HFC_TARGET_AVX2 __attribute__((target("avx2,fma,bmi,bmi2,f16c")))
 
-/* 12 independent FMA chains of 8 lanes: 2 FMA ports x 4-cycle latency need >= 8. */
+/* 12 independent FMA chains (2 FMA ports x 4-cycle latency need >= 8), in inline
+ * assembly so the compiler cannot spill the accumulators. */
 HFC_TARGET_AVX2 double hfc_fma_peak_avx2(unsigned long long iters) {
-    __m256 acc[12];
-    for (int j = 0; j < 12; j++) acc[j] = _mm256_set1_ps((float)j);
-    const __m256 a = _mm256_set1_ps(0.999f), b = _mm256_set1_ps(0.001f);
-    for (unsigned long long i = 0; i < iters; i++) {
-        for (int j = 0; j < 12; j++) acc[j] = _mm256_fmadd_ps(acc[j], a, b);
-        __asm__ volatile("" : "+x"(acc[0]), "+x"(acc[1]), "+x"(acc[2]), "+x"(acc[3]),
-                         "+x"(acc[4]), "+x"(acc[5]), "+x"(acc[6]), "+x"(acc[7]),
-                         "+x"(acc[8]), "+x"(acc[9]), "+x"(acc[10]), "+x"(acc[11]));
-    }
-    __m256 s = acc[0];
-    for (int j = 1; j < 12; j++) s = _mm256_add_ps(s, acc[j]);
-    volatile float sink = _mm256_cvtss_f32(s);
-    (void)sink;
+    __asm__ volatile("vxorps %%xmm0, %%xmm0, %%xmm0\n\t"
+                     "vmovaps %%ymm0, %%ymm13\n\t"
+                     "vmovaps %%ymm0, %%ymm12\n\t"
+                     :
+                     :
+                     : "xmm0", "xmm12", "xmm13");
+    for (unsigned long long i = 0; i < iters; i++)
+        __asm__ volatile(
+        "vfmadd231ps %%ymm13, %%ymm12, %%ymm0\n\t"
+        "vfmadd231ps %%ymm13, %%ymm12, %%ymm1\n\t"
+        "vfmadd231ps %%ymm13, %%ymm12, %%ymm2\n\t"
+        "vfmadd231ps %%ymm13, %%ymm12, %%ymm3\n\t"
+        "vfmadd231ps %%ymm13, %%ymm12, %%ymm4\n\t"
+        "vfmadd231ps %%ymm13, %%ymm12, %%ymm5\n\t"
+        "vfmadd231ps %%ymm13, %%ymm12, %%ymm6\n\t"
+        "vfmadd231ps %%ymm13, %%ymm12, %%ymm7\n\t"
+        "vfmadd231ps %%ymm13, %%ymm12, %%ymm8\n\t"
+        "vfmadd231ps %%ymm13, %%ymm12, %%ymm9\n\t"
+        "vfmadd231ps %%ymm13, %%ymm12, %%ymm10\n\t"
+        "vfmadd231ps %%ymm13, %%ymm12, %%ymm11\n\t"
+        :
+        :
+        : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
+          "xmm10", "xmm11");
     return 12.0 * 16.0 * (double)iters;
 }
 
