@@ -221,6 +221,7 @@ static void test_conversions(void) {
     ref.f16_to_f32(h + 1, f, N - 1);
     k.f16_to_f32(h + 1, f2, N - 1);
     bad += memcmp(f, f2, (N - 1) * 4) != 0;
+    if (bad) fprintf(stderr, "    f16_to_f32[%s] differs\n", hfc_isa_name(k.isa));
     k.f32_to_f16(f, h2, N - 1);
     ref.f32_to_f16(f, h3, N - 1);
     bad += memcmp(h2, h3, (N - 1) * 2) != 0;

@@ -15,12 +15,13 @@ float hfc_bf16_to_f32_one(uint16_t h) {
     return f;
 }
 
-/* IEEE binary16 -> binary32, exact (subnormals, inf, NaN payload kept). */
+/* IEEE binary16 -> binary32, exact (subnormals, inf); a NaN keeps its payload and is
+ * made quiet, as F16C's vcvtph2ps does. */
 float hfc_f16_to_f32_one(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
     uint32_t exp = (h >> 10) & 0x1Fu, man = h & 0x3FFu, u;
     if (exp == 0x1F) {
-        u = sign | 0x7F800000u | (man << 13);
+        u = sign | 0x7F800000u | (man << 13) | (man ? 0x400000u : 0u);
     } else if (exp != 0) {
         u = sign | ((exp + 112u) << 23) | (man << 13);
     } else if (man == 0) {
