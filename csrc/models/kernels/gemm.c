@@ -12,6 +12,7 @@
  * Edge tiles (rows past m / columns past n) run the microkernel into a scratch tile.
  * Packing buffers are per worker and per call: nothing of B is kept between calls.
  */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "hfc/pool.h"
@@ -37,8 +38,7 @@ typedef struct gemm_job {
     hfc_act act;
     size_t mc, nc, kc, nb;     /* block sizes; column blocks */
     size_t rows_per_group, groups; /* row groups (tasks = nb * groups) */
-    float **scratch;           /* per worker: Ap | Bp | edge tile */
-    size_t scratch_floats;
+    size_t scratch_floats;     /* per task: Ap | Bp | edge tile (hfc_models_scratch slot 0) */
 } gemm_job;
 
 static size_t round_up(size_t x, size_t r) { return (x + r - 1) / r * r; }
@@ -132,15 +132,52 @@ static void gemm_tile(const gemm_job *g, size_t t, float *scratch) {
     }
 }
 
+/* ---- per-thread scratch ----
+ * Each thread keeps its packing buffers between calls (grow-only, 64-byte aligned, freed
+ * when the thread exits): a model calls hfc_linear hundreds of times per forward pass,
+ * and a fresh allocation each time would cost page faults comparable to a small GEMM.
+ * These are panels of at most KC x (MC + NC) floats, never a copy of a weight. */
+typedef struct scratch_slots {
+    float *p[HFC_SCRATCH_SLOTS];
+    size_t cap[HFC_SCRATCH_SLOTS];
+} scratch_slots;
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *v) {
+    scratch_slots *s = v;
+    for (int i = 0; i < HFC_SCRATCH_SLOTS; i++) free(s->p[i]);
+    free(s);
+}
+static void scratch_init(void) { (void)pthread_key_create(&scratch_key, scratch_free); }
+
+float *hfc_models_scratch(int slot, size_t floats) {
+    pthread_once(&scratch_once, scratch_init);
+    scratch_slots *s = pthread_getspecific(scratch_key);
+    if (!s) {
+        if (!(s = calloc(1, sizeof *s))) return NULL;
+        if (pthread_setspecific(scratch_key, s) != 0) {
+            free(s);
+            return NULL;
+        }
+    }
+    if (s->cap[slot] < floats) {
+        free(s->p[slot]);
+        s->cap[slot] = 0;
+        size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
+        if (!(s->p[slot] = aligned_alloc(64, bytes))) return NULL;
+        s->cap[slot] = floats;
+    }
+    return s->p[slot];
+}
+
 static hfc_status gemm_task(void *ctx, size_t begin, size_t end, int worker) {
     gemm_job *g = ctx;
-    float *s = g->scratch[worker];
-    if (!s) {
-        s = aligned_alloc(64, round_up(g->scratch_floats * sizeof(float), 64));
-        if (!s) return hfc_fail(HFC_ERR_NOMEM, "gemm: cannot allocate %zu bytes of scratch",
-                                g->scratch_floats * sizeof(float));
-        g->scratch[worker] = s;
-    }
+    float *s = hfc_models_scratch(0, g->scratch_floats);
+    if (!s)
+        return hfc_fail(HFC_ERR_NOMEM, "gemm: cannot allocate %zu bytes of scratch",
+                        g->scratch_floats * sizeof(float));
     for (size_t t = begin; t < end; t++) gemm_tile(g, t, s);
     return HFC_OK;
 }
@@ -181,21 +218,13 @@ static hfc_status gemm_run(gemm_job *g, int threads) {
     if (g->m == 0 || g->n == 0) return HFC_OK;
     int nthreads = hfc_get_num_threads();
     if (threads <= 0 || threads > nthreads) threads = nthreads;
+    /* below ~0.5 MFLOP, waking a second thread costs more than it saves */
+    if ((double)g->m * (double)g->n * (double)g->k < 262144.0) threads = 1;
     gemm_plan(g, threads);
     size_t tiles = g->nb * g->groups;
     if ((size_t)threads > tiles) threads = (int)tiles;
-    float *local[1] = {NULL};
-    float **scratch = local;
-    if (threads > 1) {
-        scratch = calloc((size_t)threads, sizeof *scratch);
-        if (!scratch) return hfc_fail(HFC_ERR_NOMEM, "gemm: out of memory");
-    }
-    g->scratch = scratch;
-    hfc_status st = threads > 1 ? hfc_parallel_for_max(tiles, 1, threads, gemm_task, g)
-                                : gemm_task(g, 0, tiles, 0);
-    for (int i = 0; i < (threads > 1 ? threads : 1); i++) free(scratch[i]);
-    if (scratch != local) free(scratch);
-    return st;
+    if (threads > 1) return hfc_parallel_for_max(tiles, 1, threads, gemm_task, g);
+    return gemm_task(g, 0, tiles, 0);
 }
 
 static hfc_status check_wt_act(hfc_wtype wt, hfc_act act) {

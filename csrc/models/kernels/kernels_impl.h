@@ -26,6 +26,12 @@ hfc_status hfc_gemm_f32_threads(bool trans_b, size_t m, size_t n, size_t k, floa
                                 const float *a, size_t lda, const float *b, size_t ldb,
                                 float beta, float *c, size_t ldc, int threads);
 
+/* This thread's scratch buffer number `slot` (< HFC_SCRATCH_SLOTS) with room for
+ * `floats` floats, 64-byte aligned, kept for the thread's lifetime; NULL when out of
+ * memory. Slot 0: GEMM packing panels; slot 1: attention scores. */
+#define HFC_SCRATCH_SLOTS 2
+float *hfc_models_scratch(int slot, size_t floats);
+
 /* Scalar level (kernels_ref.c / gemm_ref.c). */
 #define HFC_GEMM_MR_REF 4
 #define HFC_GEMM_NR_REF 8

@@ -116,7 +116,7 @@ void hfc_layernorm_row_ref(const float *x, const float *res, size_t n, const flo
                            const float *beta, float eps, float *y) {
     if (n == 0) return;
     double mean = 0, var = 0;
-    for (size_t i = 0; i < n; i++) mean += (double)x[i] + (res ? res[i] : 0.0f);
+    for (size_t i = 0; i < n; i++) mean += (double)(x[i] + (res ? res[i] : 0.0f));
     mean /= (double)n;
     for (size_t i = 0; i < n; i++) {
         double d = (double)(x[i] + (res ? res[i] : 0.0f)) - mean;

@@ -101,7 +101,7 @@ static hfc_status attn_task(void *ctx, size_t begin, size_t end, int worker) {
     const hfc_attention_args *a = ((const attn_job *)ctx)->a;
     const hfc_kernels *K = hfc_models_kernels();
     size_t S = a->seq, hd = a->head_dim;
-    float *s = malloc(S * S * sizeof *s);
+    float *s = hfc_models_scratch(1, S * S);
     if (!s) return hfc_fail(HFC_ERR_NOMEM, "attention: cannot allocate %zu x %zu scores", S, S);
     hfc_status st = HFC_OK;
     for (size_t t = begin; t < end && st == HFC_OK; t++) {
@@ -118,7 +118,6 @@ static hfc_status attn_task(void *ctx, size_t begin, size_t end, int worker) {
         st = hfc_gemm_f32_threads(false, S, hd, S, 1.0f, s, S, a->v + base, a->ld_qkv, 0.0f,
                                   a->out + b * S * a->ld_out + h * hd, a->ld_out, 1);
     }
-    free(s);
     return st;
 }
 
