@@ -214,6 +214,11 @@ def test_bad_inputs(tmp_path):
         h(np.zeros((1, cfg.max_position_embeddings + 1), np.int64))
     with pytest.raises(ValueError, match="required"):
         h(None)
+    with pytest.raises(ValueError, match="0 tokens"):
+        h(np.zeros((2, 0), np.int64))
+    empty = h(np.zeros((0, 4), np.int64))
+    assert empty.last_hidden_state.shape == (0, 4, cfg.hidden_size)
+    assert empty.pooler_output.shape == (0, cfg.hidden_size)
 
 
 def write_model(tmp_path, case):

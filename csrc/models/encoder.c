@@ -501,6 +501,8 @@ hfc_status hfc_encoder_forward(const hfc_encoder *e, const int64_t *ids, const i
     const hfc_encoder_config *c = &e->cfg;
     size_t m;
     if (!hfc_mul_size(batch, seq, &m)) return hfc_fail(HFC_ERR_OVERFLOW, "encoder: batch too large");
+    if (batch && !seq)
+        return hfc_fail(HFC_ERR_INVALID, "input_ids: sequences of 0 tokens (shape [%zu, 0])", batch);
     if (m == 0) return HFC_OK;
     scratch s = {0};
     HFC_TRY(scratch_alloc(c, batch, m, &s));
