@@ -130,7 +130,7 @@ def test_activations(level, kind):
     np.testing.assert_allclose(got, want32, rtol=2e-6, atol=1e-6)
     want64 = torch_act(t(x).double(), kind).numpy()
     np.testing.assert_allclose(got, want64, rtol=2e-6 if kind == "gelu_tanh" else 1e-6,
-                               atol=1e-14)
+                               atol=1e-12)
 
 
 @pytest.mark.parametrize("n", [1, 5, 16, 17, 128, 129, 512])
