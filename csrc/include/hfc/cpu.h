@@ -57,16 +57,17 @@ typedef struct hfc_kernels {
 
     /* hfc.models kernels (csrc/models/kernels/, csrc/models/arch/x86/; public API and
      * semantics in kernels.h, which calls these through hfc_kernels_active).
-     * gemm_ukr: C[mr,nr] (=, or += when accumulate) Ap[kc,mr]^T-panel · Bp[kc,nr]-panel,
-     *   C row-major with stride ldc. gemm_pack_a: rows [0,mc) x cols [0,kc) of A (fp32,
+     * gemm_ukr: C[mr,nr] (=, or += when accumulate) A[mr,kc] · Bp[kc,nr]-panel, C
+     *   row-major with stride ldc; A is a packed panel [kc][mr] when lda == 0, else mr
+     *   rows of a row-major matrix with stride lda (used in place: no packing). gemm_pack_a: rows [0,mc) x cols [0,kc) of A (fp32,
      *   stride lda) times alpha into mr-row panels (zero-padded), layout [panel][p][mr].
      *   gemm_pack_b: columns [0,nc) x depth [0,kc) of B into nr-column panels, layout
      *   [panel][p][nr] (zero-padded); b points at element (p0, j0); trans: B stored as
      *   [n,k] (row j at b + j*ldb, e.g. nn.Linear weights), else [k,n]; wt: hfc_wtype.
      * layernorm_row: y = LN(x (+ res if res)) over n; gamma/beta may be NULL. */
     int gemm_mr, gemm_nr;
-    void (*gemm_ukr)(size_t kc, const float *ap, const float *bp, float *c, size_t ldc,
-                     int accumulate);
+    void (*gemm_ukr)(size_t kc, const float *a, size_t lda, const float *bp, float *c,
+                     size_t ldc, int accumulate);
     void (*gemm_pack_a)(const float *a, size_t lda, size_t mc, size_t kc, float alpha,
                         float *ap);
     void (*gemm_pack_b)(const void *b, int wt, int trans, size_t ldb, size_t nc, size_t kc,

@@ -2,8 +2,8 @@
  * Reference: csrc/models/kernels/kernels_ref.c (hfc_gemm_ukr_ref and friends).
  *
  * Microkernel: 2*MR zmm accumulators hold C[MR][32]; per depth step it loads one
- * 32-float row of the B panel (2 zmm) and broadcasts MR values of the A panel
- * (folded into the FMAs as {1to16} memory operands), i.e. 2*MR FMAs per step. */
+ * 32-float row of the B panel (2 zmm) and broadcasts MR values of A (from the packed
+ * panel, or straight from MR rows of A when alpha = 1), i.e. 2*MR FMAs per step. */
 #if defined(__x86_64__)
 
 #include "pack_x86.h"
@@ -13,8 +13,11 @@
 
 enum { MR = HFC_GEMM_MR_AVX512, NR = HFC_GEMM_NR_AVX512 };
 
-HFC_TARGET_AVX512 void hfc_gemm_ukr_avx512(size_t kc, const float *ap, const float *bp,
-                                           float *c, size_t ldc, int accumulate) {
+/* A element (i, p) at a[i*rs + p*ps]: packed panel (rs 1, ps MR) or rows in place
+ * (rs lda, ps 1); always inlined with constant strides, so each use is its own loop. */
+static inline __attribute__((always_inline)) HFC_TARGET_AVX512 void
+ukr_body(size_t kc, const float *a, size_t rs, size_t ps, const float *bp, float *c,
+         size_t ldc, int accumulate) {
     __m512 acc[MR][2];
 #pragma GCC unroll 16
     for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
@@ -23,27 +26,30 @@ HFC_TARGET_AVX512 void hfc_gemm_ukr_avx512(size_t kc, const float *ap, const flo
         __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
 #pragma GCC unroll 16
         for (int i = 0; i < MR; i++) {
-            __m512 a = _mm512_set1_ps(ap[i]);
-            acc[i][0] = _mm512_fmadd_ps(a, b0, acc[i][0]);
-            acc[i][1] = _mm512_fmadd_ps(a, b1, acc[i][1]);
+            __m512 av = _mm512_set1_ps(a[i * rs]);
+            acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
         }
-        ap += MR;
+        a += ps;
         bp += NR;
     }
-    if (accumulate) {
 #pragma GCC unroll 16
-        for (int i = 0; i < MR; i++) {
-            float *ci = c + i * ldc;
-            _mm512_storeu_ps(ci, _mm512_add_ps(acc[i][0], _mm512_loadu_ps(ci)));
-            _mm512_storeu_ps(ci + 16, _mm512_add_ps(acc[i][1], _mm512_loadu_ps(ci + 16)));
+    for (int i = 0; i < MR; i++) {
+        float *ci = c + i * ldc;
+        if (accumulate) {
+            acc[i][0] = _mm512_add_ps(acc[i][0], _mm512_loadu_ps(ci));
+            acc[i][1] = _mm512_add_ps(acc[i][1], _mm512_loadu_ps(ci + 16));
         }
-    } else {
-#pragma GCC unroll 16
-        for (int i = 0; i < MR; i++) {
-            _mm512_storeu_ps(c + i * ldc, acc[i][0]);
-            _mm512_storeu_ps(c + i * ldc + 16, acc[i][1]);
-        }
+        _mm512_storeu_ps(ci, acc[i][0]);
+        _mm512_storeu_ps(ci + 16, acc[i][1]);
     }
+}
+
+HFC_TARGET_AVX512 void hfc_gemm_ukr_avx512(size_t kc, const float *a, size_t lda,
+                                           const float *bp, float *c, size_t ldc,
+                                           int accumulate) {
+    if (lda == 0) ukr_body(kc, a, 1, MR, bp, c, ldc, accumulate);
+    else ukr_body(kc, a, lda, 1, bp, c, ldc, accumulate);
 }
 
 HFC_TARGET_AVX512 void hfc_gemm_pack_a_avx512(const float *a, size_t lda, size_t mc, size_t kc,
