@@ -64,6 +64,8 @@ typedef struct hfc_kernels {
      *   gemm_pack_b: columns [0,nc) x depth [0,kc) of B into nr-column panels, layout
      *   [panel][p][nr] (zero-padded); b points at element (p0, j0); trans: B stored as
      *   [n,k] (row j at b + j*ldb, e.g. nn.Linear weights), else [k,n]; wt: hfc_wtype.
+     * linear_small: y[0:m, n0:n1] = x[m,k] · w[n,k]^T for small m as dot products, w
+     *   read in place (wt: hfc_wtype); NULL on levels without one (the packed path runs).
      * layernorm_row: y = LN(x (+ res if res)) over n; gamma/beta may be NULL. */
     int gemm_mr, gemm_nr;
     void (*gemm_ukr)(size_t kc, const float *a, size_t lda, const float *bp, float *c,
@@ -72,6 +74,8 @@ typedef struct hfc_kernels {
                         float *ap);
     void (*gemm_pack_b)(const void *b, int wt, int trans, size_t ldb, size_t nc, size_t kc,
                         float *bp);
+    void (*linear_small)(const float *x, size_t ldx, size_t m, size_t k, const void *w,
+                         int wt, size_t n0, size_t n1, float *y, size_t ldy);
     void (*layernorm_row)(const float *x, const float *res, size_t n, const float *gamma,
                           const float *beta, float eps, float *y);
     void (*gelu_erf)(float *x, size_t n);

@@ -256,6 +256,34 @@ size_t hfc_wtype_size(hfc_wtype wt) {
     }
 }
 
+/* ---- small m: dot-product kernel over column ranges ---- */
+
+#define SMALL_M_MAX 32
+#define SMALL_N_GRAIN 64
+
+typedef struct small_job {
+    const gemm_job *g;
+} small_job;
+
+static hfc_status small_task(void *ctx, size_t begin, size_t end, int worker) {
+    const gemm_job *g = ((small_job *)ctx)->g;
+    size_t n0 = begin * SMALL_N_GRAIN, n1 = end * SMALL_N_GRAIN;
+    if (n1 > g->n) n1 = g->n;
+    g->K->linear_small(g->a, g->lda, g->m, g->k, g->b, g->wt, n0, n1, g->c, g->ldc);
+    gemm_epilogue(g, g->c + n0, g->m, n0, n1 - n0);
+    return HFC_OK;
+}
+
+static hfc_status linear_small_run(gemm_job *g, int threads) {
+    int nthreads = hfc_get_num_threads();
+    if (threads <= 0 || threads > nthreads) threads = nthreads;
+    if ((double)g->m * (double)g->n * (double)g->k < 262144.0) threads = 1;
+    small_job j = {g};
+    size_t chunks = cdiv(g->n, SMALL_N_GRAIN);
+    if (threads > 1) return hfc_parallel_for_max(chunks, 1, threads, small_task, &j);
+    return small_task(&j, 0, chunks, 0);
+}
+
 /* Internal: hfc_linear_strided on at most `threads` threads (1 = never the pool). */
 hfc_status hfc_linear_threads(const float *x, size_t ldx, size_t m, size_t k, const void *w,
                               hfc_wtype wt, size_t n, const float *bias, hfc_act act, float *y,
@@ -269,6 +297,8 @@ hfc_status hfc_linear_threads(const float *x, size_t ldx, size_t m, size_t k, co
                   .alpha = 1.0f, .b = w, .wt = (int)wt, .trans = 1, .ldb = k,
                   .esize = hfc_wtype_size(wt), .beta = 0.0f, .c = y, .ldc = ldy,
                   .bias = bias, .act = act};
+    if (g.K->linear_small && m <= SMALL_M_MAX && m > 0 && n > 0 && k > 0)
+        return linear_small_run(&g, threads);
     return gemm_run(&g, threads);
 }
 

@@ -98,3 +98,69 @@ HFC_TARGET_AVX512 double hfc_fma_peak_avx512(unsigned long long iters) {
 }
 
 #endif
+
+/* ---- small m: y = x · w^T as dot products, no packing ----
+ * For a handful of rows (batch-1 inference) packing w would cost as much as the
+ * multiply. Tiles of R rows of x by 4 rows of w accumulate 16-lane partial dot products
+ * along k (4R accumulators; the k tail through masked loads), reduced once at the end.
+ * w rows are read in place in their stored dtype. */
+#if defined(__x86_64__)
+
+static inline __attribute__((always_inline)) HFC_TARGET_AVX512 __m512
+load_w16(const void *w, int wt, size_t p, __mmask16 mk) {
+    if (wt == HFC_DT_F32) return _mm512_maskz_loadu_ps(mk, (const float *)w + p);
+    __m256i h = _mm256_maskz_loadu_epi16(mk, (const uint16_t *)w + p);
+    if (wt == HFC_DT_F16) return _mm512_cvtph_ps(h);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+static inline __attribute__((always_inline)) HFC_TARGET_AVX512 void
+small_tile(const float *x, size_t ldx, size_t k, const void *w, int wt, size_t ldw_bytes,
+           float *y, size_t ldy, const int R, const int W) {
+    __m512 acc[4][4];
+#pragma GCC unroll 4
+    for (int i = 0; i < R; i++)
+#pragma GCC unroll 4
+        for (int j = 0; j < W; j++) acc[i][j] = _mm512_setzero_ps();
+    const char *wb = w;
+    for (size_t p = 0; p < k; p += 16) {
+        __mmask16 mk = k - p >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (k - p)) - 1);
+        __m512 wv[4], xv[4];
+#pragma GCC unroll 4
+        for (int j = 0; j < W; j++) wv[j] = load_w16(wb + j * ldw_bytes, wt, p, mk);
+#pragma GCC unroll 4
+        for (int i = 0; i < R; i++) xv[i] = _mm512_maskz_loadu_ps(mk, x + i * ldx + p);
+#pragma GCC unroll 4
+        for (int i = 0; i < R; i++)
+#pragma GCC unroll 4
+            for (int j = 0; j < W; j++) acc[i][j] = _mm512_fmadd_ps(xv[i], wv[j], acc[i][j]);
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < R; i++)
+#pragma GCC unroll 4
+        for (int j = 0; j < W; j++) y[i * ldy + j] = _mm512_reduce_add_ps(acc[i][j]);
+}
+
+HFC_TARGET_AVX512 void hfc_linear_small_avx512(const float *x, size_t ldx, size_t m, size_t k,
+                                               const void *w, int wt, size_t n0, size_t n1,
+                                               float *y, size_t ldy) {
+    size_t es = wt == HFC_DT_F32 ? 4 : 2, ldw = k * es;
+    const char *wbase = w;
+    size_t j = n0;
+    for (; j + 4 <= n1; j += 4) {
+        size_t i = 0;
+        for (; i + 4 <= m; i += 4)
+            small_tile(x + i * ldx, ldx, k, wbase + j * ldw, wt, ldw, y + i * ldy + j, ldy, 4, 4);
+        for (; i < m; i++)
+            small_tile(x + i * ldx, ldx, k, wbase + j * ldw, wt, ldw, y + i * ldy + j, ldy, 1, 4);
+    }
+    for (; j < n1; j++) {
+        size_t i = 0;
+        for (; i + 4 <= m; i += 4)
+            small_tile(x + i * ldx, ldx, k, wbase + j * ldw, wt, ldw, y + i * ldy + j, ldy, 4, 1);
+        for (; i < m; i++)
+            small_tile(x + i * ldx, ldx, k, wbase + j * ldw, wt, ldw, y + i * ldy + j, ldy, 1, 1);
+    }
+}
+
+#endif
