@@ -28,8 +28,9 @@ hfc_status hfc_gemm_f32_threads(bool trans_b, size_t m, size_t n, size_t k, floa
 
 /* This thread's scratch buffer number `slot` (< HFC_SCRATCH_SLOTS) with room for
  * `floats` floats, 64-byte aligned, kept for the thread's lifetime; NULL when out of
- * memory. Slot 0: GEMM packing panels; slot 1: attention scores. */
-#define HFC_SCRATCH_SLOTS 2
+ * memory. Slot 0: GEMM packing panels; slot 1: attention scores; slot 2: gathered
+ * attention keys / values. */
+#define HFC_SCRATCH_SLOTS 3
 float *hfc_models_scratch(int slot, size_t floats);
 
 /* Scalar level (kernels_ref.c / gemm_ref.c). */
