@@ -274,6 +274,7 @@ static void check_attention(size_t batch, size_t seq, size_t heads, size_t hd, i
         for (size_t j = 0; j < seq; j++) {
             /* batch b keeps its first seq - b tokens; the last batch row (if >1) is all masked */
             int keep = j + b < seq && !(batch > 2 && b == batch - 1);
+            if (mask_kind == 3) keep = (j * 7 + b) % 3 != 0 || j == b; /* holes, not a prefix */
             m32[b * seq + j] = keep ? (int32_t)(1 + (j % 3)) : 0;
             m8[b * seq + j] = (uint8_t)keep;
         }
@@ -281,7 +282,7 @@ static void check_attention(size_t batch, size_t seq, size_t heads, size_t hd, i
     hfc_attention_args a = {.batch = batch, .seq = seq, .heads = heads, .head_dim = hd,
                             .q = q, .k = k, .v = v, .ld_qkv = ld,
                             .mask_i32 = mask_kind == 1 ? m32 : NULL,
-                            .mask_u8 = mask_kind == 2 ? m8 : NULL,
+                            .mask_u8 = mask_kind >= 2 ? m8 : NULL,
                             .scale = 1.0f / sqrtf((float)hd), .out = out, .ld_out = hidden + 2};
     CHECK_OK(hfc_attention(&a));
     a.out = ref;
@@ -304,6 +305,8 @@ static void test_attention(void) {
     check_attention(3, 16, 2, 32, 2, false);
     check_attention(4, 33, 4, 17, 1, true);
     check_attention(2, 70, 2, 64, 0, true);
+    check_attention(3, 19, 3, 8, 3, true);
+    check_attention(2, 64, 2, 32, 3, false);
     hfc_attention_args bad = {.batch = 1, .seq = 2, .heads = 1, .head_dim = 4, .ld_qkv = 2};
     float z[8];
     bad.q = bad.k = bad.v = bad.out = z;

@@ -57,20 +57,25 @@ typedef struct hfc_kernels {
 
     /* hfc.models kernels (csrc/models/kernels/, csrc/models/arch/x86/; public API and
      * semantics in kernels.h, which calls these through hfc_kernels_active).
-     * gemm_ukr: C[mr,nr] (=, or += when accumulate) Ap[kc,mr]^T-panel · Bp[kc,nr]-panel,
-     *   C row-major with stride ldc. gemm_pack_a: rows [0,mc) x cols [0,kc) of A (fp32,
+     * gemm_ukr: C[mr,nr] (=, or += when accumulate) A[mr,kc] · Bp[kc,nr]-panel, C
+     *   row-major with stride ldc; A is a packed panel [kc][mr] when lda == 0, else mr
+     *   rows of a row-major matrix with stride lda (used in place: no packing). gemm_pack_a: rows [0,mc) x cols [0,kc) of A (fp32,
      *   stride lda) times alpha into mr-row panels (zero-padded), layout [panel][p][mr].
      *   gemm_pack_b: columns [0,nc) x depth [0,kc) of B into nr-column panels, layout
      *   [panel][p][nr] (zero-padded); b points at element (p0, j0); trans: B stored as
      *   [n,k] (row j at b + j*ldb, e.g. nn.Linear weights), else [k,n]; wt: hfc_wtype.
+     * linear_small: y[0:m, n0:n1] = x[m,k] · w[n,k]^T for small m as dot products, w
+     *   read in place (wt: hfc_wtype); NULL on levels without one (the packed path runs).
      * layernorm_row: y = LN(x (+ res if res)) over n; gamma/beta may be NULL. */
     int gemm_mr, gemm_nr;
-    void (*gemm_ukr)(size_t kc, const float *ap, const float *bp, float *c, size_t ldc,
-                     int accumulate);
+    void (*gemm_ukr)(size_t kc, const float *a, size_t lda, const float *bp, float *c,
+                     size_t ldc, int accumulate);
     void (*gemm_pack_a)(const float *a, size_t lda, size_t mc, size_t kc, float alpha,
                         float *ap);
     void (*gemm_pack_b)(const void *b, int wt, int trans, size_t ldb, size_t nc, size_t kc,
                         float *bp);
+    void (*linear_small)(const float *x, size_t ldx, size_t m, size_t k, const void *w,
+                         int wt, size_t n0, size_t n1, float *y, size_t ldy);
     void (*layernorm_row)(const float *x, const float *res, size_t n, const float *gamma,
                           const float *beta, float eps, float *y);
     void (*gelu_erf)(float *x, size_t n);

@@ -60,9 +60,12 @@ static const void *b_at(const gemm_job *g, size_t p, size_t j) {
     return (const char *)g->b + off * g->esize;
 }
 
-/* The macro-kernel: C[mc, nc] (+)= Ap · Bp over one depth block of kc. */
-static void gemm_macro(const gemm_job *g, const float *ap, const float *bp, float *c,
-                       size_t mc, size_t nc, size_t kc, int acc, float *edge) {
+/* The macro-kernel: C[mc, nc] (+)= A[mc, kc] · Bp over one depth block of kc. Full
+ * MR-row panels of A are read in place (a, lda) when `direct`; otherwise, and for the
+ * partial last panel, from the packed panels in ap. */
+static void gemm_macro(const gemm_job *g, const float *a, bool direct, const float *ap,
+                       const float *bp, float *c, size_t mc, size_t nc, size_t kc, int acc,
+                       float *edge) {
     const hfc_kernels *K = g->K;
     const size_t MR = (size_t)K->gemm_mr, NR = (size_t)K->gemm_nr;
     for (size_t jr = 0; jr < nc; jr += NR) {
@@ -70,15 +73,18 @@ static void gemm_macro(const gemm_job *g, const float *ap, const float *bp, floa
         const float *bpan = bp + jr * kc;
         for (size_t ir = 0; ir < mc; ir += MR) {
             size_t rows = mc - ir < MR ? mc - ir : MR;
+            bool in_place = direct && rows == MR;
+            const float *apan = in_place ? a + ir * g->lda : ap + ir * kc;
+            size_t lda = in_place ? g->lda : 0;
             float *cc = c + ir * g->ldc + jr;
             if (rows == MR && cols == NR) {
-                K->gemm_ukr(kc, ap + ir * kc, bpan, cc, g->ldc, acc);
+                K->gemm_ukr(kc, apan, lda, bpan, cc, g->ldc, acc);
                 continue;
             }
             if (acc)
                 for (size_t i = 0; i < rows; i++)
                     memcpy(edge + i * NR, cc + i * g->ldc, cols * sizeof(float));
-            K->gemm_ukr(kc, ap + ir * kc, bpan, edge, NR, acc);
+            K->gemm_ukr(kc, apan, lda, bpan, edge, NR, acc);
             for (size_t i = 0; i < rows; i++)
                 memcpy(cc + i * g->ldc, edge + i * NR, cols * sizeof(float));
         }
@@ -125,8 +131,14 @@ static void gemm_tile(const gemm_job *g, size_t t, float *scratch) {
         g->K->gemm_pack_b(b_at(g, p0, j0), g->wt, g->trans, g->ldb, nc, kc, bp);
         for (size_t i0 = 0; i0 < rows; i0 += g->mc) {
             size_t mc = rows - i0 < g->mc ? rows - i0 : g->mc;
-            g->K->gemm_pack_a(g->a + (r0 + i0) * g->lda + p0, g->lda, mc, kc, g->alpha, ap);
-            gemm_macro(g, ap, bp, c + i0 * g->ldc, mc, nc, kc, g->beta != 0.0f || p0 > 0, edge);
+            const float *a = g->a + (r0 + i0) * g->lda + p0;
+            /* alpha = 1: A is read in place, only a partial last panel is packed */
+            bool direct = g->alpha == 1.0f;
+            size_t from = direct ? mc / MR * MR : 0;
+            if (from < mc)
+                g->K->gemm_pack_a(a + from * g->lda, g->lda, mc - from, kc, g->alpha, ap + from * kc);
+            gemm_macro(g, a, direct, ap, bp, c + i0 * g->ldc, mc, nc, kc,
+                       g->beta != 0.0f || p0 > 0, edge);
             if (last) gemm_epilogue(g, c + i0 * g->ldc, mc, j0, nc);
         }
     }
@@ -244,6 +256,34 @@ size_t hfc_wtype_size(hfc_wtype wt) {
     }
 }
 
+/* ---- small m: dot-product kernel over column ranges ---- */
+
+#define SMALL_M_MAX 32
+#define SMALL_N_GRAIN 64
+
+typedef struct small_job {
+    const gemm_job *g;
+} small_job;
+
+static hfc_status small_task(void *ctx, size_t begin, size_t end, int worker) {
+    const gemm_job *g = ((small_job *)ctx)->g;
+    size_t n0 = begin * SMALL_N_GRAIN, n1 = end * SMALL_N_GRAIN;
+    if (n1 > g->n) n1 = g->n;
+    g->K->linear_small(g->a, g->lda, g->m, g->k, g->b, g->wt, n0, n1, g->c, g->ldc);
+    gemm_epilogue(g, g->c + n0, g->m, n0, n1 - n0);
+    return HFC_OK;
+}
+
+static hfc_status linear_small_run(gemm_job *g, int threads) {
+    int nthreads = hfc_get_num_threads();
+    if (threads <= 0 || threads > nthreads) threads = nthreads;
+    if ((double)g->m * (double)g->n * (double)g->k < 262144.0) threads = 1;
+    small_job j = {g};
+    size_t chunks = cdiv(g->n, SMALL_N_GRAIN);
+    if (threads > 1) return hfc_parallel_for_max(chunks, 1, threads, small_task, &j);
+    return small_task(&j, 0, chunks, 0);
+}
+
 /* Internal: hfc_linear_strided on at most `threads` threads (1 = never the pool). */
 hfc_status hfc_linear_threads(const float *x, size_t ldx, size_t m, size_t k, const void *w,
                               hfc_wtype wt, size_t n, const float *bias, hfc_act act, float *y,
@@ -257,6 +297,8 @@ hfc_status hfc_linear_threads(const float *x, size_t ldx, size_t m, size_t k, co
                   .alpha = 1.0f, .b = w, .wt = (int)wt, .trans = 1, .ldb = k,
                   .esize = hfc_wtype_size(wt), .beta = 0.0f, .c = y, .ldc = ldy,
                   .bias = bias, .act = act};
+    if (g.K->linear_small && m <= SMALL_M_MAX && m > 0 && n > 0 && k > 0)
+        return linear_small_run(&g, threads);
     return gemm_run(&g, threads);
 }
 

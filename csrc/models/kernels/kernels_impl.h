@@ -28,15 +28,16 @@ hfc_status hfc_gemm_f32_threads(bool trans_b, size_t m, size_t n, size_t k, floa
 
 /* This thread's scratch buffer number `slot` (< HFC_SCRATCH_SLOTS) with room for
  * `floats` floats, 64-byte aligned, kept for the thread's lifetime; NULL when out of
- * memory. Slot 0: GEMM packing panels; slot 1: attention scores. */
-#define HFC_SCRATCH_SLOTS 2
+ * memory. Slot 0: GEMM packing panels; slot 1: attention scores; slot 2: gathered
+ * attention keys / values. */
+#define HFC_SCRATCH_SLOTS 3
 float *hfc_models_scratch(int slot, size_t floats);
 
 /* Scalar level (kernels_ref.c / gemm_ref.c). */
 #define HFC_GEMM_MR_REF 4
 #define HFC_GEMM_NR_REF 8
-void hfc_gemm_ukr_ref(size_t kc, const float *ap, const float *bp, float *c, size_t ldc,
-                      int accumulate);
+void hfc_gemm_ukr_ref(size_t kc, const float *a, size_t lda, const float *bp, float *c,
+                       size_t ldc, int accumulate);
 void hfc_gemm_pack_a_ref(const float *a, size_t lda, size_t mc, size_t kc, float alpha,
                          float *ap);
 void hfc_gemm_pack_b_ref(const void *b, int wt, int trans, size_t ldb, size_t nc, size_t kc,
@@ -58,8 +59,8 @@ float hfc_bf16_to_f32_one(uint16_t h);
 #define HFC_GEMM_NR_AVX2 16
 #define HFC_GEMM_MR_AVX512 8
 #define HFC_GEMM_NR_AVX512 32
-void hfc_gemm_ukr_avx2(size_t kc, const float *ap, const float *bp, float *c, size_t ldc,
-                       int accumulate);
+void hfc_gemm_ukr_avx2(size_t kc, const float *a, size_t lda, const float *bp, float *c,
+                       size_t ldc, int accumulate);
 void hfc_gemm_pack_a_avx2(const float *a, size_t lda, size_t mc, size_t kc, float alpha,
                           float *ap);
 void hfc_gemm_pack_b_avx2(const void *b, int wt, int trans, size_t ldb, size_t nc, size_t kc,
@@ -74,8 +75,8 @@ void hfc_f16_to_f32_avx2(const uint16_t *src, float *dst, size_t n);
 void hfc_f32_to_bf16_avx2(const float *src, uint16_t *dst, size_t n);
 void hfc_f32_to_f16_avx2(const float *src, uint16_t *dst, size_t n);
 
-void hfc_gemm_ukr_avx512(size_t kc, const float *ap, const float *bp, float *c, size_t ldc,
-                         int accumulate);
+void hfc_gemm_ukr_avx512(size_t kc, const float *a, size_t lda, const float *bp, float *c,
+                       size_t ldc, int accumulate);
 void hfc_gemm_pack_a_avx512(const float *a, size_t lda, size_t mc, size_t kc, float alpha,
                             float *ap);
 void hfc_gemm_pack_b_avx512(const void *b, int wt, int trans, size_t ldb, size_t nc,
@@ -89,6 +90,8 @@ void hfc_bf16_to_f32_avx512(const uint16_t *src, float *dst, size_t n);
 void hfc_f16_to_f32_avx512(const uint16_t *src, float *dst, size_t n);
 void hfc_f32_to_bf16_avx512(const float *src, uint16_t *dst, size_t n);
 void hfc_f32_to_f16_avx512(const float *src, uint16_t *dst, size_t n);
+void hfc_linear_small_avx512(const float *x, size_t ldx, size_t m, size_t k, const void *w,
+                             int wt, size_t n0, size_t n1, float *y, size_t ldy);
 double hfc_fma_peak_avx2(unsigned long long iters);   /* returns flops done */
 double hfc_fma_peak_avx512(unsigned long long iters);
 #endif

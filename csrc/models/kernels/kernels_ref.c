@@ -132,14 +132,15 @@ void hfc_layernorm_row_ref(const float *x, const float *res, size_t n, const flo
 
 /* ---- GEMM: scalar microkernel and packing ---- */
 
-void hfc_gemm_ukr_ref(size_t kc, const float *ap, const float *bp, float *c, size_t ldc,
-                      int accumulate) {
+void hfc_gemm_ukr_ref(size_t kc, const float *a, size_t lda, const float *bp, float *c,
+                      size_t ldc, int accumulate) {
     enum { MR = HFC_GEMM_MR_REF, NR = HFC_GEMM_NR_REF };
+    size_t rs = lda ? lda : 1, ps = lda ? 1 : MR; /* element (i, p) at a[i*rs + p*ps] */
     float acc[MR][NR];
     memset(acc, 0, sizeof acc);
     for (size_t p = 0; p < kc; p++)
         for (int i = 0; i < MR; i++)
-            for (int j = 0; j < NR; j++) acc[i][j] += ap[p * MR + i] * bp[p * NR + j];
+            for (int j = 0; j < NR; j++) acc[i][j] += a[i * rs + p * ps] * bp[p * NR + j];
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < NR; j++) c[i * ldc + j] = (accumulate ? c[i * ldc + j] : 0.0f) + acc[i][j];
 }

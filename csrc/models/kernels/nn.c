@@ -84,8 +84,12 @@ void hfc_add(float *y, const float *x, size_t n) {
 }
 
 /* ---- attention ----
- * One task per (batch, head): S = scale * Q_h K_h^T [seq, seq], masked keys get
- * + finfo(float32).min, softmax over each row, O_h = S V_h. */
+ * One task per (batch, head): S = scale * Q_h K_h^T [seq, keys], softmax over each row,
+ * O_h = S V_h. A masked key gets score + finfo(float32).min in transformers, so its
+ * weight is exactly 0 whenever the row has any unmasked key: such keys are dropped
+ * (right padding: a shorter key range; other masks: the kept K/V rows are gathered).
+ * With every key masked all scores tie at finfo.min and the softmax is uniform over
+ * all keys, which is what we compute then. */
 
 typedef struct attn_job {
     const hfc_attention_args *a;
@@ -95,6 +99,19 @@ static bool key_kept(const hfc_attention_args *a, size_t b, size_t j) {
     if (a->mask_i32) return a->mask_i32[b * a->seq + j] != 0;
     if (a->mask_u8) return a->mask_u8[b * a->seq + j] != 0;
     return true;
+}
+
+/* Kept keys of batch row b: their count, and whether they are a prefix [0, count). */
+static size_t kept_keys(const hfc_attention_args *a, size_t b, bool *prefix) {
+    size_t n = 0;
+    *prefix = true;
+    for (size_t j = 0; j < a->seq; j++) {
+        if (key_kept(a, b, j)) {
+            if (n != j) *prefix = false;
+            n++;
+        }
+    }
+    return n;
 }
 
 static hfc_status attn_task(void *ctx, size_t begin, size_t end, int worker) {
@@ -107,15 +124,33 @@ static hfc_status attn_task(void *ctx, size_t begin, size_t end, int worker) {
     for (size_t t = begin; t < end && st == HFC_OK; t++) {
         size_t b = t / a->heads, h = t % a->heads;
         size_t base = b * S * a->ld_qkv + h * hd;
-        st = hfc_gemm_f32_threads(true, S, S, hd, a->scale, a->q + base, a->ld_qkv,
-                                  a->k + base, a->ld_qkv, 0.0f, s, S, 1);
-        if (st != HFC_OK) break;
-        if (a->mask_i32 || a->mask_u8)
-            for (size_t j = 0; j < S; j++)
-                if (!key_kept(a, b, j))
-                    for (size_t i = 0; i < S; i++) s[i * S + j] += -FLT_MAX;
-        for (size_t i = 0; i < S; i++) K->softmax_row(s + i * S, S);
-        st = hfc_gemm_f32_threads(false, S, hd, S, 1.0f, s, S, a->v + base, a->ld_qkv, 0.0f,
+        const float *kp = a->k + base, *vp = a->v + base;
+        size_t ldkv = a->ld_qkv;
+        bool prefix;
+        size_t nk = kept_keys(a, b, &prefix);
+        bool uniform = nk == 0; /* all masked: scores tie at finfo.min */
+        if (uniform) {
+            nk = S;
+        } else if (!prefix) {
+            float *kv = hfc_models_scratch(2, 2 * nk * hd);
+            if (!kv) return hfc_fail(HFC_ERR_NOMEM, "attention: out of memory");
+            for (size_t j = 0, r = 0; j < S; j++)
+                if (key_kept(a, b, j)) {
+                    memcpy(kv + r * hd, kp + j * ldkv, hd * sizeof(float));
+                    memcpy(kv + (nk + r) * hd, vp + j * ldkv, hd * sizeof(float));
+                    r++;
+                }
+            kp = kv, vp = kv + nk * hd, ldkv = hd;
+        }
+        if (uniform) {
+            for (size_t i = 0; i < S * S; i++) s[i] = 1.0f / (float)S;
+        } else {
+            st = hfc_gemm_f32_threads(true, S, nk, hd, a->scale, a->q + base, a->ld_qkv, kp,
+                                      ldkv, 0.0f, s, nk, 1);
+            if (st != HFC_OK) break;
+            for (size_t i = 0; i < S; i++) K->softmax_row(s + i * nk, nk);
+        }
+        st = hfc_gemm_f32_threads(false, S, hd, nk, 1.0f, s, nk, vp, ldkv, 0.0f,
                                   a->out + b * S * a->ld_out + h * hd, a->ld_out, 1);
     }
     return st;

@@ -9,9 +9,10 @@
 enum { MR = HFC_GEMM_MR_AVX2, NR = HFC_GEMM_NR_AVX2 };
 
 /* C[6][16] in 12 ymm accumulators; per depth step 2 loads of B, 6 broadcasts of A,
- * 12 FMAs. */
-HFC_TARGET_AVX2 void hfc_gemm_ukr_avx2(size_t kc, const float *ap, const float *bp, float *c,
-                                       size_t ldc, int accumulate) {
+ * 12 FMAs. A element (i, p) at a[i*rs + p*ps]: packed panel or rows in place. */
+static inline __attribute__((always_inline)) HFC_TARGET_AVX2 void
+ukr_body(size_t kc, const float *a, size_t rs, size_t ps, const float *bp, float *c,
+         size_t ldc, int accumulate) {
     __m256 acc[MR][2];
 #pragma GCC unroll 16
     for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
@@ -20,11 +21,11 @@ HFC_TARGET_AVX2 void hfc_gemm_ukr_avx2(size_t kc, const float *ap, const float *
         __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
 #pragma GCC unroll 16
         for (int i = 0; i < MR; i++) {
-            __m256 a = _mm256_broadcast_ss(ap + i);
-            acc[i][0] = _mm256_fmadd_ps(a, b0, acc[i][0]);
-            acc[i][1] = _mm256_fmadd_ps(a, b1, acc[i][1]);
+            __m256 av = _mm256_broadcast_ss(a + i * rs);
+            acc[i][0] = _mm256_fmadd_ps(av, b0, acc[i][0]);
+            acc[i][1] = _mm256_fmadd_ps(av, b1, acc[i][1]);
         }
-        ap += MR;
+        a += ps;
         bp += NR;
     }
 #pragma GCC unroll 16
@@ -37,6 +38,12 @@ HFC_TARGET_AVX2 void hfc_gemm_ukr_avx2(size_t kc, const float *ap, const float *
         _mm256_storeu_ps(ci, acc[i][0]);
         _mm256_storeu_ps(ci + 8, acc[i][1]);
     }
+}
+
+HFC_TARGET_AVX2 void hfc_gemm_ukr_avx2(size_t kc, const float *a, size_t lda, const float *bp,
+                                       float *c, size_t ldc, int accumulate) {
+    if (lda == 0) ukr_body(kc, a, 1, MR, bp, c, ldc, accumulate);
+    else ukr_body(kc, a, lda, 1, bp, c, ldc, accumulate);
 }
 
 HFC_TARGET_AVX2 void hfc_gemm_pack_a_avx2(const float *a, size_t lda, size_t mc, size_t kc,

@@ -2,8 +2,8 @@
  * Reference: csrc/models/kernels/kernels_ref.c (hfc_gemm_ukr_ref and friends).
  *
  * Microkernel: 2*MR zmm accumulators hold C[MR][32]; per depth step it loads one
- * 32-float row of the B panel (2 zmm) and broadcasts MR values of the A panel
- * (folded into the FMAs as {1to16} memory operands), i.e. 2*MR FMAs per step. */
+ * 32-float row of the B panel (2 zmm) and broadcasts MR values of A (from the packed
+ * panel, or straight from MR rows of A when alpha = 1), i.e. 2*MR FMAs per step. */
 #if defined(__x86_64__)
 
 #include "pack_x86.h"
@@ -13,8 +13,11 @@
 
 enum { MR = HFC_GEMM_MR_AVX512, NR = HFC_GEMM_NR_AVX512 };
 
-HFC_TARGET_AVX512 void hfc_gemm_ukr_avx512(size_t kc, const float *ap, const float *bp,
-                                           float *c, size_t ldc, int accumulate) {
+/* A element (i, p) at a[i*rs + p*ps]: packed panel (rs 1, ps MR) or rows in place
+ * (rs lda, ps 1); always inlined with constant strides, so each use is its own loop. */
+static inline __attribute__((always_inline)) HFC_TARGET_AVX512 void
+ukr_body(size_t kc, const float *a, size_t rs, size_t ps, const float *bp, float *c,
+         size_t ldc, int accumulate) {
     __m512 acc[MR][2];
 #pragma GCC unroll 16
     for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
@@ -23,27 +26,30 @@ HFC_TARGET_AVX512 void hfc_gemm_ukr_avx512(size_t kc, const float *ap, const flo
         __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
 #pragma GCC unroll 16
         for (int i = 0; i < MR; i++) {
-            __m512 a = _mm512_set1_ps(ap[i]);
-            acc[i][0] = _mm512_fmadd_ps(a, b0, acc[i][0]);
-            acc[i][1] = _mm512_fmadd_ps(a, b1, acc[i][1]);
+            __m512 av = _mm512_set1_ps(a[i * rs]);
+            acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
         }
-        ap += MR;
+        a += ps;
         bp += NR;
     }
-    if (accumulate) {
 #pragma GCC unroll 16
-        for (int i = 0; i < MR; i++) {
-            float *ci = c + i * ldc;
-            _mm512_storeu_ps(ci, _mm512_add_ps(acc[i][0], _mm512_loadu_ps(ci)));
-            _mm512_storeu_ps(ci + 16, _mm512_add_ps(acc[i][1], _mm512_loadu_ps(ci + 16)));
+    for (int i = 0; i < MR; i++) {
+        float *ci = c + i * ldc;
+        if (accumulate) {
+            acc[i][0] = _mm512_add_ps(acc[i][0], _mm512_loadu_ps(ci));
+            acc[i][1] = _mm512_add_ps(acc[i][1], _mm512_loadu_ps(ci + 16));
         }
-    } else {
-#pragma GCC unroll 16
-        for (int i = 0; i < MR; i++) {
-            _mm512_storeu_ps(c + i * ldc, acc[i][0]);
-            _mm512_storeu_ps(c + i * ldc + 16, acc[i][1]);
-        }
+        _mm512_storeu_ps(ci, acc[i][0]);
+        _mm512_storeu_ps(ci + 16, acc[i][1]);
     }
+}
+
+HFC_TARGET_AVX512 void hfc_gemm_ukr_avx512(size_t kc, const float *a, size_t lda,
+                                           const float *bp, float *c, size_t ldc,
+                                           int accumulate) {
+    if (lda == 0) ukr_body(kc, a, 1, MR, bp, c, ldc, accumulate);
+    else ukr_body(kc, a, lda, 1, bp, c, ldc, accumulate);
 }
 
 HFC_TARGET_AVX512 void hfc_gemm_pack_a_avx512(const float *a, size_t lda, size_t mc, size_t kc,
@@ -89,6 +95,72 @@ HFC_TARGET_AVX512 double hfc_fma_peak_avx512(unsigned long long iters) {
         : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
           "xmm10", "xmm11");
     return 12.0 * 32.0 * (double)iters;
+}
+
+#endif
+
+/* ---- small m: y = x · w^T as dot products, no packing ----
+ * For a handful of rows (batch-1 inference) packing w would cost as much as the
+ * multiply. Tiles of R rows of x by 4 rows of w accumulate 16-lane partial dot products
+ * along k (4R accumulators; the k tail through masked loads), reduced once at the end.
+ * w rows are read in place in their stored dtype. */
+#if defined(__x86_64__)
+
+static inline __attribute__((always_inline)) HFC_TARGET_AVX512 __m512
+load_w16(const void *w, int wt, size_t p, __mmask16 mk) {
+    if (wt == HFC_DT_F32) return _mm512_maskz_loadu_ps(mk, (const float *)w + p);
+    __m256i h = _mm256_maskz_loadu_epi16(mk, (const uint16_t *)w + p);
+    if (wt == HFC_DT_F16) return _mm512_cvtph_ps(h);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+static inline __attribute__((always_inline)) HFC_TARGET_AVX512 void
+small_tile(const float *x, size_t ldx, size_t k, const void *w, int wt, size_t ldw_bytes,
+           float *y, size_t ldy, const int R, const int W) {
+    __m512 acc[4][4];
+#pragma GCC unroll 4
+    for (int i = 0; i < R; i++)
+#pragma GCC unroll 4
+        for (int j = 0; j < W; j++) acc[i][j] = _mm512_setzero_ps();
+    const char *wb = w;
+    for (size_t p = 0; p < k; p += 16) {
+        __mmask16 mk = k - p >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (k - p)) - 1);
+        __m512 wv[4], xv[4];
+#pragma GCC unroll 4
+        for (int j = 0; j < W; j++) wv[j] = load_w16(wb + j * ldw_bytes, wt, p, mk);
+#pragma GCC unroll 4
+        for (int i = 0; i < R; i++) xv[i] = _mm512_maskz_loadu_ps(mk, x + i * ldx + p);
+#pragma GCC unroll 4
+        for (int i = 0; i < R; i++)
+#pragma GCC unroll 4
+            for (int j = 0; j < W; j++) acc[i][j] = _mm512_fmadd_ps(xv[i], wv[j], acc[i][j]);
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < R; i++)
+#pragma GCC unroll 4
+        for (int j = 0; j < W; j++) y[i * ldy + j] = _mm512_reduce_add_ps(acc[i][j]);
+}
+
+HFC_TARGET_AVX512 void hfc_linear_small_avx512(const float *x, size_t ldx, size_t m, size_t k,
+                                               const void *w, int wt, size_t n0, size_t n1,
+                                               float *y, size_t ldy) {
+    size_t es = wt == HFC_DT_F32 ? 4 : 2, ldw = k * es;
+    const char *wbase = w;
+    size_t j = n0;
+    for (; j + 4 <= n1; j += 4) {
+        size_t i = 0;
+        for (; i + 4 <= m; i += 4)
+            small_tile(x + i * ldx, ldx, k, wbase + j * ldw, wt, ldw, y + i * ldy + j, ldy, 4, 4);
+        for (; i < m; i++)
+            small_tile(x + i * ldx, ldx, k, wbase + j * ldw, wt, ldw, y + i * ldy + j, ldy, 1, 4);
+    }
+    for (; j < n1; j++) {
+        size_t i = 0;
+        for (; i + 4 <= m; i += 4)
+            small_tile(x + i * ldx, ldx, k, wbase + j * ldw, wt, ldw, y + i * ldy + j, ldy, 4, 1);
+        for (; i < m; i++)
+            small_tile(x + i * ldx, ldx, k, wbase + j * ldw, wt, ldw, y + i * ldy + j, ldy, 1, 1);
+    }
 }
 
 #endif

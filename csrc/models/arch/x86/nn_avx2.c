@@ -18,7 +18,7 @@
 #define vadd _mm256_add_ps
 #define vsub _mm256_sub_ps
 #define vmul _mm256_mul_ps
-#define vdiv _mm256_div_ps
+#define vrcp0 _mm256_rcp_ps
 #define vfma _mm256_fmadd_ps
 #define vmax _mm256_max_ps
 #define vmin _mm256_min_ps

@@ -19,7 +19,7 @@
 #define vadd _mm512_add_ps
 #define vsub _mm512_sub_ps
 #define vmul _mm512_mul_ps
-#define vdiv _mm512_div_ps
+#define vrcp0 _mm512_rcp14_ps
 #define vfma _mm512_fmadd_ps
 #define vmax _mm512_max_ps
 #define vmin _mm512_min_ps
