@@ -21,7 +21,11 @@ import tempfile
 import time
 import warnings
 
-import numpy as np
+# Idle threads sleep instead of spinning (OpenMP in torch; onnxruntime below): in paired
+# rounds a peer's spinning workers would otherwise steal the cores of the next contender.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -111,6 +115,7 @@ def export_onnx(model, path, threads):
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     sess = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
     # check it against torch on a padded batch of another shape
     x = rng.integers(1000, 30000, (3, 21))
@@ -210,7 +215,10 @@ def main():
            f"- peers: torch {torch.__version__} (transformers {transformers.__version__}, fp32, "
            f"inference_mode, default attention), onnxruntime {ort_version or 'n/a'} (CPU EP)\n",
            f"- rounds: {args.rounds} paired rounds after a warm-up; ratio = peer time / hfc time "
-           f"(median, min-max); the machine is shared, so absolute times are noisy\n"]
+           f"(median, min-max); the machine is shared, so absolute times are noisy\n",
+           "- idle worker threads sleep rather than spin in all three (OMP_WAIT_POLICY=PASSIVE for "
+           "torch, allow_spinning=0 for onnxruntime; hfc's pool spins at most 5 us before sleeping), so no contender's "
+           "spinning threads steal the cores of the next one in the alternation\n"]
     for n in notes:
         out.append(f"- {n}\n")
     out.append("\n| case | hfc | torch | hfc speedup vs torch | onnxruntime | hfc speedup vs onnxruntime | hfc vs FMA peak |\n")
@@ -236,6 +244,8 @@ def main():
     out.append("\nhfc maps model.safetensors and uses the weights in place: the growth after load is "
                "the small fp32 copies (none for an fp32 checkpoint) plus pages of the map touched so "
                "far; file-backed pages are shared with the page cache and other processes.\n")
+    out.insert(2, "- load average at the end of the run (1/5/15 min): "
+                  + " / ".join(f"{x:.1f}" for x in os.getloadavg()) + f" on {os.cpu_count()} CPUs\n")
     write_result("models", "".join(out))
 
 
