@@ -72,6 +72,7 @@ def main(argv=None):
         print("  (install torch + transformers to compare)")
         return
     torch.set_num_threads(threads)
+    transformers.utils.logging.disable_progress_bar()
     ref = transformers.AutoModel.from_pretrained(path).eval()
     tids, tmask = torch.from_numpy(ids), torch.from_numpy(mask)
     with torch.inference_mode():
