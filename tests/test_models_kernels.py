@@ -131,6 +131,10 @@ def test_activations(level, kind):
     want64 = torch_act(t(x).double(), kind).numpy()
     np.testing.assert_allclose(got, want64, rtol=2e-6 if kind == "gelu_tanh" else 1e-6,
                                atol=1e-12)
+    # large enough to run in chunks on the pool
+    big = rand(300007, lo=-6, hi=6, seed=3)
+    np.testing.assert_allclose(_C._k_act(big, kind), torch_act(t(big), kind).numpy(),
+                               rtol=2e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("n", [1, 5, 16, 17, 128, 129, 512])

@@ -70,7 +70,8 @@ hfc_status hfc_layernorm(const float *x, size_t m, size_t n, const float *gamma,
 hfc_status hfc_add_layernorm(const float *x, const float *residual, size_t m, size_t n,
                              const float *gamma, const float *beta, float eps, float *y);
 
-/* In place, matching torch.nn.functional.gelu(approximate='none' / 'tanh'). */
+/* In place, matching torch.nn.functional.gelu(approximate='none' / 'tanh'); threaded
+ * when n is large. */
 void hfc_gelu_erf(float *x, size_t n);
 void hfc_gelu_tanh(float *x, size_t n);
 void hfc_relu(float *x, size_t n);
