@@ -49,6 +49,8 @@ def torch_act(y, act):
         return F.gelu(y, approximate="tanh")
     if act == "relu":
         return F.relu(y)
+    if act == "tanh":
+        return torch.tanh(y)
     return y
 
 
@@ -63,7 +65,7 @@ SHAPES = [(1, 7, 3), (1, 384, 1536), (2, 33, 17), (16, 384, 384), (13, 257, 65),
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
-@pytest.mark.parametrize("act", ["none", "gelu", "gelu_tanh", "relu"])
+@pytest.mark.parametrize("act", ["none", "gelu", "gelu_tanh", "relu", "tanh"])
 def test_linear_f32(level, shape, act):
     m, k, n = shape
     x, w, b = rand(m, k), rand(n, k, seed=1), rand(n, seed=2)
