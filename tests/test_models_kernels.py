@@ -49,6 +49,8 @@ def torch_act(y, act):
         return F.gelu(y, approximate="tanh")
     if act == "relu":
         return F.relu(y)
+    if act == "tanh":
+        return torch.tanh(y)
     return y
 
 
@@ -63,7 +65,7 @@ SHAPES = [(1, 7, 3), (1, 384, 1536), (2, 33, 17), (16, 384, 384), (13, 257, 65),
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
-@pytest.mark.parametrize("act", ["none", "gelu", "gelu_tanh", "relu"])
+@pytest.mark.parametrize("act", ["none", "gelu", "gelu_tanh", "relu", "tanh"])
 def test_linear_f32(level, shape, act):
     m, k, n = shape
     x, w, b = rand(m, k), rand(n, k, seed=1), rand(n, seed=2)
@@ -131,6 +133,10 @@ def test_activations(level, kind):
     want64 = torch_act(t(x).double(), kind).numpy()
     np.testing.assert_allclose(got, want64, rtol=2e-6 if kind == "gelu_tanh" else 1e-6,
                                atol=1e-12)
+    # large enough to run in chunks on the pool
+    big = rand(300007, lo=-6, hi=6, seed=3)
+    np.testing.assert_allclose(_C._k_act(big, kind), torch_act(t(big).double(), kind).numpy(),
+                               rtol=2e-6, atol=1e-12)
 
 
 @pytest.mark.parametrize("n", [1, 5, 16, 17, 128, 129, 512])

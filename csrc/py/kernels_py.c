@@ -21,10 +21,10 @@ static PyArrayObject *as_array(PyObject *o, int type, int nd, const char *what) 
 }
 
 static int parse_act(const char *s, hfc_act *out) {
-    static const char *names[] = {"none", "gelu", "gelu_tanh", "relu"};
-    for (int i = 0; i < 4; i++)
+    static const char *names[] = {"none", "gelu", "gelu_tanh", "relu", "tanh"};
+    for (int i = 0; i < 5; i++)
         if (strcmp(s, names[i]) == 0) return *out = (hfc_act)i, 0;
-    PyErr_Format(PyExc_ValueError, "unknown activation '%s' (none, gelu, gelu_tanh, relu)", s);
+    PyErr_Format(PyExc_ValueError, "unknown activation '%s' (none, gelu, gelu_tanh, relu, tanh)", s);
     return -1;
 }
 

@@ -116,10 +116,11 @@ static void test_linear(void) {
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
         for (int wt = 0; wt < 3; wt++)
             check_linear(sizes[s][0], sizes[s][1], sizes[s][2], (hfc_wtype)wt,
-                         (hfc_act)(s % 4), s % 3 != 0, s % 2 ? 3 : 0);
+                         (hfc_act)(s % 5), s % 3 != 0, s % 2 ? 3 : 0);
     check_linear(40, 70, 90, HFC_DT_F32, HFC_ACT_GELU_ERF, true, 0);
     check_linear(40, 70, 90, HFC_DT_F32, HFC_ACT_GELU_TANH, true, 0);
     check_linear(40, 70, 90, HFC_DT_BF16, HFC_ACT_RELU, false, 0);
+    check_linear(4, 70, 90, HFC_DT_F16, HFC_ACT_TANH, true, 0);
 }
 
 static void test_gemm(void) {
@@ -137,6 +138,7 @@ static void test_linear_errors(void) {
                  HFC_ERR_INVALID);
     CHECK_MSG("dtype");
     CHECK_STATUS(hfc_linear(x, 1, 2, x, HFC_DT_F32, 2, NULL, (hfc_act)9, y), HFC_ERR_INVALID);
+    CHECK_MSG("activation");
     CHECK_STATUS(hfc_linear(NULL, 1, 2, x, HFC_DT_F32, 2, NULL, HFC_ACT_NONE, y),
                  HFC_ERR_INVALID);
     CHECK_STATUS(hfc_linear_strided(x, 1, 2, 2, x, HFC_DT_F32, 2, NULL, HFC_ACT_NONE, y, 2),

@@ -28,12 +28,14 @@ extern "C" {
 typedef enum hfc_wtype { HFC_DT_F32 = 0, HFC_DT_F16 = 1, HFC_DT_BF16 = 2 } hfc_wtype;
 
 /* Activation fused into hfc_linear's epilogue. GELU_ERF = torch GELU(approximate='none'),
- * GELU_TANH = GELU(approximate='tanh'). */
+ * GELU_TANH = GELU(approximate='tanh') (transformers' gelu_new / gelu_pytorch_tanh),
+ * TANH = torch.tanh (BERT pooler). */
 typedef enum hfc_act {
     HFC_ACT_NONE = 0,
     HFC_ACT_GELU_ERF = 1,
     HFC_ACT_GELU_TANH = 2,
-    HFC_ACT_RELU = 3
+    HFC_ACT_RELU = 3,
+    HFC_ACT_TANH = 4
 } hfc_act;
 
 size_t hfc_wtype_size(hfc_wtype wt); /* 4, 2, 2; 0 for an unknown value */
@@ -70,7 +72,8 @@ hfc_status hfc_layernorm(const float *x, size_t m, size_t n, const float *gamma,
 hfc_status hfc_add_layernorm(const float *x, const float *residual, size_t m, size_t n,
                              const float *gamma, const float *beta, float eps, float *y);
 
-/* In place, matching torch.nn.functional.gelu(approximate='none' / 'tanh'). */
+/* In place, matching torch.nn.functional.gelu(approximate='none' / 'tanh'); threaded
+ * when n is large. */
 void hfc_gelu_erf(float *x, size_t n);
 void hfc_gelu_tanh(float *x, size_t n);
 void hfc_relu(float *x, size_t n);

@@ -51,6 +51,9 @@ static void apply_act(const hfc_kernels *K, hfc_act act, float *y, size_t n) {
     case HFC_ACT_RELU:
         for (size_t j = 0; j < n; j++) y[j] = y[j] > 0.0f ? y[j] : 0.0f;
         break;
+    case HFC_ACT_TANH:
+        for (size_t j = 0; j < n; j++) y[j] = tanhf(y[j]);
+        break;
     default: break;
     }
 }
@@ -202,16 +205,20 @@ const hfc_kernels *hfc_models_kernels(void) {
     return &hfc_kernels_active;
 }
 
-/* Choose the split: column blocks of at most NC_MAX (a multiple of the thread count
- * when n allows), and only if there are fewer column blocks than threads, row groups. */
+/* Choose the split: column blocks of at most NC_MAX, and with several threads about 4
+ * per thread (at least 2 NR panels wide) so a thread that the OS delays is covered by
+ * the others taking more blocks; A is read in place, so narrower blocks cost no extra
+ * packing. Only with fewer column blocks than threads are the rows split into groups
+ * (each group packs its own B). */
 static void gemm_plan(gemm_job *g, int threads) {
     const size_t MR = (size_t)g->K->gemm_mr, NR = (size_t)g->K->gemm_nr;
     size_t T = threads > 0 ? (size_t)threads : 1;
     size_t npan = cdiv(g->n, NR), mpan = cdiv(g->m, MR);
     size_t nb = cdiv(g->n, GEMM_NC_MAX), groups = 1;
     if (T > 1) {
+        size_t want = 4 * T, most = npan / 2 ? npan / 2 : 1;
+        if (nb < want) nb = want < most ? want : most;
         if (round_up(nb, T) <= npan) nb = round_up(nb, T);
-        else if (nb < T) nb = npan;
         if (nb < T) groups = cdiv(T, nb) <= mpan ? cdiv(T, nb) : mpan;
     }
     g->nc = round_up(cdiv(g->n, nb), NR);
@@ -242,7 +249,7 @@ static hfc_status gemm_run(gemm_job *g, int threads) {
 static hfc_status check_wt_act(hfc_wtype wt, hfc_act act) {
     if ((unsigned)wt > HFC_DT_BF16)
         return hfc_fail(HFC_ERR_INVALID, "linear: unknown weight dtype %d", (int)wt);
-    if ((unsigned)act > HFC_ACT_RELU)
+    if ((unsigned)act > HFC_ACT_TANH)
         return hfc_fail(HFC_ERR_INVALID, "linear: unknown activation %d", (int)act);
     return HFC_OK;
 }

@@ -162,6 +162,7 @@ static double act_d(hfc_act act, double v) {
     case HFC_ACT_GELU_ERF: return gelu_erf_d(v);
     case HFC_ACT_GELU_TANH: return gelu_tanh_d(v);
     case HFC_ACT_RELU: return v > 0 ? v : 0;
+    case HFC_ACT_TANH: return tanh(v);
     default: return v;
     }
 }

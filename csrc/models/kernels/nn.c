@@ -43,11 +43,38 @@ hfc_status hfc_layernorm(const float *x, size_t m, size_t n, const float *gamma,
 
 /* ---- activations, softmax, adds ---- */
 
-void hfc_gelu_erf(float *x, size_t n) { hfc_models_kernels()->gelu_erf(x, n); }
-void hfc_gelu_tanh(float *x, size_t n) { hfc_models_kernels()->gelu_tanh(x, n); }
-void hfc_relu(float *x, size_t n) {
+/* Elementwise maps run on the pool in chunks of MAP_CHUNK floats when large. */
+#define MAP_CHUNK 16384
+
+typedef struct map_job {
+    float *x;
+    size_t n;
+    void (*fn)(float *x, size_t n);
+} map_job;
+
+static hfc_status map_task(void *ctx, size_t begin, size_t end, int worker) {
+    const map_job *j = ctx;
+    size_t lo = begin * MAP_CHUNK, hi = end * MAP_CHUNK < j->n ? end * MAP_CHUNK : j->n;
+    j->fn(j->x + lo, hi - lo);
+    return HFC_OK;
+}
+
+static void map_run(void (*fn)(float *, size_t), float *x, size_t n) {
+    if (n < 4 * MAP_CHUNK) {
+        fn(x, n);
+        return;
+    }
+    map_job j = {x, n, fn};
+    (void)hfc_parallel_for((n + MAP_CHUNK - 1) / MAP_CHUNK, 1, map_task, &j); /* cannot fail */
+}
+
+static void relu_rows(float *x, size_t n) {
     for (size_t i = 0; i < n; i++) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
+
+void hfc_gelu_erf(float *x, size_t n) { map_run(hfc_models_kernels()->gelu_erf, x, n); }
+void hfc_gelu_tanh(float *x, size_t n) { map_run(hfc_models_kernels()->gelu_tanh, x, n); }
+void hfc_relu(float *x, size_t n) { map_run(relu_rows, x, n); }
 
 typedef struct softmax_job {
     float *x;
