@@ -513,8 +513,7 @@ hfc_status hfc_encoder_forward(const hfc_encoder *e, const int64_t *ids, const i
     if (st == HFC_OK && pooled_out && c->has_pooler) {
         size_t h = c->hidden;
         for (size_t b = 0; b < batch; b++) memcpy(s.first + b * h, hidden_out + b * seq * h, h * sizeof(float));
-        st = hfc_linear(s.first, batch, h, e->pool.w, e->pool.wt, h, e->pool.b, HFC_ACT_NONE, pooled_out);
-        for (size_t i = 0; st == HFC_OK && i < batch * h; i++) pooled_out[i] = tanhf(pooled_out[i]);
+        st = hfc_linear(s.first, batch, h, e->pool.w, e->pool.wt, h, e->pool.b, HFC_ACT_TANH, pooled_out);
     }
     hfc_free(s.block);
     return st;
