@@ -67,35 +67,7 @@ HFC_TARGET_AVX512 void hfc_gemm_pack_b_avx512(const void *b, int wt, int trans, 
     else hfc_pack_b_generic(b, wt, trans, ldb, nc, kc, bp, NR);
 }
 
-/* 12 independent FMA chains (2 FMA ports x 4-cycle latency need >= 8), in inline
- * assembly so the compiler cannot spill the accumulators. */
-HFC_TARGET_AVX512 double hfc_fma_peak_avx512(unsigned long long iters) {
-    __asm__ volatile("vxorps %%xmm0, %%xmm0, %%xmm0\n\t"
-                     "vmovaps %%zmm0, %%zmm13\n\t"
-                     "vmovaps %%zmm0, %%zmm12\n\t"
-                     :
-                     :
-                     : "xmm0", "xmm12", "xmm13");
-    for (unsigned long long i = 0; i < iters; i++)
-        __asm__ volatile(
-        "vfmadd231ps %%zmm13, %%zmm12, %%zmm0\n\t"
-        "vfmadd231ps %%zmm13, %%zmm12, %%zmm1\n\t"
-        "vfmadd231ps %%zmm13, %%zmm12, %%zmm2\n\t"
-        "vfmadd231ps %%zmm13, %%zmm12, %%zmm3\n\t"
-        "vfmadd231ps %%zmm13, %%zmm12, %%zmm4\n\t"
-        "vfmadd231ps %%zmm13, %%zmm12, %%zmm5\n\t"
-        "vfmadd231ps %%zmm13, %%zmm12, %%zmm6\n\t"
-        "vfmadd231ps %%zmm13, %%zmm12, %%zmm7\n\t"
-        "vfmadd231ps %%zmm13, %%zmm12, %%zmm8\n\t"
-        "vfmadd231ps %%zmm13, %%zmm12, %%zmm9\n\t"
-        "vfmadd231ps %%zmm13, %%zmm12, %%zmm10\n\t"
-        "vfmadd231ps %%zmm13, %%zmm12, %%zmm11\n\t"
-        :
-        :
-        : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
-          "xmm10", "xmm11");
-    return 12.0 * 32.0 * (double)iters;
-}
+HFC_DEFINE_FMA_PEAK(hfc_fma_peak_avx512, HFC_TARGET_AVX512, "zmm", 16)
 
 #endif
 
