@@ -107,6 +107,33 @@ small_tile(const float *x, size_t ldx, size_t k, const void *w, int wt, size_t l
 #pragma GCC unroll 4
             for (int j = 0; j < W; j++) acc[i][j] = _mm512_fmadd_ps(xv[i], wv[j], acc[i][j]);
     }
+    if (R == 4 && W == 4) {
+        /* transposing reduction: 16 accumulators -> one vector whose lane 4i+j is the
+         * sum of acc[i][j] (15 adds + 30 shuffles instead of 16 full reductions) */
+        __m512 u[8], v[4], w2[2];
+#pragma GCC unroll 8
+        for (int q = 0; q < 8; q++) {
+            __m512 a0 = acc[q / 2][(q % 2) * 2], a1 = acc[q / 2][(q % 2) * 2 + 1];
+            u[q] = _mm512_add_ps(_mm512_unpacklo_ps(a0, a1), _mm512_unpackhi_ps(a0, a1));
+        }
+#pragma GCC unroll 4
+        for (int q = 0; q < 4; q++) {
+            __m512d u0 = _mm512_castps_pd(u[2 * q]), u1 = _mm512_castps_pd(u[2 * q + 1]);
+            v[q] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(u0, u1)),
+                                 _mm512_castpd_ps(_mm512_unpackhi_pd(u0, u1)));
+        }
+#pragma GCC unroll 2
+        for (int q = 0; q < 2; q++)
+            w2[q] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * q], v[2 * q + 1], 0x88),
+                                  _mm512_shuffle_f32x4(v[2 * q], v[2 * q + 1], 0xDD));
+        __m512 r = _mm512_add_ps(_mm512_shuffle_f32x4(w2[0], w2[1], 0x88),
+                                 _mm512_shuffle_f32x4(w2[0], w2[1], 0xDD));
+        _mm_storeu_ps(y, _mm512_extractf32x4_ps(r, 0));
+        _mm_storeu_ps(y + ldy, _mm512_extractf32x4_ps(r, 1));
+        _mm_storeu_ps(y + 2 * ldy, _mm512_extractf32x4_ps(r, 2));
+        _mm_storeu_ps(y + 3 * ldy, _mm512_extractf32x4_ps(r, 3));
+        return;
+    }
 #pragma GCC unroll 4
     for (int i = 0; i < R; i++)
 #pragma GCC unroll 4
