@@ -95,18 +95,21 @@ small_tile(const float *x, size_t ldx, size_t k, const void *w, int wt, size_t l
 #pragma GCC unroll 4
         for (int j = 0; j < W; j++) acc[i][j] = _mm512_setzero_ps();
     const char *wb = w;
-    for (size_t p = 0; p < k; p += 16) {
-        __mmask16 mk = k - p >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (k - p)) - 1);
-        __m512 wv[4], xv[4];
-#pragma GCC unroll 4
-        for (int j = 0; j < W; j++) wv[j] = load_w16(wb + j * ldw_bytes, wt, p, mk);
-#pragma GCC unroll 4
-        for (int i = 0; i < R; i++) xv[i] = _mm512_maskz_loadu_ps(mk, x + i * ldx + p);
-#pragma GCC unroll 4
-        for (int i = 0; i < R; i++)
-#pragma GCC unroll 4
-            for (int j = 0; j < W; j++) acc[i][j] = _mm512_fmadd_ps(xv[i], wv[j], acc[i][j]);
-    }
+    size_t p = 0;
+#define SMALL_STEP(mk)                                                                   \
+    do {                                                                                 \
+        __m512 wv[4], xv[4];                                                             \
+        _Pragma("GCC unroll 4") for (int j = 0; j < W; j++)                              \
+            wv[j] = load_w16(wb + j * ldw_bytes, wt, p, mk);                             \
+        _Pragma("GCC unroll 4") for (int i = 0; i < R; i++)                              \
+            xv[i] = _mm512_maskz_loadu_ps(mk, x + i * ldx + p);                          \
+        _Pragma("GCC unroll 4") for (int i = 0; i < R; i++)                              \
+            _Pragma("GCC unroll 4") for (int j = 0; j < W; j++)                          \
+                acc[i][j] = _mm512_fmadd_ps(xv[i], wv[j], acc[i][j]);                    \
+    } while (0)
+    for (; p + 16 <= k; p += 16) SMALL_STEP((__mmask16)0xFFFF);
+    if (p < k) SMALL_STEP((__mmask16)((1u << (k - p)) - 1));
+#undef SMALL_STEP
     if (R == 4 && W == 4) {
         /* transposing reduction: 16 accumulators -> one vector whose lane 4i+j is the
          * sum of acc[i][j] (15 adds + 30 shuffles instead of 16 full reductions) */
@@ -140,9 +143,9 @@ small_tile(const float *x, size_t ldx, size_t k, const void *w, int wt, size_t l
         for (int j = 0; j < W; j++) y[i * ldy + j] = _mm512_reduce_add_ps(acc[i][j]);
 }
 
-HFC_TARGET_AVX512 void hfc_linear_small_avx512(const float *x, size_t ldx, size_t m, size_t k,
-                                               const void *w, int wt, size_t n0, size_t n1,
-                                               float *y, size_t ldy) {
+static inline __attribute__((always_inline)) HFC_TARGET_AVX512 void
+linear_small(const float *x, size_t ldx, size_t m, size_t k, const void *w, const int wt,
+             size_t n0, size_t n1, float *y, size_t ldy) {
     size_t es = wt == HFC_DT_F32 ? 4 : 2, ldw = k * es;
     const char *wbase = w;
     size_t j = n0;
@@ -160,6 +163,15 @@ HFC_TARGET_AVX512 void hfc_linear_small_avx512(const float *x, size_t ldx, size_
         for (; i < m; i++)
             small_tile(x + i * ldx, ldx, k, wbase + j * ldw, wt, ldw, y + i * ldy + j, ldy, 1, 1);
     }
+}
+
+/* One instantiation per weight dtype, so the inner loops carry no dtype branch. */
+HFC_TARGET_AVX512 void hfc_linear_small_avx512(const float *x, size_t ldx, size_t m, size_t k,
+                                               const void *w, int wt, size_t n0, size_t n1,
+                                               float *y, size_t ldy) {
+    if (wt == HFC_DT_BF16) linear_small(x, ldx, m, k, w, HFC_DT_BF16, n0, n1, y, ldy);
+    else if (wt == HFC_DT_F16) linear_small(x, ldx, m, k, w, HFC_DT_F16, n0, n1, y, ldy);
+    else linear_small(x, ldx, m, k, w, HFC_DT_F32, n0, n1, y, ldy);
 }
 
 #endif
