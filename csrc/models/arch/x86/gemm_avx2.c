@@ -15,7 +15,10 @@ ukr_body(size_t kc, const float *a, size_t rs, size_t ps, const float *bp, float
          size_t ldc, int accumulate) {
     __m256 acc[MR][2];
 #pragma GCC unroll 16
-    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+    for (int i = 0; i < MR; i++) {
+        acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0); /* used after the loop */
+    }
 #pragma GCC unroll 4
     for (size_t p = 0; p < kc; p++) {
         __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);

@@ -20,7 +20,12 @@ ukr_body(size_t kc, const float *a, size_t rs, size_t ps, const float *bp, float
          size_t ldc, int accumulate) {
     __m512 acc[MR][2];
 #pragma GCC unroll 16
-    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (int i = 0; i < MR; i++) {
+        acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+        /* C is touched only after the depth loop: start fetching its lines now */
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * ldc + 16), _MM_HINT_T0);
+    }
 #pragma GCC unroll 4
     for (size_t p = 0; p < kc; p++) {
         __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
