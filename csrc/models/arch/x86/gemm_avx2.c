@@ -15,7 +15,10 @@ ukr_body(size_t kc, const float *a, size_t rs, size_t ps, const float *bp, float
          size_t ldc, int accumulate) {
     __m256 acc[MR][2];
 #pragma GCC unroll 16
-    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+    for (int i = 0; i < MR; i++) {
+        acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0); /* used after the loop */
+    }
 #pragma GCC unroll 4
     for (size_t p = 0; p < kc; p++) {
         __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
@@ -57,34 +60,6 @@ HFC_TARGET_AVX2 void hfc_gemm_pack_b_avx2(const void *b, int wt, int trans, size
     else hfc_pack_b_generic(b, wt, trans, ldb, nc, kc, bp, NR);
 }
 
-/* 12 independent FMA chains (2 FMA ports x 4-cycle latency need >= 8), in inline
- * assembly so the compiler cannot spill the accumulators. */
-HFC_TARGET_AVX2 double hfc_fma_peak_avx2(unsigned long long iters) {
-    __asm__ volatile("vxorps %%xmm0, %%xmm0, %%xmm0\n\t"
-                     "vmovaps %%ymm0, %%ymm13\n\t"
-                     "vmovaps %%ymm0, %%ymm12\n\t"
-                     :
-                     :
-                     : "xmm0", "xmm12", "xmm13");
-    for (unsigned long long i = 0; i < iters; i++)
-        __asm__ volatile(
-        "vfmadd231ps %%ymm13, %%ymm12, %%ymm0\n\t"
-        "vfmadd231ps %%ymm13, %%ymm12, %%ymm1\n\t"
-        "vfmadd231ps %%ymm13, %%ymm12, %%ymm2\n\t"
-        "vfmadd231ps %%ymm13, %%ymm12, %%ymm3\n\t"
-        "vfmadd231ps %%ymm13, %%ymm12, %%ymm4\n\t"
-        "vfmadd231ps %%ymm13, %%ymm12, %%ymm5\n\t"
-        "vfmadd231ps %%ymm13, %%ymm12, %%ymm6\n\t"
-        "vfmadd231ps %%ymm13, %%ymm12, %%ymm7\n\t"
-        "vfmadd231ps %%ymm13, %%ymm12, %%ymm8\n\t"
-        "vfmadd231ps %%ymm13, %%ymm12, %%ymm9\n\t"
-        "vfmadd231ps %%ymm13, %%ymm12, %%ymm10\n\t"
-        "vfmadd231ps %%ymm13, %%ymm12, %%ymm11\n\t"
-        :
-        :
-        : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
-          "xmm10", "xmm11");
-    return 12.0 * 16.0 * (double)iters;
-}
+HFC_DEFINE_FMA_PEAK(hfc_fma_peak_avx2, HFC_TARGET_AVX2, "ymm", 8)
 
 #endif

@@ -20,7 +20,12 @@ ukr_body(size_t kc, const float *a, size_t rs, size_t ps, const float *bp, float
          size_t ldc, int accumulate) {
     __m512 acc[MR][2];
 #pragma GCC unroll 16
-    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (int i = 0; i < MR; i++) {
+        acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+        /* C is touched only after the depth loop: start fetching its lines now */
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * ldc + 16), _MM_HINT_T0);
+    }
 #pragma GCC unroll 4
     for (size_t p = 0; p < kc; p++) {
         __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
@@ -67,35 +72,7 @@ HFC_TARGET_AVX512 void hfc_gemm_pack_b_avx512(const void *b, int wt, int trans, 
     else hfc_pack_b_generic(b, wt, trans, ldb, nc, kc, bp, NR);
 }
 
-/* 12 independent FMA chains (2 FMA ports x 4-cycle latency need >= 8), in inline
- * assembly so the compiler cannot spill the accumulators. */
-HFC_TARGET_AVX512 double hfc_fma_peak_avx512(unsigned long long iters) {
-    __asm__ volatile("vxorps %%xmm0, %%xmm0, %%xmm0\n\t"
-                     "vmovaps %%zmm0, %%zmm13\n\t"
-                     "vmovaps %%zmm0, %%zmm12\n\t"
-                     :
-                     :
-                     : "xmm0", "xmm12", "xmm13");
-    for (unsigned long long i = 0; i < iters; i++)
-        __asm__ volatile(
-        "vfmadd231ps %%zmm13, %%zmm12, %%zmm0\n\t"
-        "vfmadd231ps %%zmm13, %%zmm12, %%zmm1\n\t"
-        "vfmadd231ps %%zmm13, %%zmm12, %%zmm2\n\t"
-        "vfmadd231ps %%zmm13, %%zmm12, %%zmm3\n\t"
-        "vfmadd231ps %%zmm13, %%zmm12, %%zmm4\n\t"
-        "vfmadd231ps %%zmm13, %%zmm12, %%zmm5\n\t"
-        "vfmadd231ps %%zmm13, %%zmm12, %%zmm6\n\t"
-        "vfmadd231ps %%zmm13, %%zmm12, %%zmm7\n\t"
-        "vfmadd231ps %%zmm13, %%zmm12, %%zmm8\n\t"
-        "vfmadd231ps %%zmm13, %%zmm12, %%zmm9\n\t"
-        "vfmadd231ps %%zmm13, %%zmm12, %%zmm10\n\t"
-        "vfmadd231ps %%zmm13, %%zmm12, %%zmm11\n\t"
-        :
-        :
-        : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
-          "xmm10", "xmm11");
-    return 12.0 * 32.0 * (double)iters;
-}
+HFC_DEFINE_FMA_PEAK(hfc_fma_peak_avx512, HFC_TARGET_AVX512, "zmm", 16)
 
 #endif
 
@@ -123,17 +100,47 @@ small_tile(const float *x, size_t ldx, size_t k, const void *w, int wt, size_t l
 #pragma GCC unroll 4
         for (int j = 0; j < W; j++) acc[i][j] = _mm512_setzero_ps();
     const char *wb = w;
-    for (size_t p = 0; p < k; p += 16) {
-        __mmask16 mk = k - p >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (k - p)) - 1);
-        __m512 wv[4], xv[4];
+    size_t p = 0;
+#define SMALL_STEP(mk)                                                                   \
+    do {                                                                                 \
+        __m512 wv[4], xv[4];                                                             \
+        _Pragma("GCC unroll 4") for (int j = 0; j < W; j++)                              \
+            wv[j] = load_w16(wb + j * ldw_bytes, wt, p, mk);                             \
+        _Pragma("GCC unroll 4") for (int i = 0; i < R; i++)                              \
+            xv[i] = _mm512_maskz_loadu_ps(mk, x + i * ldx + p);                          \
+        _Pragma("GCC unroll 4") for (int i = 0; i < R; i++)                              \
+            _Pragma("GCC unroll 4") for (int j = 0; j < W; j++)                          \
+                acc[i][j] = _mm512_fmadd_ps(xv[i], wv[j], acc[i][j]);                    \
+    } while (0)
+    for (; p + 16 <= k; p += 16) SMALL_STEP((__mmask16)0xFFFF);
+    if (p < k) SMALL_STEP((__mmask16)((1u << (k - p)) - 1));
+#undef SMALL_STEP
+    if (R == 4 && W == 4) {
+        /* transposing reduction: 16 accumulators -> one vector whose lane 4i+j is the
+         * sum of acc[i][j] (15 adds + 30 shuffles instead of 16 full reductions) */
+        __m512 u[8], v[4], w2[2];
+#pragma GCC unroll 8
+        for (int q = 0; q < 8; q++) {
+            __m512 a0 = acc[q / 2][(q % 2) * 2], a1 = acc[q / 2][(q % 2) * 2 + 1];
+            u[q] = _mm512_add_ps(_mm512_unpacklo_ps(a0, a1), _mm512_unpackhi_ps(a0, a1));
+        }
 #pragma GCC unroll 4
-        for (int j = 0; j < W; j++) wv[j] = load_w16(wb + j * ldw_bytes, wt, p, mk);
-#pragma GCC unroll 4
-        for (int i = 0; i < R; i++) xv[i] = _mm512_maskz_loadu_ps(mk, x + i * ldx + p);
-#pragma GCC unroll 4
-        for (int i = 0; i < R; i++)
-#pragma GCC unroll 4
-            for (int j = 0; j < W; j++) acc[i][j] = _mm512_fmadd_ps(xv[i], wv[j], acc[i][j]);
+        for (int q = 0; q < 4; q++) {
+            __m512d u0 = _mm512_castps_pd(u[2 * q]), u1 = _mm512_castps_pd(u[2 * q + 1]);
+            v[q] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(u0, u1)),
+                                 _mm512_castpd_ps(_mm512_unpackhi_pd(u0, u1)));
+        }
+#pragma GCC unroll 2
+        for (int q = 0; q < 2; q++)
+            w2[q] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * q], v[2 * q + 1], 0x88),
+                                  _mm512_shuffle_f32x4(v[2 * q], v[2 * q + 1], 0xDD));
+        __m512 r = _mm512_add_ps(_mm512_shuffle_f32x4(w2[0], w2[1], 0x88),
+                                 _mm512_shuffle_f32x4(w2[0], w2[1], 0xDD));
+        _mm_storeu_ps(y, _mm512_extractf32x4_ps(r, 0));
+        _mm_storeu_ps(y + ldy, _mm512_extractf32x4_ps(r, 1));
+        _mm_storeu_ps(y + 2 * ldy, _mm512_extractf32x4_ps(r, 2));
+        _mm_storeu_ps(y + 3 * ldy, _mm512_extractf32x4_ps(r, 3));
+        return;
     }
 #pragma GCC unroll 4
     for (int i = 0; i < R; i++)
@@ -141,9 +148,9 @@ small_tile(const float *x, size_t ldx, size_t k, const void *w, int wt, size_t l
         for (int j = 0; j < W; j++) y[i * ldy + j] = _mm512_reduce_add_ps(acc[i][j]);
 }
 
-HFC_TARGET_AVX512 void hfc_linear_small_avx512(const float *x, size_t ldx, size_t m, size_t k,
-                                               const void *w, int wt, size_t n0, size_t n1,
-                                               float *y, size_t ldy) {
+static inline __attribute__((always_inline)) HFC_TARGET_AVX512 void
+linear_small(const float *x, size_t ldx, size_t m, size_t k, const void *w, const int wt,
+             size_t n0, size_t n1, float *y, size_t ldy) {
     size_t es = wt == HFC_DT_F32 ? 4 : 2, ldw = k * es;
     const char *wbase = w;
     size_t j = n0;
@@ -161,6 +168,15 @@ HFC_TARGET_AVX512 void hfc_linear_small_avx512(const float *x, size_t ldx, size_
         for (; i < m; i++)
             small_tile(x + i * ldx, ldx, k, wbase + j * ldw, wt, ldw, y + i * ldy + j, ldy, 1, 1);
     }
+}
+
+/* One instantiation per weight dtype, so the inner loops carry no dtype branch. */
+HFC_TARGET_AVX512 void hfc_linear_small_avx512(const float *x, size_t ldx, size_t m, size_t k,
+                                               const void *w, int wt, size_t n0, size_t n1,
+                                               float *y, size_t ldy) {
+    if (wt == HFC_DT_BF16) linear_small(x, ldx, m, k, w, HFC_DT_BF16, n0, n1, y, ldy);
+    else if (wt == HFC_DT_F16) linear_small(x, ldx, m, k, w, HFC_DT_F16, n0, n1, y, ldy);
+    else linear_small(x, ldx, m, k, w, HFC_DT_F32, n0, n1, y, ldy);
 }
 
 #endif

@@ -21,10 +21,8 @@
 
 #include <float.h>
 
-/* e^x; 0 below -87.3 (the result would be subnormal), +inf above 88.7. */
-static inline NN_TARGET VF vexp(VF x) {
-    const VF hi = vset1(88.7228f), lo = vset1(-87.3365f);
-    VF xc = vmin(vmax(x, lo), hi);
+/* e^x for x in [-87.3, 88.7] (no range checks; callers bound x). */
+static inline NN_TARGET VF vexp_inrange(VF xc) {
     VF n = vround(vmul(xc, vset1(1.44269504088896341f)));
     VF r = vfma(n, vset1(-0.693359375f), xc); /* ln2 split: exact hi part */
     r = vfma(n, vset1(2.12194440e-4f), r);
@@ -35,7 +33,13 @@ static inline NN_TARGET VF vexp(VF x) {
     p = vfma(p, r, vset1(1.6666665459e-1f));
     p = vfma(p, r, vset1(5.0000001201e-1f));
     p = vfma(vmul(p, r), r, vadd(r, vset1(1.0f)));
-    VF y = vmul(p, vpow2i(n));
+    return vmul(p, vpow2i(n));
+}
+
+/* e^x; 0 below -87.3 (the result would be subnormal), +inf above 88.7. */
+static inline NN_TARGET VF vexp(VF x) {
+    const VF hi = vset1(88.7228f), lo = vset1(-87.3365f);
+    VF y = vexp_inrange(vmin(vmax(x, lo), hi));
     y = vselect_lt(x, lo, y, vset1(0.0f));
     return vselect_lt(hi, x, y, vset1(INFINITY));
 }
@@ -66,7 +70,10 @@ static inline NN_TARGET VF verfc_gelu(VF x) {
     VF hi = vmul(x, x), lo = vfma(x, x, vsub(vset1(0.0f), hi));
     hi = vmul(hi, vset1(0.5f));
     lo = vmul(lo, vset1(0.5f));
-    VF e = vmul(t, vexp(vsub(vsub(p, lo), hi)));
+    /* |x| <= 10 matters (larger |x| is replaced by the caller): the exponent is in
+     * [-51, 1]; clamp only so that huge or infinite x stay finite here */
+    VF arg = vmax(vsub(vsub(p, lo), hi), vset1(-80.0f));
+    VF e = vmul(t, vexp_inrange(arg));
     return vselect_lt(x, vset1(0.0f), vsub(vset1(2.0f), e), e); /* z < 0 <=> x > 0 */
 }
 

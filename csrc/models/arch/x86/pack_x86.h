@@ -1,6 +1,6 @@
-/* Packing helpers shared by the AVX2 and AVX-512 GEMM files: an 8x8 fp32 transpose
- * (AVX) used to turn 8 weight rows [n][k] into the [k][NR] panel layout, loading
- * fp32, bf16 (shift into the high half) or f16 (F16C) rows. Included only by files in
+/* Helpers shared by the AVX2 and AVX-512 GEMM files: an 8x8 fp32 transpose (AVX) used
+ * to turn 8 weight rows [n][k] into the [k][NR] panel layout, loading fp32, bf16 (shift
+ * into the high half) or f16 (F16C) rows; the FMA peak loop. Included only by files in
  * csrc/models/arch/x86/, whose callers carry a superset of this target. */
 #ifndef HFC_MODELS_PACK_X86_H
 #define HFC_MODELS_PACK_X86_H
@@ -88,5 +88,28 @@ pack_a8_x86(const float *a, size_t lda, size_t mc, size_t kc, float alpha, float
     }
     if (full < mc) hfc_pack_a_generic(a + full * lda, lda, mc - full, kc, alpha, ap + full * kc, 8);
 }
+
+/* The FMA peak loop of one vector width: 12 independent FMA chains (2 FMA ports x
+ * 4-cycle latency need >= 8) in inline assembly, so the compiler cannot spill the
+ * accumulators. Returns the flops done. R: "ymm" or "zmm"; LANES: 8 or 16. */
+#define HFC_FMA(R, i) "vfmadd231ps %%" R "13, %%" R "12, %%" R #i "\n\t"
+#define HFC_DEFINE_FMA_PEAK(name, target, R, LANES)                                    \
+    target double name(unsigned long long iters) {                                     \
+        __asm__ volatile("vxorps %%xmm0, %%xmm0, %%xmm0\n\t"                            \
+                         "vmovaps %%" R "0, %%" R "13\n\t"                               \
+                         "vmovaps %%" R "0, %%" R "12\n\t"                               \
+                         :                                                             \
+                         :                                                             \
+                         : "xmm0", "xmm12", "xmm13");                                  \
+        for (unsigned long long i = 0; i < iters; i++)                                 \
+            __asm__ volatile(HFC_FMA(R, 0) HFC_FMA(R, 1) HFC_FMA(R, 2) HFC_FMA(R, 3)    \
+                             HFC_FMA(R, 4) HFC_FMA(R, 5) HFC_FMA(R, 6) HFC_FMA(R, 7)    \
+                             HFC_FMA(R, 8) HFC_FMA(R, 9) HFC_FMA(R, 10) HFC_FMA(R, 11)  \
+                             :                                                         \
+                             :                                                         \
+                             : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6",  \
+                               "xmm7", "xmm8", "xmm9", "xmm10", "xmm11");              \
+        return 12.0 * 2.0 * (LANES) * (double)iters;                                   \
+    }
 
 #endif /* HFC_MODELS_PACK_X86_H */
