@@ -14,6 +14,9 @@
 #include <cpuid.h>
 #endif
 
+/* Scalar until hfc_dispatch_init runs; the models entries are filled lazily too
+ * (hfc_models_kernels_fill), so they are NULL here: kernels.h's entry points call
+ * hfc_dispatch_init first. */
 hfc_kernels hfc_kernels_active = {
     .isa = HFC_ISA_SCALAR,
     .utf8_valid_prefix = hfc_utf8_valid_prefix_ref,
@@ -160,23 +163,29 @@ hfc_status hfc_kernels_for(hfc_isa isa, hfc_kernels *out) {
     if (isa > hfc_isa_detected())
         return hfc_fail(HFC_ERR_UNSUPPORTED, "ISA level %s not supported by this CPU (best: %s)",
                         hfc_isa_name(isa), hfc_isa_name(hfc_isa_detected()));
-    hfc_kernels k = {HFC_ISA_SCALAR, hfc_utf8_valid_prefix_ref, hfc_json_string_span_ref};
+    hfc_kernels k = {.isa = HFC_ISA_SCALAR,
+                     .utf8_valid_prefix = hfc_utf8_valid_prefix_ref,
+                     .json_string_span = hfc_json_string_span_ref};
     switch (isa) {
     case HFC_ISA_SCALAR:
         break;
 #if defined(__x86_64__)
     case HFC_ISA_AVX2:
-        k = (hfc_kernels){HFC_ISA_AVX2, hfc_utf8_valid_prefix_avx2, hfc_json_string_span_avx2};
+        k = (hfc_kernels){.isa = HFC_ISA_AVX2,
+                          .utf8_valid_prefix = hfc_utf8_valid_prefix_avx2,
+                          .json_string_span = hfc_json_string_span_avx2};
         break;
     case HFC_ISA_AVX512:
-        k = (hfc_kernels){HFC_ISA_AVX512, hfc_utf8_valid_prefix_avx512,
-                          hfc_json_string_span_avx512};
+        k = (hfc_kernels){.isa = HFC_ISA_AVX512,
+                          .utf8_valid_prefix = hfc_utf8_valid_prefix_avx512,
+                          .json_string_span = hfc_json_string_span_avx512};
         break;
 #endif
     default: /* detected above scalar on a build without those kernels (i386) */
         return hfc_fail(HFC_ERR_UNSUPPORTED, "ISA level %s not built into this binary",
                         hfc_isa_name(isa));
     }
+    hfc_models_kernels_fill(isa, &k);
     *out = k;
     return HFC_OK;
 }

@@ -54,6 +54,37 @@ typedef struct hfc_kernels {
     hfc_isa isa;
     size_t (*utf8_valid_prefix)(const uint8_t *p, size_t n);
     size_t (*json_string_span)(const uint8_t *p, size_t n);
+
+    /* hfc.models kernels (csrc/models/kernels/, csrc/models/arch/x86/; public API and
+     * semantics in kernels.h, which calls these through hfc_kernels_active).
+     * gemm_ukr: C[mr,nr] (=, or += when accumulate) A[mr,kc] · Bp[kc,nr]-panel, C
+     *   row-major with stride ldc; A is a packed panel [kc][mr] when lda == 0, else mr
+     *   rows of a row-major matrix with stride lda (used in place: no packing). gemm_pack_a: rows [0,mc) x cols [0,kc) of A (fp32,
+     *   stride lda) times alpha into mr-row panels (zero-padded), layout [panel][p][mr].
+     *   gemm_pack_b: columns [0,nc) x depth [0,kc) of B into nr-column panels, layout
+     *   [panel][p][nr] (zero-padded); b points at element (p0, j0); trans: B stored as
+     *   [n,k] (row j at b + j*ldb, e.g. nn.Linear weights), else [k,n]; wt: hfc_wtype.
+     * linear_small: y[0:m, n0:n1] = x[m,k] · w[n,k]^T for small m as dot products, w
+     *   read in place (wt: hfc_wtype); NULL on levels without one (the packed path runs).
+     * layernorm_row: y = LN(x (+ res if res)) over n; gamma/beta may be NULL. */
+    int gemm_mr, gemm_nr;
+    void (*gemm_ukr)(size_t kc, const float *a, size_t lda, const float *bp, float *c,
+                     size_t ldc, int accumulate);
+    void (*gemm_pack_a)(const float *a, size_t lda, size_t mc, size_t kc, float alpha,
+                        float *ap);
+    void (*gemm_pack_b)(const void *b, int wt, int trans, size_t ldb, size_t nc, size_t kc,
+                        float *bp);
+    void (*linear_small)(const float *x, size_t ldx, size_t m, size_t k, const void *w,
+                         int wt, size_t n0, size_t n1, float *y, size_t ldy);
+    void (*layernorm_row)(const float *x, const float *res, size_t n, const float *gamma,
+                          const float *beta, float eps, float *y);
+    void (*gelu_erf)(float *x, size_t n);
+    void (*gelu_tanh)(float *x, size_t n);
+    void (*softmax_row)(float *x, size_t n);
+    void (*bf16_to_f32)(const uint16_t *src, float *dst, size_t n);
+    void (*f16_to_f32)(const uint16_t *src, float *dst, size_t n);
+    void (*f32_to_bf16)(const float *src, uint16_t *dst, size_t n);
+    void (*f32_to_f16)(const float *src, uint16_t *dst, size_t n);
 } hfc_kernels;
 
 extern hfc_kernels hfc_kernels_active; /* filled by hfc_dispatch_init */
@@ -75,6 +106,8 @@ hfc_status hfc_dispatch_reinit(void);
 /* Per-ISA implementations (arch files); exposed for tests and the table. */
 size_t hfc_utf8_valid_prefix_ref(const uint8_t *p, size_t n);
 size_t hfc_json_string_span_ref(const uint8_t *p, size_t n);
+/* The hfc.models entries of each level (csrc/models/kernels/kernels_table.c). */
+void hfc_models_kernels_fill(hfc_isa isa, hfc_kernels *k);
 #if defined(__x86_64__) || defined(_M_X64)
 #define HFC_HAVE_X86 1
 size_t hfc_utf8_valid_prefix_avx2(const uint8_t *p, size_t n);
