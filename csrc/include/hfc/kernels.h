@@ -126,7 +126,8 @@ hfc_status hfc_embedding_gather_add(const void *table, hfc_wtype wt, size_t rows
 
 void hfc_bf16_to_f32(const uint16_t *src, float *dst, size_t n);
 void hfc_f16_to_f32(const uint16_t *src, float *dst, size_t n);
-/* Round to nearest even; NaN -> quiet NaN (bf16: 0x7FC0 with the sign, like torch). */
+/* Round to nearest even. NaN: bf16 0x7FC0 (like torch); f16 a quiet NaN keeping the sign
+ * and top payload bits (like F16C). f16 -> f32 makes a signalling NaN quiet (F16C). */
 void hfc_f32_to_bf16(const float *src, uint16_t *dst, size_t n);
 void hfc_f32_to_f16(const float *src, uint16_t *dst, size_t n);
 /* dst[i] = (float)src[i] for any wtype (memcpy for f32). */
