@@ -94,10 +94,12 @@ void hfc_add(float *y, const float *x, size_t n);
  * q, k, v: [batch, seq, heads*head_dim] with row stride ld_qkv (elements between
  * consecutive tokens; >= heads*head_dim, so they may be slices of one fused
  * [batch, seq, 3*hidden] buffer). mask: [batch, seq] key padding mask (nonzero = attend),
- * or NULL for none; masked keys get score + FLT_MIN-of-torch (finfo(float32).min), as
- * transformers does, so a fully masked row averages all values uniformly.
+ * or NULL for none. Same result as transformers' additive finfo(float32).min mask:
+ * masked keys get weight exactly 0 (they are skipped), and a row whose keys are all
+ * masked averages all values uniformly. Padded query rows are computed like any other.
  * out: [batch, seq, heads*head_dim] with row stride ld_out; must not overlap q/k/v.
- * scale: usually 1/sqrt(head_dim). Threaded over batch*heads. */
+ * scale: usually 1/sqrt(head_dim). Threaded over batch*heads; scratch seq*seq floats
+ * per thread. */
 typedef struct hfc_attention_args {
     size_t batch, seq, heads, head_dim;
     const float *q, *k, *v;
@@ -124,7 +126,8 @@ hfc_status hfc_embedding_gather_add(const void *table, hfc_wtype wt, size_t rows
 
 void hfc_bf16_to_f32(const uint16_t *src, float *dst, size_t n);
 void hfc_f16_to_f32(const uint16_t *src, float *dst, size_t n);
-/* Round to nearest even; NaN -> quiet NaN (bf16: 0x7FC0 with the sign, like torch). */
+/* Round to nearest even. NaN: bf16 0x7FC0 (like torch); f16 a quiet NaN keeping the sign
+ * and top payload bits (like F16C). f16 -> f32 makes a signalling NaN quiet (F16C). */
 void hfc_f32_to_bf16(const float *src, uint16_t *dst, size_t n);
 void hfc_f32_to_f16(const float *src, uint16_t *dst, size_t n);
 /* dst[i] = (float)src[i] for any wtype (memcpy for f32). */

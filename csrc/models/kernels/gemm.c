@@ -21,6 +21,7 @@
 #define GEMM_KC 256
 #define GEMM_MC_MAX 192
 #define GEMM_NC_MAX 512
+#define GEMM_FULLK_BYTES (1u << 20) /* a whole-depth B block up to this size (L2 is 2 MB) */
 
 typedef struct gemm_job {
     const hfc_kernels *K;
@@ -39,6 +40,7 @@ typedef struct gemm_job {
     size_t mc, nc, kc, nb;     /* block sizes; column blocks */
     size_t rows_per_group, groups; /* row groups (tasks = nb * groups) */
     size_t scratch_floats;     /* per task: Ap | Bp | edge tile (hfc_models_scratch slot 0) */
+    bool fullk;                /* Bp holds all of k for the task's columns (fits L2) */
 } gemm_job;
 
 static size_t round_up(size_t x, size_t r) { return (x + r - 1) / r * r; }
@@ -105,6 +107,19 @@ static void gemm_epilogue(const gemm_job *g, float *c, size_t rows, size_t j0, s
     }
 }
 
+/* Rows [i, i + mc) of A over depth [p0, p0 + kc) against the packed B block: A is
+ * read in place when alpha = 1 (only a partial last panel is packed), else packed. */
+static void gemm_rows(const gemm_job *g, size_t i, size_t p0, size_t mc, size_t kc, float *ap,
+                      const float *bp, float *c, size_t nc, int acc, float *edge) {
+    const size_t MR = (size_t)g->K->gemm_mr;
+    const float *a = g->a + i * g->lda + p0;
+    bool direct = g->alpha == 1.0f;
+    size_t from = direct ? mc / MR * MR : 0;
+    if (from < mc)
+        g->K->gemm_pack_a(a + from * g->lda, g->lda, mc - from, kc, g->alpha, ap + from * kc);
+    gemm_macro(g, a, direct, ap, bp, c, mc, nc, kc, acc, edge);
+}
+
 /* One task: column block jb (nc wide) x row group (whole mc blocks). B's depth block is
  * packed once per task and reused down all of the group's rows. */
 static void gemm_tile(const gemm_job *g, size_t t, float *scratch) {
@@ -115,7 +130,7 @@ static void gemm_tile(const gemm_job *g, size_t t, float *scratch) {
     size_t nc = g->n - j0 < g->nc ? g->n - j0 : g->nc;
     size_t rows = g->m - r0 < g->rows_per_group ? g->m - r0 : g->rows_per_group;
     float *ap = scratch, *bp = ap + round_up(round_up(g->mc, MR) * g->kc, 16);
-    float *edge = bp + round_up(round_up(g->nc, NR) * g->kc, 16);
+    float *edge = bp + round_up(round_up(g->nc, NR) * (g->fullk ? g->k : g->kc), 16);
     float *c = g->c + r0 * g->ldc + j0;
 
     if (g->beta != 0.0f && (g->beta != 1.0f || g->k == 0)) {
@@ -128,20 +143,33 @@ static void gemm_tile(const gemm_job *g, size_t t, float *scratch) {
         gemm_epilogue(g, c, rows, j0, nc);
         return;
     }
+    size_t ncpad = round_up(nc, NR);
+    if (g->fullk) {
+        /* B's whole depth for these columns fits in L2: pack it once, then finish each
+         * row block over all of k while its C tile stays in cache */
+        for (size_t p0 = 0; p0 < g->k; p0 += g->kc) {
+            size_t kc = g->k - p0 < g->kc ? g->k - p0 : g->kc;
+            g->K->gemm_pack_b(b_at(g, p0, j0), g->wt, g->trans, g->ldb, nc, kc, bp + p0 * ncpad);
+        }
+        for (size_t i0 = 0; i0 < rows; i0 += g->mc) {
+            size_t mc = rows - i0 < g->mc ? rows - i0 : g->mc;
+            for (size_t p0 = 0; p0 < g->k; p0 += g->kc) {
+                size_t kc = g->k - p0 < g->kc ? g->k - p0 : g->kc;
+                gemm_rows(g, r0 + i0, p0, mc, kc, ap, bp + p0 * ncpad, c + i0 * g->ldc, nc,
+                          g->beta != 0.0f || p0 > 0, edge);
+            }
+            gemm_epilogue(g, c + i0 * g->ldc, mc, j0, nc);
+        }
+        return;
+    }
     for (size_t p0 = 0; p0 < g->k; p0 += g->kc) {
         size_t kc = g->k - p0 < g->kc ? g->k - p0 : g->kc;
         bool last = p0 + kc >= g->k;
         g->K->gemm_pack_b(b_at(g, p0, j0), g->wt, g->trans, g->ldb, nc, kc, bp);
         for (size_t i0 = 0; i0 < rows; i0 += g->mc) {
             size_t mc = rows - i0 < g->mc ? rows - i0 : g->mc;
-            const float *a = g->a + (r0 + i0) * g->lda + p0;
-            /* alpha = 1: A is read in place, only a partial last panel is packed */
-            bool direct = g->alpha == 1.0f;
-            size_t from = direct ? mc / MR * MR : 0;
-            if (from < mc)
-                g->K->gemm_pack_a(a + from * g->lda, g->lda, mc - from, kc, g->alpha, ap + from * kc);
-            gemm_macro(g, a, direct, ap, bp, c + i0 * g->ldc, mc, nc, kc,
-                       g->beta != 0.0f || p0 > 0, edge);
+            gemm_rows(g, r0 + i0, p0, mc, kc, ap, bp, c + i0 * g->ldc, nc,
+                      g->beta != 0.0f || p0 > 0, edge);
             if (last) gemm_epilogue(g, c + i0 * g->ldc, mc, j0, nc);
         }
     }
@@ -229,8 +257,11 @@ static void gemm_plan(gemm_job *g, int threads) {
     g->kc = g->k < GEMM_KC ? (g->k ? g->k : 1) : GEMM_KC;
     /* balance the depth blocks: 300 = 256 + 44 is worse than 2 x 150 */
     if (g->k > GEMM_KC) g->kc = cdiv(g->k, cdiv(g->k, GEMM_KC));
+    size_t bdepth = g->kc;
+    g->fullk = g->k > g->kc && g->k * round_up(g->nc, NR) * sizeof(float) <= GEMM_FULLK_BYTES;
+    if (g->fullk) bdepth = g->k;
     g->scratch_floats = round_up(round_up(g->mc, MR) * g->kc, 16) +
-                        round_up(round_up(g->nc, NR) * g->kc, 16) + MR * NR;
+                        round_up(round_up(g->nc, NR) * bdepth, 16) + MR * NR;
 }
 
 static hfc_status gemm_run(gemm_job *g, int threads) {
