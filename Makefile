@@ -92,6 +92,7 @@ bench: install
 
 demo: install
 	$(PYTHON) -m hfc.demo
+	$(PYTHON) -m hfc.demo_models
 
 clean:
 	rm -rf build python/hfc/*.so *.egg-info python/*.egg-info
