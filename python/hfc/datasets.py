@@ -1,0 +1,869 @@
+"""hfc.datasets: memory-mapped Arrow datasets compatible with HF ``datasets``.
+
+Reads the very files ``datasets`` writes (``save_to_disk`` folders, cache ``.arrow``
+files), zero-copy, through hfc's C Arrow reader (``hfc._C.ArrowTable``). Row selection
+(select, shuffle, filter, shard, train_test_split) keeps an index array, never copied
+rows; ``save_to_disk`` writes Arrow IPC streams with hfc's C writer that
+``datasets.load_from_disk`` reads back.
+
+    ds = hfc.datasets.load_from_disk("my_dataset")["train"].shuffle(seed=0)
+    ds[0]                                   # dict, equal to datasets' row
+    for batch in ds.with_format("numpy").iter(batch_size=64): ...
+    blocks = ds.pack(1024, column="input_ids")   # group_texts in C -> (n, 1024) int32
+
+A Dataset pickles as its file paths, its index array and its format, so DataLoader
+workers (fork or spawn) re-map the files instead of copying bytes. pyarrow is needed
+only for from_dict / map / Parquet, CSV and JSON-lines loading; ``datasets`` only to
+return ``datasets.Features`` objects (a plain dict otherwise).
+"""
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+import tempfile
+import uuid
+
+import numpy as np
+
+from ._C import ArrowTable
+
+__all__ = ["Dataset", "DatasetDict", "load_from_disk", "load_dataset", "split_dataset_by_node",
+           "ArrowTable"]
+
+_FORMATS = ("python", "numpy", "np", "torch", "pt", None)
+
+
+# ---------------------------------------------------------------------------- features
+
+def _feature_from_field(f):
+    """datasets' Features JSON for an Arrow field (as ``ArrowTable.schema()`` gives)."""
+    t = f["type"]
+    if t in ("list", "large_list", "fixed_size_list"):
+        out = {"feature": _feature_from_field(f["children"][0])}
+        if t == "fixed_size_list":
+            out["length"] = f["fixed_size"]
+        out["_type"] = "LargeList" if t == "large_list" else "List"
+        return out
+    if t == "struct":
+        return {c["name"]: _feature_from_field(c) for c in f["children"]}
+    if t == "fixed_size_binary":
+        return {"dtype": "binary", "_type": "Value"}
+    return {"dtype": t, "_type": "Value"}
+
+
+def _features_json(table):
+    meta = table.metadata.get("huggingface")
+    if meta:
+        try:
+            feats = json.loads(meta).get("info", {}).get("features")
+            if feats is not None:
+                return feats
+        except ValueError:
+            pass
+    return {f["name"]: _feature_from_field(f) for f in table.schema()}
+
+
+def _to_features(js):
+    try:
+        import datasets
+    except ImportError:
+        return js
+    return datasets.Features.from_dict(js)
+
+
+def _new_cache_path(prefix="hfc-"):
+    d = os.path.join(tempfile.gettempdir(), "hfc_datasets_cache")
+    os.makedirs(d, exist_ok=True)
+    return os.path.join(d, f"{prefix}{uuid.uuid4().hex}.arrow")
+
+
+# ---------------------------------------------------------------------------- formatting
+
+def _np_column(values):
+    """datasets' NumpyArrowExtractor on a column of Python values (lists -> arrays)."""
+    conv = [np.asarray(v) if isinstance(v, list) else v for v in values]
+    if conv and any(isinstance(x, np.ndarray) for x in conv):
+        first = next(x for x in conv if isinstance(x, np.ndarray))
+        if any((isinstance(x, np.ndarray) and (x.dtype == object or x.shape != first.shape))
+               or x is None for x in conv):
+            out = np.empty(len(conv), dtype=object)
+            out[:] = conv
+            return out
+        return np.stack(conv)
+    if any(v is None for v in conv):
+        if all(isinstance(v, (int, float)) or v is None for v in conv) and \
+                not any(isinstance(v, bool) for v in conv):
+            return np.array([np.nan if v is None else v for v in conv], dtype=np.float64)
+        out = np.empty(len(conv), dtype=object)
+        out[:] = conv
+        return out
+    return np.asarray(conv)
+
+
+def _np_fixed(table, col, rows):
+    return table.gather(col, rows)
+
+
+class _Formatter:
+    """Turns (table, rows, columns) into rows/batches in the dataset's format."""
+
+    def __init__(self, ds):
+        self.ds = ds
+
+    def batch(self, rows, cols):
+        ds = self.ds
+        fmt = ds._format_type
+        if fmt in (None, "python"):
+            return ds._table.rows(rows, cols)
+        out = {}
+        for c in cols:
+            name = ds._table.column_names[c]
+            if ds._fixed[c] and not ds._nullable_data[c]:
+                arr = ds._table.gather(c, rows)
+            else:
+                arr = _np_column(ds._table.rows(rows, (c,))[name])
+            out[name] = arr
+        if fmt in ("torch", "pt"):
+            return {k: _torchify(v) for k, v in out.items()}
+        return out
+
+    def row(self, i, cols):
+        ds = self.ds
+        if ds._format_type in (None, "python"):
+            return ds._table.row(i, cols)
+        b = self.batch(np.array([i], dtype=np.int64), cols)
+        return {k: v[0] for k, v in b.items()}
+
+
+def _torchify(v):
+    import torch
+
+    if isinstance(v, np.ndarray):
+        if v.dtype == object:
+            return [_torchify(x) for x in v]
+        if v.dtype.kind in "US":
+            return v.tolist()
+        if np.issubdtype(v.dtype, np.integer):
+            return torch.tensor(v, dtype=torch.int64)
+        if np.issubdtype(v.dtype, np.floating):
+            return torch.tensor(v, dtype=torch.float32)
+        return torch.tensor(v)
+    if isinstance(v, (np.integer,)):
+        return torch.tensor(v, dtype=torch.int64)
+    if isinstance(v, (np.floating,)):
+        return torch.tensor(v, dtype=torch.float32)
+    return v
+
+
+# ---------------------------------------------------------------------------- Dataset
+
+class Dataset:
+    """A memory-mapped Arrow dataset with an optional index mapping."""
+
+    def __init__(self, table, indices=None, info=None, split=None, format_type=None,
+                 format_columns=None, output_all_columns=False, fingerprint=None):
+        self._table = table
+        self._indices = None if indices is None else np.ascontiguousarray(indices, dtype=np.int64)
+        self._info = dict(info) if info else {}
+        if "features" not in self._info:
+            self._info["features"] = _features_json(table)
+        self._split = split
+        self._format_type = None if format_type in ("python",) else format_type
+        self._format_columns = format_columns
+        self._output_all_columns = output_all_columns
+        self._fingerprint = fingerprint or uuid.uuid4().hex[:16]
+        schema = table.schema()
+        self._fixed = [f["type"] in _FIXED and not f["dictionary_index"] for f in schema]
+        self._nullable_data = [not fx or any(ch[2] for ch in table.chunks(c))
+                               for c, fx in enumerate(self._fixed)]
+        self._formatter = _Formatter(self)
+
+    # -- construction ------------------------------------------------------------------
+
+    @classmethod
+    def from_file(cls, filename, info=None, split=None, indices_filename=None, in_memory=False):
+        table = ArrowTable([os.fspath(filename)])
+        indices = None
+        if indices_filename is not None:
+            it = ArrowTable([os.fspath(indices_filename)])
+            indices = np.asarray(it.gather(0, np.arange(len(it))), dtype=np.int64)
+        return cls(table, indices=indices, info=info, split=split)
+
+    @classmethod
+    def from_dict(cls, mapping, features=None, info=None, split=None):
+        import pyarrow as pa
+
+        schema = None
+        if features is not None:
+            feats = features if isinstance(features, dict) and not hasattr(features, "arrow_schema") \
+                else None
+            if feats is None:
+                schema = features.arrow_schema
+        tbl = pa.table(mapping, schema=schema) if schema is not None else _infer_table(mapping)
+        return cls._from_arrow(tbl, features, info, split)
+
+    @classmethod
+    def _from_arrow(cls, tbl, features=None, info=None, split=None):
+        import pyarrow as pa
+
+        if features is not None and hasattr(features, "to_dict"):
+            feats = features.to_dict()
+        elif features is not None:
+            feats = features
+        else:
+            feats = None
+        if feats is None:
+            try:
+                import datasets
+
+                feats = datasets.Features.from_arrow_schema(tbl.schema).to_dict()
+            except ImportError:
+                feats = None
+        meta = {"huggingface": json.dumps({"info": {"features": feats}})} if feats else {}
+        tbl = tbl.replace_schema_metadata(meta)
+        path = _new_cache_path()
+        with pa.OSFile(path, "wb") as sink:
+            with pa.ipc.new_stream(sink, tbl.schema) as w:
+                w.write_table(tbl, max_chunksize=1000)
+        info = dict(info or {})
+        if feats is not None:
+            info["features"] = feats
+        return cls(ArrowTable([path]), info=info, split=split)
+
+    def _derive(self, indices=None, keep_indices=False, **kw):
+        """A new Dataset over the same files with `indices` composed onto this one's."""
+        if keep_indices:
+            idx = self._indices
+        elif indices is None:
+            idx = None
+        else:
+            idx = indices if self._indices is None else self._indices[indices]
+        args = dict(info=self._info, split=self._split, format_type=self._format_type,
+                    format_columns=self._format_columns,
+                    output_all_columns=self._output_all_columns)
+        args.update(kw)
+        return Dataset(self._table, indices=idx, **args)
+
+    # -- basics ------------------------------------------------------------------------
+
+    def __len__(self):
+        return len(self._table) if self._indices is None else len(self._indices)
+
+    @property
+    def num_rows(self):
+        return len(self)
+
+    @property
+    def column_names(self):
+        return list(self._table.column_names)
+
+    @property
+    def num_columns(self):
+        return len(self._table.column_names)
+
+    @property
+    def shape(self):
+        return (len(self), self.num_columns)
+
+    @property
+    def features(self):
+        return _to_features(self._info["features"])
+
+    @property
+    def info(self):
+        return self._info
+
+    @property
+    def split(self):
+        return self._split
+
+    @property
+    def format(self):
+        return {"type": self._format_type, "format_kwargs": {},
+                "columns": self._format_columns if self._format_columns is not None
+                else self.column_names, "output_all_columns": self._output_all_columns}
+
+    @property
+    def cache_files(self):
+        return [{"filename": p} for p in self._table.paths]
+
+    @property
+    def data_indices(self):
+        return self._indices
+
+    def __repr__(self):
+        return (f"Dataset({{\n    features: {self.column_names},\n    num_rows: {len(self)}\n}})")
+
+    def _repr_html_(self):
+        n = min(len(self), 5)
+        cols = self.column_names
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(repr(r[c])[:80])}</td>" for c in cols) + "</tr>"
+            for r in (self._table.row(int(self._row_index(i))) for i in range(n)))
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+        return (f"<div><b>hfc.datasets.Dataset</b> — {len(self)} rows × {len(cols)} columns"
+                f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>")
+
+    def __reduce__(self):
+        return (_rebuild, (self._table.paths, self._indices, self._info, self._split,
+                           self._format_type, self._format_columns, self._output_all_columns,
+                           self._fingerprint))
+
+    # -- indexing ----------------------------------------------------------------------
+
+    def _cols(self):
+        if self._format_columns is None or (self._output_all_columns and self._format_type is None):
+            return None
+        names = self._table.column_names
+        return tuple(names.index(c) for c in self._format_columns)
+
+    def _row_index(self, i):
+        n = len(self)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError(f"Index {i} out of range for dataset of size {n}.")
+        return i if self._indices is None else int(self._indices[i])
+
+    def _rows_for(self, key):
+        """Table rows for a slice / list / array key."""
+        n = len(self)
+        if isinstance(key, slice):
+            pos = np.arange(*key.indices(n), dtype=np.int64)
+        else:
+            pos = np.asarray(key)
+            if pos.dtype == bool:
+                pos = np.flatnonzero(pos)
+            pos = pos.astype(np.int64, copy=False).ravel()
+            if pos.size and (pos.min() < -n or pos.max() >= n):
+                bad = pos[(pos < -n) | (pos >= n)][0]
+                raise IndexError(f"Index {bad} out of range for dataset of size {n}.")
+            pos = np.where(pos < 0, pos + n, pos)
+        return pos if self._indices is None else self._indices[pos]
+
+    def _all_cols(self):
+        cols = self._cols()
+        return tuple(range(self.num_columns)) if cols is None else cols
+
+    def __getitem__(self, key):
+        if isinstance(key, (int, np.integer)):
+            return self._formatter.row(self._row_index(int(key)), self._all_cols())
+        if isinstance(key, str):
+            names = self._table.column_names
+            if key not in names:
+                raise KeyError(f"Column {key} not in the dataset. Current columns in the "
+                               f"dataset: {list(names)}")
+            rows = self._rows_for(slice(None))
+            return self._formatter.batch(rows, (names.index(key),))[key]
+        return self._formatter.batch(self._rows_for(key), self._all_cols())
+
+    def __getitems__(self, keys):
+        batch = self[list(keys)]
+        n = len(keys)
+        return [{k: v[i] for k, v in batch.items()} for i in range(n)]
+
+    def __iter__(self):
+        cols = self._all_cols()
+        for i in range(len(self)):
+            yield self._formatter.row(self._row_index(i), cols)
+
+    def iter(self, batch_size, drop_last_batch=False):
+        n = len(self)
+        stop = n - n % batch_size if drop_last_batch else n
+        cols = self._all_cols()
+        for s in range(0, stop, batch_size):
+            yield self._formatter.batch(self._rows_for(slice(s, min(s + batch_size, n))), cols)
+
+    def to_dict(self):
+        return self[:]
+
+    def to_list(self):
+        b = self[:]
+        return [{k: v[i] for k, v in b.items()} for i in range(len(self))]
+
+    # -- zero-copy and fast paths ------------------------------------------------------
+
+    def _col_index(self, column):
+        names = self._table.column_names
+        if column not in names:
+            raise KeyError(f"Column {column} not in the dataset")
+        return names.index(column)
+
+    def column_chunks(self, column):
+        """Per record batch, the column's Arrow buffers as zero-copy NumPy views:
+        (type, length, null_count, validity, values, data, children, dictionary)."""
+        return self._table.chunks(self._col_index(column))
+
+    def ragged(self, column, start=0, stop=None):
+        """(values, offsets) of a list column over rows [start, stop).
+
+        Zero-copy views when the dataset has no index mapping and the rows lie in one
+        record batch; otherwise a gather into fresh arrays. offsets are relative to
+        values (offsets[0] == 0 for gathers; for views they index the batch's values)."""
+        c = self._col_index(column)
+        n = len(self)
+        stop = n if stop is None else min(stop, n)
+        if self._indices is None:
+            bo = self._table.batch_offsets
+            b = int(np.searchsorted(bo, start, side="right") - 1)
+            if 0 <= b < len(bo) - 1 and stop <= bo[b + 1]:
+                typ, length, nulls, validity, offs, data, children, dic = self._table.chunks(c)[b]
+                if typ in ("list", "large_list") and children[0][4] is not None and \
+                        children[0][2] == 0:
+                    lo, hi = start - bo[b], stop - bo[b]
+                    return children[0][4], offs[lo:hi + 1]
+        return self._gather_ragged(c, self._rows_for(slice(start, stop)))
+
+    def _gather_ragged(self, c, rows):
+        chunks = self._table.chunks(c)
+        bo = self._table.batch_offsets
+        bidx = np.searchsorted(bo, rows, side="right") - 1
+        parts, lens = [], np.empty(len(rows), dtype=np.int64)
+        for k, (r, b) in enumerate(zip(rows, bidx)):
+            typ, length, nulls, validity, offs, data, children, dic = chunks[b]
+            lr = r - bo[b]
+            s, e = int(offs[lr]), int(offs[lr + 1])
+            parts.append(children[0][4][s:e])
+            lens[k] = e - s
+        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(lens, out=offsets[1:])
+        values = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+        return values, offsets
+
+    def iter_ragged(self, column, batch_size, drop_last_batch=False):
+        """Batches of a list column as (values, offsets) NumPy arrays (zero-copy views
+        where possible: see ragged())."""
+        n = len(self)
+        stop = n - n % batch_size if drop_last_batch else n
+        for s in range(0, stop, batch_size):
+            yield self.ragged(column, s, min(s + batch_size, n))
+
+    def gather(self, column, positions):
+        """A fixed-width column's values at dataset positions, copied in C."""
+        return self._table.gather(self._col_index(column), self._rows_for(positions))
+
+    def pack(self, block_size, column="input_ids", eos_id=None, output="numpy"):
+        """group_texts in C: concatenate the token lists of `column` (in dataset order,
+        with eos_id appended to each when given), drop the remainder, cut into blocks.
+
+        output="numpy": int32 ndarray (n_blocks, block_size); output="dataset": a Dataset
+        with `column` as fixed-length lists (datasets' List(length=block_size))."""
+        rows = self._indices
+        blocks = self._table.pack(self._col_index(column), rows, int(block_size),
+                                  -1 if eos_id is None else int(eos_id))
+        if output == "numpy":
+            return blocks
+        import pyarrow as pa
+
+        flat = pa.array(blocks.reshape(-1))
+        col = pa.FixedSizeListArray.from_arrays(flat, int(block_size))
+        return Dataset._from_arrow(pa.table({column: col}))
+
+    def tokenize(self, tokenizer, column="text", add_special_tokens=True, batch_size=1000,
+                 keep_columns=False):
+        """Tokenize `column` with an hfc.tokenizers Tokenizer (encode_batch on hfc's pool),
+        giving a Dataset with input_ids and attention_mask (int32 lists)."""
+        import pyarrow as pa
+
+        c = self._col_index(column)
+        ids_parts, n = [], len(self)
+        offs_all = [np.zeros(1, dtype=np.int64)]
+        total = 0
+        for s in range(0, n, batch_size):
+            texts = self._table.rows(self._rows_for(slice(s, min(s + batch_size, n))), (c,))[column]
+            ids, offs = _encode_flat(tokenizer, texts, add_special_tokens)
+            ids_parts.append(ids)
+            offs_all.append(offs[1:] + total)
+            total += int(offs[-1])
+        values = np.concatenate(ids_parts) if ids_parts else np.zeros(0, np.int32)
+        offsets = np.concatenate(offs_all)
+        big = offsets[-1] > 2**31 - 1
+        ltype = pa.large_list if big else pa.list_
+        off_arr = pa.array(offsets.astype(np.int64 if big else np.int32))
+        list_cls = pa.LargeListArray if big else pa.ListArray
+        ids_col = list_cls.from_arrays(off_arr, pa.array(values))
+        mask_col = list_cls.from_arrays(off_arr, pa.array(np.ones(len(values), dtype=np.int8)))
+        del ltype
+        data = {"input_ids": ids_col, "attention_mask": mask_col}
+        if keep_columns:
+            base = pa.table(self[:]) if self._format_type is None else None
+            if base is not None:
+                for name in base.column_names:
+                    data.setdefault(name, base[name])
+        return Dataset._from_arrow(pa.table(data))
+
+    # -- row selection (index arrays only) ---------------------------------------------
+
+    def select(self, indices, keep_in_memory=False, indices_cache_file_name=None,
+               writer_batch_size=1000, new_fingerprint=None):
+        pos = self._rows_positions(indices)
+        return self._derive(pos)
+
+    def _rows_positions(self, indices):
+        n = len(self)
+        if isinstance(indices, range):
+            pos = np.arange(indices.start, indices.stop, indices.step, dtype=np.int64)
+        else:
+            pos = np.asarray(list(indices) if not hasattr(indices, "__len__") else indices)
+            pos = pos.astype(np.int64, copy=False).ravel()
+        if pos.size and (pos.min() < 0 or pos.max() >= n):
+            bad = pos[(pos < 0) | (pos >= n)][0]
+            raise IndexError(f"Index {bad} out of range for dataset of size {n}.")
+        return pos
+
+    def shuffle(self, seed=None, generator=None, keep_in_memory=False, **kwargs):
+        if generator is None:
+            if seed is None:
+                _, seed_arr, pos, *_ = np.random.get_state()
+                seed = seed_arr[pos] if pos < 624 else seed_arr[0]
+                _ = np.random.random()
+            generator = np.random.default_rng(seed)
+        return self._derive(generator.permutation(len(self)))
+
+    def shard(self, num_shards, index, contiguous=True, **kwargs):
+        if not 0 <= index < num_shards:
+            raise ValueError("index should be in [0, num_shards-1]")
+        n = len(self)
+        if contiguous:
+            div, mod = divmod(n, num_shards)
+            start = div * index + min(index, mod)
+            end = start + div + (1 if index < mod else 0)
+            pos = np.arange(start, end, dtype=np.int64)
+        else:
+            pos = np.arange(index, n, num_shards, dtype=np.int64)
+        return self._derive(pos)
+
+    def train_test_split(self, test_size=None, train_size=None, shuffle=True, seed=None,
+                         generator=None, **kwargs):
+        n_samples = len(self)
+        if test_size is None and train_size is None:
+            test_size = 0.25
+        if isinstance(test_size, float):
+            n_test = math.ceil(test_size * n_samples)
+        elif isinstance(test_size, int):
+            n_test = float(test_size)
+        if isinstance(train_size, float):
+            n_train = math.floor(train_size * n_samples)
+        elif isinstance(train_size, int):
+            n_train = float(train_size)
+        if train_size is None:
+            n_train = n_samples - n_test
+        elif test_size is None:
+            n_test = n_samples - n_train
+        if n_train + n_test > n_samples:
+            raise ValueError(f"The sum of train_size and test_size = {n_train + n_test}, should be "
+                             f"smaller than the number of samples {n_samples}.")
+        n_train, n_test = int(n_train), int(n_test)
+        if n_train == 0:
+            raise ValueError("the resulting train set would be empty")
+        if not shuffle:
+            train_idx = np.arange(n_train)
+            test_idx = np.arange(n_train, n_train + n_test)
+        else:
+            if generator is None:
+                if seed is None:
+                    _, seed_arr, pos, *_ = np.random.get_state()
+                    seed = seed_arr[pos] if pos < 624 else seed_arr[0]
+                    _ = np.random.random()
+                generator = np.random.default_rng(seed)
+            perm = generator.permutation(n_samples)
+            test_idx = perm[:n_test]
+            train_idx = perm[n_test:n_test + n_train]
+        return DatasetDict({"train": self._derive(train_idx), "test": self._derive(test_idx)})
+
+    def filter(self, function=None, with_indices=False, input_columns=None, batched=False,
+               batch_size=1000, **kwargs):
+        if function is None:
+            return self
+        keep = []
+        n = len(self)
+        plain = Dataset(self._table, self._indices, self._info)  # python format for fn inputs
+        cols = [input_columns] if isinstance(input_columns, str) else input_columns
+        if batched:
+            for s in range(0, n, batch_size):
+                batch = plain[s:min(s + batch_size, n)]
+                args = [batch[c] for c in cols] if cols else [batch]
+                if with_indices:
+                    args.append(list(range(s, min(s + batch_size, n))))
+                keep.append(np.asarray(function(*args), dtype=bool))
+            mask = np.concatenate(keep) if keep else np.zeros(0, dtype=bool)
+        else:
+            mask = np.empty(n, dtype=bool)
+            for i in range(n):
+                row = plain[i]
+                args = [row[c] for c in cols] if cols else [row]
+                if with_indices:
+                    args.append(i)
+                mask[i] = bool(function(*args))
+        return self._derive(np.flatnonzero(mask))
+
+    def map(self, function=None, with_indices=False, input_columns=None, batched=False,
+            batch_size=1000, drop_last_batch=False, remove_columns=None, features=None, **kwargs):
+        """Like datasets.map (single process): the outputs, merged over the inputs, go to
+        a new cache file (via pyarrow)."""
+        import pyarrow as pa
+
+        if function is None:
+            function = lambda x: x  # noqa: E731
+        plain = Dataset(self._table, self._indices, self._info)
+        remove = set([remove_columns] if isinstance(remove_columns, str) else remove_columns or [])
+        cols = [input_columns] if isinstance(input_columns, str) else input_columns
+        n = len(self)
+        out_batches = []
+        step = batch_size if batched and batch_size else max(n, 1)
+        stop = n - n % step if (batched and drop_last_batch) else n
+        for s in range(0, stop, step):
+            e = min(s + step, n)
+            batch = plain[s:e]
+            if batched:
+                args = [batch[c] for c in cols] if cols else [batch]
+                if with_indices:
+                    args.append(list(range(s, e)))
+                res = function(*args)
+                res = {} if res is None else dict(res)
+            else:
+                outs = []
+                for i in range(s, e):
+                    row = {k: v[i - s] for k, v in batch.items()}
+                    args = [row[c] for c in cols] if cols else [row]
+                    if with_indices:
+                        args.append(i)
+                    r = function(*args)
+                    outs.append(row if r is None else {**row, **r})
+                res = {k: [o[k] for o in outs] for k in (outs[0] if outs else {})}
+            merged = {k: v for k, v in batch.items() if k not in remove}
+            merged.update(res)
+            out_batches.append(merged)
+        keys = list(out_batches[0]) if out_batches else self.column_names
+        data = {k: [v for b in out_batches for v in b[k]] for k in keys}
+        return Dataset.from_dict(data, features=features)
+
+    def remove_columns(self, column_names):
+        drop = [column_names] if isinstance(column_names, str) else list(column_names)
+        keep = [c for c in self.column_names if c not in drop]
+        return self.select_columns(keep)
+
+    def select_columns(self, column_names):
+        keep = [column_names] if isinstance(column_names, str) else list(column_names)
+        path = _new_cache_path()
+        cols = [self._col_index(c) for c in keep]
+        feats = {c: self._info["features"][c] for c in keep if c in self._info["features"]}
+        self._table.write(path, rows=self._indices, columns=cols,
+                          metadata={"huggingface": json.dumps({"info": {"features": feats}})})
+        return Dataset(ArrowTable([path]), info={**self._info, "features": feats},
+                       split=self._split)
+
+    def flatten_indices(self, **kwargs):
+        if self._indices is None:
+            return self
+        path = _new_cache_path()
+        self._table.write(path, rows=self._indices, metadata=self._hf_metadata())
+        return Dataset(ArrowTable([path]), info=self._info, split=self._split,
+                       format_type=self._format_type, format_columns=self._format_columns,
+                       output_all_columns=self._output_all_columns)
+
+    # -- formats -----------------------------------------------------------------------
+
+    def with_format(self, type=None, columns=None, output_all_columns=False, **format_kwargs):
+        if type not in _FORMATS:
+            raise ValueError(f"Format {type!r} is not supported by hfc.datasets "
+                             f"(python, numpy, torch)")
+        t = {"np": "numpy", "pt": "torch", "python": None}.get(type, type)
+        return self._derive(keep_indices=True, format_type=t,
+                            format_columns=list(columns) if columns is not None else None,
+                            output_all_columns=output_all_columns)
+
+    def set_format(self, type=None, columns=None, output_all_columns=False, **format_kwargs):
+        new = self.with_format(type, columns, output_all_columns)
+        self._format_type, self._format_columns = new._format_type, new._format_columns
+        self._output_all_columns = output_all_columns
+
+    def reset_format(self):
+        self.set_format(None)
+
+    def with_transform(self, *a, **k):
+        raise NotImplementedError("hfc.datasets: with_transform is not supported")
+
+    # -- writing -----------------------------------------------------------------------
+
+    def _hf_metadata(self):
+        return {"huggingface": json.dumps({"info": {"features": self._info["features"]}})}
+
+    def save_to_disk(self, dataset_path, max_shard_size=None, num_shards=None, **kwargs):
+        dataset_path = os.fspath(dataset_path)
+        os.makedirs(dataset_path, exist_ok=True)
+        n = len(self)
+        if num_shards is None:
+            limit = _parse_size(max_shard_size or "500MB")
+            nbytes = sum(os.path.getsize(p) for p in self._table.paths)
+            if self._indices is not None and len(self._table):
+                nbytes = nbytes * n // len(self._table)
+            num_shards = max(int(nbytes / limit) + 1, 1)
+        num_shards = min(num_shards, max(n, 1))
+        files = []
+        meta = self._hf_metadata()
+        for k in range(num_shards):
+            shard = self.shard(num_shards, k, contiguous=True)
+            rows = shard._indices if shard._indices is not None else np.arange(len(shard))
+            name = f"data-{k:05d}-of-{num_shards:05d}.arrow"
+            self._table.write(os.path.join(dataset_path, name), rows=rows, metadata=meta)
+            files.append({"filename": name})
+        state = {"_data_files": files, "_fingerprint": self._fingerprint,
+                 "_format_columns": self._format_columns, "_format_kwargs": {},
+                 "_format_type": self._format_type, "_output_all_columns":
+                 self._output_all_columns, "_split": self._split}
+        info = {"citation": "", "description": "", "homepage": "", "license": ""}
+        info.update({k: v for k, v in self._info.items()})
+        _write_json(os.path.join(dataset_path, "state.json"), state)
+        _write_json(os.path.join(dataset_path, "dataset_info.json"), info)
+
+
+_FIXED = {"bool": False, "int8": 1, "int16": 1, "int32": 1, "int64": 1, "uint8": 1, "uint16": 1,
+          "uint32": 1, "uint64": 1, "float16": 1, "float32": 1, "float64": 1}
+_FIXED = {k for k, v in _FIXED.items() if v}
+
+
+def _rebuild(paths, indices, info, split, fmt, fcols, oac, fp):
+    return Dataset(ArrowTable(list(paths)), indices=indices, info=info, split=split,
+                   format_type=fmt, format_columns=fcols, output_all_columns=oac,
+                   fingerprint=fp)
+
+
+def _parse_size(s):
+    if isinstance(s, int):
+        return s
+    s = s.upper().strip()
+    for unit, mult in (("GIB", 2**30), ("MIB", 2**20), ("KIB", 2**10), ("GB", 10**9),
+                       ("MB", 10**6), ("KB", 10**3), ("B", 1)):
+        if s.endswith(unit):
+            return int(float(s[: -len(unit)]) * mult)
+    return int(s)
+
+
+def _write_json(path, obj):
+    tmp = f"{path}.tmp.{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(obj, f, indent=2, sort_keys=False)
+    os.replace(tmp, path)
+
+
+def _infer_table(mapping):
+    import pyarrow as pa
+
+    try:
+        import datasets
+
+        return datasets.Dataset.from_dict(mapping).data.table
+    except ImportError:
+        return pa.table(mapping)
+
+
+def _encode_flat(tokenizer, texts, add_special_tokens):
+    """ids (int32) and offsets of a batch of texts, through hfc.tokenizers."""
+    if hasattr(tokenizer, "_encode_batch_flat"):
+        return tokenizer._encode_batch_flat(texts, add_special_tokens)
+    encs = tokenizer.encode_batch(texts, add_special_tokens=add_special_tokens)
+    lens = np.fromiter((len(e.ids) for e in encs), dtype=np.int64, count=len(encs))
+    offs = np.zeros(len(encs) + 1, dtype=np.int64)
+    np.cumsum(lens, out=offs[1:])
+    ids = np.fromiter((i for e in encs for i in e.ids), dtype=np.int32, count=int(offs[-1]))
+    return ids, offs
+
+
+# ---------------------------------------------------------------------------- DatasetDict
+
+class DatasetDict(dict):
+    """A dict of splits, like datasets.DatasetDict."""
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+
+        def call(*a, **k):
+            return DatasetDict({s: getattr(d, name)(*a, **k) for s, d in self.items()})
+        return call
+
+    @property
+    def column_names(self):
+        return {k: v.column_names for k, v in self.items()}
+
+    @property
+    def num_rows(self):
+        return {k: len(v) for k, v in self.items()}
+
+    def save_to_disk(self, dataset_dict_path, **kwargs):
+        dataset_dict_path = os.fspath(dataset_dict_path)
+        os.makedirs(dataset_dict_path, exist_ok=True)
+        _write_json(os.path.join(dataset_dict_path, "dataset_dict.json"), {"splits": list(self)})
+        for k, d in self.items():
+            d.save_to_disk(os.path.join(dataset_dict_path, k), **kwargs)
+
+
+# ---------------------------------------------------------------------------- loading
+
+def load_from_disk(dataset_path, keep_in_memory=None, storage_options=None):
+    """Open a folder written by datasets' (or hfc's) save_to_disk: a Dataset, or a
+    DatasetDict when the folder holds dataset_dict.json."""
+    dataset_path = os.fspath(dataset_path)
+    dd = os.path.join(dataset_path, "dataset_dict.json")
+    if os.path.isfile(dd):
+        with open(dd, encoding="utf-8") as f:
+            splits = json.load(f)["splits"]
+        return DatasetDict({s: load_from_disk(os.path.join(dataset_path, s)) for s in splits})
+    state_p = os.path.join(dataset_path, "state.json")
+    if not os.path.isfile(state_p):
+        raise FileNotFoundError(f"Directory {dataset_path} is neither a `Dataset` directory nor a "
+                                f"`DatasetDict` directory.")
+    with open(state_p, encoding="utf-8") as f:
+        state = json.load(f)
+    info = {}
+    info_p = os.path.join(dataset_path, "dataset_info.json")
+    if os.path.isfile(info_p):
+        with open(info_p, encoding="utf-8") as f:
+            info = json.load(f)
+    paths = [os.path.join(dataset_path, d["filename"]) for d in state["_data_files"]]
+    table = ArrowTable(paths)
+    if not info.get("features"):
+        info["features"] = _features_json(table)
+    return Dataset(table, info=info, split=state.get("_split"),
+                   format_type=state.get("_format_type"),
+                   format_columns=state.get("_format_columns"),
+                   output_all_columns=state.get("_output_all_columns", False),
+                   fingerprint=state.get("_fingerprint"))
+
+
+def load_dataset(builder, data_files=None, split=None, **kwargs):
+    """Local "parquet", "json" (JSON lines), "csv" or "arrow" files via pyarrow into an
+    hfc cache file. data_files: a path, a list, or {split: path(s)}."""
+    if isinstance(data_files, dict):
+        d = DatasetDict({k: load_dataset(builder, v) for k, v in data_files.items()})
+        return d[split] if split else d
+    files = [data_files] if isinstance(data_files, (str, os.PathLike)) else list(data_files)
+    if builder == "arrow":
+        return Dataset(ArrowTable([os.fspath(p) for p in files]))
+    import pyarrow as pa
+
+    tables = []
+    for p in files:
+        if builder == "parquet":
+            import pyarrow.parquet as pq
+            tables.append(pq.read_table(p))
+        elif builder == "json":
+            import pyarrow.json as pj
+            tables.append(pj.read_json(p))
+        elif builder == "csv":
+            import pyarrow.csv as pc
+            tables.append(pc.read_csv(p))
+        else:
+            raise ValueError(f"hfc.datasets.load_dataset: unsupported builder {builder!r}")
+    tbl = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+    ds = Dataset._from_arrow(tbl.replace_schema_metadata(None))
+    return ds if split or not isinstance(data_files, dict) else DatasetDict({"train": ds})
+
+
+def split_dataset_by_node(dataset, rank, world_size):
+    """datasets.distributed.split_dataset_by_node for map-style datasets: a contiguous
+    shard."""
+    return dataset.shard(num_shards=world_size, index=rank, contiguous=True)
