@@ -81,9 +81,22 @@ def _new_cache_path(prefix="hfc-"):
 
 # ---------------------------------------------------------------------------- formatting
 
-def _np_column(values):
+_NP_DTYPES = {"int8": np.int8, "int16": np.int16, "int32": np.int32, "int64": np.int64,
+              "uint8": np.uint8, "uint16": np.uint16, "uint32": np.uint32, "uint64": np.uint64,
+              "float16": np.float16, "float32": np.float32, "float64": np.float64,
+              "bool": np.bool_}
+
+
+def _list_dtype(field):
+    """NumPy dtype of the items of a list-of-primitives field (else None)."""
+    if field["type"] in ("list", "large_list", "fixed_size_list"):
+        return _NP_DTYPES.get(field["children"][0]["type"])
+    return None
+
+
+def _np_column(values, item_dtype=None, numeric=False):
     """datasets' NumpyArrowExtractor on a column of Python values (lists -> arrays)."""
-    conv = [np.asarray(v) if isinstance(v, list) else v for v in values]
+    conv = [np.asarray(v, dtype=item_dtype) if isinstance(v, list) else v for v in values]
     if conv and any(isinstance(x, np.ndarray) for x in conv):
         first = next(x for x in conv if isinstance(x, np.ndarray))
         if any((isinstance(x, np.ndarray) and (x.dtype == object or x.shape != first.shape))
@@ -93,8 +106,7 @@ def _np_column(values):
             return out
         return np.stack(conv)
     if any(v is None for v in conv):
-        if all(isinstance(v, (int, float)) or v is None for v in conv) and \
-                not any(isinstance(v, bool) for v in conv):
+        if numeric:
             return np.array([np.nan if v is None else v for v in conv], dtype=np.float64)
         out = np.empty(len(conv), dtype=object)
         out[:] = conv
@@ -102,59 +114,110 @@ def _np_column(values):
     return np.asarray(conv)
 
 
-def _np_fixed(table, col, rows):
-    return table.gather(col, rows)
+def _np_tensorize(v):
+    """datasets' NumpyFormatter._tensorize (default kwargs): ints -> int64, floats -> float32."""
+    if isinstance(v, (str, bytes, type(None))):
+        return v
+    if isinstance(v, (np.character, np.ndarray)) and np.issubdtype(v.dtype, np.character):
+        return v
+    if isinstance(v, np.number):
+        return v
+    if isinstance(v, np.ndarray) and np.issubdtype(v.dtype, np.integer):
+        return np.asarray(v, dtype=np.int64)
+    if isinstance(v, np.ndarray) and np.issubdtype(v.dtype, np.floating):
+        return np.asarray(v, dtype=np.float32)
+    return np.asarray(v)
+
+
+def _np_consolidate(column):
+    if isinstance(column, list):
+        if column and all(isinstance(x, (np.ndarray, np.number, np.bool_))
+                          and x.shape == column[0].shape and x.dtype == column[0].dtype
+                          for x in column):
+            return np.stack(column)
+        out = np.empty(len(column), dtype=object)
+        out[:] = column
+        return out
+    return column
+
+
+def _pt_tensorize(v):
+    """datasets' TorchFormatter._tensorize (default kwargs)."""
+    import torch
+
+    if isinstance(v, (str, bytes, type(None))):
+        return v
+    if isinstance(v, (np.character, np.ndarray)) and np.issubdtype(v.dtype, np.character):
+        return v.tolist()
+    kw = {}
+    if isinstance(v, (np.number, np.ndarray)) and np.issubdtype(v.dtype, np.integer):
+        kw = {"dtype": torch.int64}
+        if v.dtype in (np.uint16, np.uint32):
+            v = v.astype(np.int64)
+    elif isinstance(v, (np.number, np.ndarray)) and np.issubdtype(v.dtype, np.floating):
+        kw = {"dtype": torch.float32}
+    return torch.tensor(v, **kw)
+
+
+def _pt_consolidate(column):
+    import torch
+
+    if isinstance(column, list) and column and all(
+            isinstance(x, torch.Tensor) and x.shape == column[0].shape
+            and x.dtype == column[0].dtype for x in column):
+        return torch.stack(column)
+    return column
+
+
+def _recursive(v, tz, cons):
+    if isinstance(v, dict):
+        return {k: _recursive(x, tz, cons) for k, x in v.items()}
+    if tz is _pt_tensorize and hasattr(v, "__array__") and not isinstance(v, np.ndarray) \
+            and type(v).__module__ != "torch":
+        v = v.__array__()      # as TorchFormatter: numpy scalars become 0-d arrays first
+    if (isinstance(v, np.ndarray) and v.dtype == object) or isinstance(v, (list, tuple)):
+        return cons([_recursive(x, tz, cons) for x in v])
+    return tz(v)
 
 
 class _Formatter:
-    """Turns (table, rows, columns) into rows/batches in the dataset's format."""
+    """Turns (table, rows, columns) into rows/batches in the dataset's format, as
+    datasets' Python / NumPy / Torch formatters do."""
 
     def __init__(self, ds):
         self.ds = ds
 
-    def batch(self, rows, cols):
+    def _extract(self, rows, cols):
         ds = self.ds
-        fmt = ds._format_type
-        if fmt in (None, "python"):
-            return ds._table.rows(rows, cols)
         out = {}
         for c in cols:
             name = ds._table.column_names[c]
             if ds._fixed[c] and not ds._nullable_data[c]:
-                arr = ds._table.gather(c, rows)
+                out[name] = ds._table.gather(c, rows)
             else:
-                arr = _np_column(ds._table.rows(rows, (c,))[name])
-            out[name] = arr
-        if fmt in ("torch", "pt"):
-            return {k: _torchify(v) for k, v in out.items()}
+                out[name] = _np_column(ds._table.rows(rows, (c,))[name], ds._item_dtype[c],
+                                       ds._numeric[c])
         return out
+
+    def _tensorizers(self):
+        if self.ds._format_type == "torch":
+            return _pt_tensorize, _pt_consolidate
+        return _np_tensorize, _np_consolidate
+
+    def batch(self, rows, cols):
+        ds = self.ds
+        if ds._format_type is None:
+            return ds._table.rows(rows, cols)
+        tz, cons = self._tensorizers()
+        return {k: cons(_recursive(v, tz, cons)) for k, v in self._extract(rows, cols).items()}
 
     def row(self, i, cols):
         ds = self.ds
-        if ds._format_type in (None, "python"):
+        if ds._format_type is None:
             return ds._table.row(i, cols)
-        b = self.batch(np.array([i], dtype=np.int64), cols)
-        return {k: v[0] for k, v in b.items()}
-
-
-def _torchify(v):
-    import torch
-
-    if isinstance(v, np.ndarray):
-        if v.dtype == object:
-            return [_torchify(x) for x in v]
-        if v.dtype.kind in "US":
-            return v.tolist()
-        if np.issubdtype(v.dtype, np.integer):
-            return torch.tensor(v, dtype=torch.int64)
-        if np.issubdtype(v.dtype, np.floating):
-            return torch.tensor(v, dtype=torch.float32)
-        return torch.tensor(v)
-    if isinstance(v, (np.integer,)):
-        return torch.tensor(v, dtype=torch.int64)
-    if isinstance(v, (np.floating,)):
-        return torch.tensor(v, dtype=torch.float32)
-    return v
+        tz, cons = self._tensorizers()
+        b = self._extract(np.array([i], dtype=np.int64), cols)
+        return {k: _recursive(v[0], tz, cons) for k, v in b.items()}
 
 
 # ---------------------------------------------------------------------------- Dataset
@@ -175,6 +238,9 @@ class Dataset:
         self._output_all_columns = output_all_columns
         self._fingerprint = fingerprint or uuid.uuid4().hex[:16]
         schema = table.schema()
+        self._item_dtype = [_list_dtype(f) for f in schema]
+        self._numeric = [f["type"] in _NP_DTYPES and f["type"] != "bool" and
+                         not f["dictionary_index"] for f in schema]
         self._fixed = [f["type"] in _FIXED and not f["dictionary_index"] for f in schema]
         self._nullable_data = [not fx or any(ch[2] for ch in table.chunks(c))
                                for c, fx in enumerate(self._fixed)]
@@ -316,8 +382,8 @@ class Dataset:
     def _cols(self):
         if self._format_columns is None or (self._output_all_columns and self._format_type is None):
             return None
-        names = self._table.column_names
-        return tuple(names.index(c) for c in self._format_columns)
+        want = set(self._format_columns)
+        return tuple(i for i, c in enumerate(self._table.column_names) if c in want)
 
     def _row_index(self, i):
         n = len(self)
@@ -854,13 +920,23 @@ def load_dataset(builder, data_files=None, split=None, **kwargs):
             import pyarrow.json as pj
             tables.append(pj.read_json(p))
         elif builder == "csv":
-            import pyarrow.csv as pc
-            tables.append(pc.read_csv(p))
+            tables.append(_read_csv(p))
         else:
             raise ValueError(f"hfc.datasets.load_dataset: unsupported builder {builder!r}")
     tbl = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
     ds = Dataset._from_arrow(tbl.replace_schema_metadata(None))
     return ds if split or not isinstance(data_files, dict) else DatasetDict({"train": ds})
+
+
+def _read_csv(path):
+    """CSV as datasets reads it (pandas.read_csv, then Arrow), or pyarrow.csv without pandas."""
+    import pyarrow as pa
+    try:
+        import pandas as pd
+    except ImportError:
+        import pyarrow.csv as pc
+        return pc.read_csv(path, convert_options=pc.ConvertOptions(strings_can_be_null=True))
+    return pa.Table.from_pandas(pd.read_csv(path), preserve_index=False)
 
 
 def split_dataset_by_node(dataset, rank, world_size):
