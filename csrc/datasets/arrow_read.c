@@ -690,7 +690,7 @@ static hfc_status read_stream(hfc_arrow_table *t, const uint8_t *data, size_t si
         }
         pos = m.next;
     }
-    if (!have_schema) return hfc_fail(HFC_ERR_INVALID, "%s: not an Arrow file (no schema)", name);
+    if (!have_schema) return hfc_fail(HFC_ERR_INVALID, "%s: not an Arrow file (no schema message at byte 0)", name);
     return HFC_OK;
 }
 
