@@ -192,21 +192,22 @@ static hfc_status fw_message(hfc_buf *b, int header_type, int64_t body_len, size
     return HFC_OK;
 }
 
-static hfc_status write_schema_msg(const hfc_arrow_table *t, const hfc_arrow_write_opts *o,
-                                   hfc_buf *m) {
+/* Schema message for fields[cols[i]] (cols == NULL: fields[0..n)). */
+static hfc_status write_schema_msg(const hfc_arrow_field *fields, const size_t *cols, size_t n,
+                                   const char *const *keys, const char *const *values,
+                                   size_t n_meta, hfc_buf *m) {
     size_t hdr;
     HFC_TRY(fw_message(m, 1, 0, &hdr));
     fw_field fs[2] = {{1, 0, 0, 0}, {2, 0, 0, 0}};
     HFC_TRY(fw_table(m, hdr, fs, 2));
-    size_t n = o->cols ? o->n_cols : t->n_fields;
     size_t *slots = hfc_calloc(n ? n : 1, sizeof *slots);
     if (!slots) return HFC_ERR_NOMEM;
     hfc_status st = fw_ref_vector(m, fs[0].slot, n, slots);
     for (size_t i = 0; st == HFC_OK && i < n; i++)
-        st = fw_field_table(m, slots[i], &t->fields[o->cols ? o->cols[i] : i]);
+        st = fw_field_table(m, slots[i], &fields[cols ? cols[i] : i]);
     hfc_free(slots);
     HFC_TRY(st);
-    return fw_kv_vector(m, fs[1].slot, o->meta_keys, o->meta_values, o->n_meta);
+    return fw_kv_vector(m, fs[1].slot, keys, values, n_meta);
 }
 
 /* ---- gathering rows into new buffers ---- */
@@ -412,23 +413,29 @@ static hfc_status emit_message(sink *s, hfc_buf *meta, const batch_out *o) {
     return HFC_OK;
 }
 
+/* RecordBatch message for the nodes and buffers gathered in o; frees o's arrays. */
+static hfc_status emit_batch(sink *s, batch_out *o, int64_t length, hfc_buf *meta,
+                             hfc_status st) {
+    size_t hdr;
+    meta->len = 0;
+    if (st == HFC_OK) st = fw_message(meta, 3, o->body_len, &hdr);
+    fw_field fs[3] = {{0, 8, (uint64_t)length, 0}, {1, 0, 0, 0}, {2, 0, 0, 0}};
+    if (st == HFC_OK) st = fw_table(meta, hdr, fs, 3);
+    if (st == HFC_OK) st = fw_struct_vector(meta, fs[1].slot, o->nodes, o->n_nodes);
+    if (st == HFC_OK) st = fw_struct_vector(meta, fs[2].slot, o->bufs, o->n_bufs);
+    if (st == HFC_OK) st = emit_message(s, meta, o);
+    hfc_free(o->nodes);
+    hfc_free(o->bufs);
+    hfc_free(o->bodies);
+    return st;
+}
+
 static hfc_status write_batch(sink *s, builder *cols, size_t n_cols, int64_t length,
                               hfc_buf *meta) {
     batch_out o = {0};
     hfc_status st = HFC_OK;
     for (size_t i = 0; st == HFC_OK && i < n_cols; i++) st = collect(&o, &cols[i]);
-    size_t hdr;
-    meta->len = 0;
-    if (st == HFC_OK) st = fw_message(meta, 3, o.body_len, &hdr);
-    fw_field fs[3] = {{0, 8, (uint64_t)length, 0}, {1, 0, 0, 0}, {2, 0, 0, 0}};
-    if (st == HFC_OK) st = fw_table(meta, hdr, fs, 3);
-    if (st == HFC_OK) st = fw_struct_vector(meta, fs[1].slot, o.nodes, o.n_nodes);
-    if (st == HFC_OK) st = fw_struct_vector(meta, fs[2].slot, o.bufs, o.n_bufs);
-    if (st == HFC_OK) st = emit_message(s, meta, &o);
-    hfc_free(o.nodes);
-    hfc_free(o.bufs);
-    hfc_free(o.bodies);
-    return st;
+    return emit_batch(s, &o, length, meta, st);
 }
 
 static hfc_status write_all(const hfc_arrow_table *t, const hfc_arrow_write_opts *o, sink *s) {
@@ -443,7 +450,9 @@ static hfc_status write_all(const hfc_arrow_table *t, const hfc_arrow_write_opts
     hfc_status st = cols ? HFC_OK : HFC_ERR_NOMEM;
     for (size_t i = 0; st == HFC_OK && i < n_cols; i++)
         st = builder_init(&cols[i], &t->fields[o->cols ? o->cols[i] : i]);
-    if (st == HFC_OK) st = write_schema_msg(t, o, &meta);
+    if (st == HFC_OK)
+        st = write_schema_msg(t->fields, o->cols, n_cols, o->meta_keys, o->meta_values, o->n_meta,
+                              &meta);
     if (st == HFC_OK) st = emit_message(s, &meta, NULL);
     for (int64_t r0 = 0; st == HFC_OK && r0 < n_rows; r0 += per) {
         int64_t r1 = r0 + per < n_rows ? r0 + per : n_rows;
@@ -479,8 +488,10 @@ hfc_status hfc_arrow_write_stream_buf(const hfc_arrow_table *t, const hfc_arrow_
     return write_all(t, o, &s);
 }
 
-hfc_status hfc_arrow_write_stream(const hfc_arrow_table *t, const hfc_arrow_write_opts *o,
-                                  const char *path) {
+typedef hfc_status (*write_fn)(void *ctx, sink *s);
+
+/* Run fn into `path` atomically: a temporary file renamed over path on success. */
+static hfc_status write_file(const char *path, write_fn fn, void *ctx) {
     hfc_buf tmp = {0};
     HFC_TRY(hfc_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid()));
     sink s = {fopen(tmp.data, "wb"), NULL, path};
@@ -489,11 +500,120 @@ hfc_status hfc_arrow_write_stream(const hfc_arrow_table *t, const hfc_arrow_writ
         hfc_buf_free(&tmp);
         return st;
     }
-    hfc_status st = write_all(t, o, &s);
+    hfc_status st = fn(ctx, &s);
     if (fclose(s.fp) != 0 && st == HFC_OK) st = hfc_fail_errno(errno, "%s: write failed", path);
     if (st == HFC_OK && rename(tmp.data, path) != 0)
         st = hfc_fail_errno(errno, "%s: rename failed", path);
     if (st != HFC_OK) unlink(tmp.data);
     hfc_buf_free(&tmp);
     return st;
+}
+
+typedef struct table_job {
+    const hfc_arrow_table *t;
+    const hfc_arrow_write_opts *o;
+} table_job;
+
+static hfc_status table_fn(void *ctx, sink *s) {
+    table_job *j = ctx;
+    return write_all(j->t, j->o, s);
+}
+
+hfc_status hfc_arrow_write_stream(const hfc_arrow_table *t, const hfc_arrow_write_opts *o,
+                                  const char *path) {
+    table_job j = {t, o};
+    return write_file(path, table_fn, &j);
+}
+
+/* ---- flat list columns ---- */
+
+typedef struct lists_job {
+    const hfc_arrow_list_column *cols;
+    size_t n_cols;
+    const int64_t *offsets;
+    int64_t n_rows;
+    int32_t fixed_size;
+    int64_t batch_rows;
+    const char *const *keys, *const *values;
+    size_t n_meta;
+} lists_job;
+
+static hfc_status lists_fn(void *ctx, sink *s) {
+    lists_job *j = ctx;
+    hfc_arrow_field *fields = hfc_calloc(2 * j->n_cols + 1, sizeof *fields);
+    if (!fields) return HFC_ERR_NOMEM;
+    hfc_arrow_field *items = fields + j->n_cols;
+    for (size_t c = 0; c < j->n_cols; c++) {
+        items[c] = (hfc_arrow_field){.name = "item", .type = j->cols[c].type, .nullable = true};
+        fields[c] = (hfc_arrow_field){.name = (char *)j->cols[c].name, .nullable = true,
+                                      .type = j->fixed_size > 0 ? HFC_ARROW_FIXED_SIZE_LIST
+                                                                : HFC_ARROW_LIST,
+                                      .fixed_size = j->fixed_size, .n_children = 1,
+                                      .children = &items[c]};
+    }
+    hfc_buf meta = {0}, offs = {0};
+    hfc_status st = write_schema_msg(fields, NULL, j->n_cols, j->keys, j->values, j->n_meta, &meta);
+    if (st == HFC_OK) st = emit_message(s, &meta, NULL);
+    int64_t per = j->batch_rows > 0 ? j->batch_rows : 1000;
+    hfc_buf *vals = hfc_calloc(j->n_cols + 1, sizeof *vals);
+    if (!vals && st == HFC_OK) st = HFC_ERR_NOMEM;
+    for (int64_t r0 = 0; st == HFC_OK && r0 < j->n_rows; r0 += per) {
+        int64_t r1 = r0 + per < j->n_rows ? r0 + per : j->n_rows;
+        int64_t v0, v1;
+        if (j->fixed_size > 0) {
+            v0 = r0 * j->fixed_size;
+            v1 = r1 * j->fixed_size;
+        } else {
+            v0 = j->offsets[r0];
+            v1 = j->offsets[r1];
+            if (v1 - v0 > INT32_MAX) {
+                st = hfc_fail(HFC_ERR_OVERFLOW, "list batch over 2^31 values; use fewer rows");
+                break;
+            }
+            offs.len = 0;
+            for (int64_t r = r0; st == HFC_OK && r <= r1; r++) {
+                int32_t o = (int32_t)(j->offsets[r] - v0);
+                st = hfc_buf_append(&offs, &o, 4);
+            }
+        }
+        batch_out o = {0};
+        for (size_t c = 0; st == HFC_OK && c < j->n_cols; c++) {
+            size_t w = (size_t)hfc_arrow_type_width(j->cols[c].type);
+            /* borrowed bytes: a non-owning hfc_buf over the slice */
+            vals[c] = (hfc_buf){(char *)j->cols[c].values + w * (size_t)v0, w * (size_t)(v1 - v0), 0};
+            st = hfc_grow((void **)&o.nodes, &o.cap_nodes, 2 * (o.n_nodes + 2), sizeof *o.nodes);
+            if (st != HFC_OK) break;
+            int64_t *nd = o.nodes + 2 * o.n_nodes;
+            nd[0] = r1 - r0; nd[1] = 0; nd[2] = v1 - v0; nd[3] = 0;
+            o.n_nodes += 2;
+            st = out_buffer(&o, NULL, 0);
+            if (st == HFC_OK && j->fixed_size <= 0) st = out_buffer(&o, &offs, offs.len);
+            if (st == HFC_OK) st = out_buffer(&o, NULL, 0);
+            if (st == HFC_OK) st = out_buffer(&o, &vals[c], vals[c].len);
+        }
+        st = emit_batch(s, &o, r1 - r0, &meta, st);
+    }
+    if (st == HFC_OK) {
+        uint32_t eos[2] = {0xFFFFFFFFu, 0};
+        st = sink_write(s, eos, 8);
+    }
+    hfc_free(vals);
+    hfc_free(fields);
+    hfc_buf_free(&meta);
+    hfc_buf_free(&offs);
+    return st;
+}
+
+hfc_status hfc_arrow_write_lists(const char *path, const hfc_arrow_list_column *cols,
+                                 size_t n_cols, const int64_t *offsets, int64_t n_rows,
+                                 int32_t fixed_size, int64_t batch_rows,
+                                 const char *const *meta_keys, const char *const *meta_values,
+                                 size_t n_meta) {
+    for (size_t c = 0; c < n_cols; c++)
+        if (hfc_arrow_type_width(cols[c].type) <= 0)
+            return hfc_fail(HFC_ERR_TYPE, "write_lists: column '%s' must be fixed-width",
+                            cols[c].name);
+    lists_job j = {cols, n_cols, offsets, n_rows, fixed_size, batch_rows, meta_keys,
+                   meta_values, n_meta};
+    return write_file(path, lists_fn, &j);
 }

@@ -7,6 +7,7 @@
 #include "hfc_py.h"
 #include "hfc_numpy.h"
 #include "hfc/arrow.h"
+#include "hfc/tokenizers.h"
 
 enum { DS_ARROW_TABLE = 0 };
 
@@ -535,6 +536,74 @@ done:
     return result;
 }
 
+/* The C tokenizer inside an hfc._C.Tokenizer (or an hfc.tokenizers.Tokenizer wrapping one).
+ * tokenizers_py.c keeps `hfc_tokenizer *tok` first after the object header; this mirror
+ * of that layout is checked by type name. TODO(lead): an accessor in hfc_py.h. */
+typedef struct {
+    PyObject_HEAD
+    hfc_tokenizer *tok;
+} TokenizerHead;
+
+static const hfc_tokenizer *tokenizer_of(PyObject *obj, PyObject **hold) {
+    PyObject *core = PyObject_HasAttrString(obj, "_tok") ? PyObject_GetAttrString(obj, "_tok")
+                                                         : Py_NewRef(obj);
+    if (!core) return NULL;
+    if (strcmp(Py_TYPE(core)->tp_name, "hfc._C.Tokenizer") != 0) {
+        PyErr_Format(PyExc_TypeError, "tokenize needs an hfc.tokenizers.Tokenizer, not %.100s "
+                     "(HF tokenizers is not used inside hfc's C path)", Py_TYPE(obj)->tp_name);
+        Py_DECREF(core);
+        return NULL;
+    }
+    *hold = core;
+    return ((TokenizerHead *)core)->tok;
+}
+
+static void free_i64_capsule(PyObject *cap) { hfc_free(PyCapsule_GetPointer(cap, "hfc.i64")); }
+static void free_i32_capsule(PyObject *cap) { hfc_free(PyCapsule_GetPointer(cap, "hfc.i32")); }
+
+/* An owning 1-D array over hfc_malloc'ed memory. */
+static PyObject *owned_array(void *p, npy_intp n, int typenum, const char *cap_name,
+                             PyCapsule_Destructor d) {
+    PyObject *a = PyArray_SimpleNewFromData(1, &n, typenum, p);
+    PyObject *cap = a ? PyCapsule_New(p, cap_name, d) : NULL;
+    if (!cap) { Py_XDECREF(a); hfc_free(p); return NULL; }
+    if (PyArray_SetBaseObject((PyArrayObject *)a, cap) < 0) { Py_DECREF(a); return NULL; }
+    return a;
+}
+
+/* tokenize(tokenizer, col, rows|None, add_special_tokens) -> (ids int32, offsets int64) */
+static PyObject *ArrowTable_tokenize(ArrowTableObject *self, PyObject *args) {
+    PyObject *tok_obj, *rows_obj, *hold = NULL;
+    Py_ssize_t c;
+    int add_special;
+    if (!PyArg_ParseTuple(args, "OnOp:tokenize", &tok_obj, &c, &rows_obj, &add_special))
+        return NULL;
+    if (c < 0 || (size_t)c >= self->t->n_fields) {
+        PyErr_Format(PyExc_IndexError, "column index %zd out of range", c);
+        return NULL;
+    }
+    const hfc_tokenizer *tok = tokenizer_of(tok_obj, &hold);
+    if (!tok) return NULL;
+    PyArrayObject *ra = NULL;
+    if (rows_obj != Py_None && !(ra = as_rows(rows_obj))) { Py_DECREF(hold); return NULL; }
+    int32_t *ids = NULL;
+    int64_t *offs = NULL;
+    int64_t n = ra ? (int64_t)PyArray_SIZE(ra) : self->t->num_rows;
+    hfc_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = hfc_arrow_tokenize(self->t, (size_t)c, ra ? PyArray_DATA(ra) : NULL, n, tok,
+                            add_special != 0, &ids, &offs);
+    Py_END_ALLOW_THREADS
+    Py_XDECREF(ra);
+    Py_DECREF(hold);
+    if (st != HFC_OK) return hfc_py_raise(st);
+    PyObject *o = owned_array(offs, (npy_intp)n + 1, NPY_INT64, "hfc.i64", free_i64_capsule);
+    if (!o) { hfc_free(ids); return NULL; }
+    PyObject *v = owned_array(ids, (npy_intp)offs[n], NPY_INT32, "hfc.i32", free_i32_capsule);
+    if (!v) { Py_DECREF(o); return NULL; }
+    return Py_BuildValue("(NN)", v, o);
+}
+
 static PyObject *ArrowTable_reduce(ArrowTableObject *self, PyObject *unused) {
     return Py_BuildValue("(O(O))", Py_TYPE(self), self->paths);
 }
@@ -554,6 +623,8 @@ static PyMethodDef ArrowTable_methods[] = {
      "pack(column, rows|None, block_size, eos_id|-1) -> int32 (n_blocks, block_size)"},
     {"write", (PyCFunction)(void (*)(void))ArrowTable_write, METH_VARARGS | METH_KEYWORDS,
      "write(path, rows=None, columns=None, batch_rows=1000, metadata=None): Arrow IPC stream"},
+    {"tokenize", (PyCFunction)ArrowTable_tokenize, METH_VARARGS,
+     "tokenize(tokenizer, column, rows|None, add_special_tokens) -> (ids int32, offsets int64)"},
     {"__reduce__", (PyCFunction)ArrowTable_reduce, METH_NOARGS, "pickles as its paths"},
     {NULL, NULL, 0, NULL},
 };
@@ -580,6 +651,98 @@ static PyType_Slot ArrowTable_slots[] = {
     {0, NULL},
 };
 
+static hfc_arrow_type arrow_type_of(PyArrayObject *a) {
+    switch (PyArray_TYPE(a)) {
+    case NPY_INT8: return HFC_ARROW_INT8;
+    case NPY_INT16: return HFC_ARROW_INT16;
+    case NPY_INT32: return HFC_ARROW_INT32;
+    case NPY_INT64: return HFC_ARROW_INT64;
+    case NPY_UINT8: return HFC_ARROW_UINT8;
+    case NPY_UINT16: return HFC_ARROW_UINT16;
+    case NPY_UINT32: return HFC_ARROW_UINT32;
+    case NPY_UINT64: return HFC_ARROW_UINT64;
+    case NPY_FLOAT32: return HFC_ARROW_FLOAT32;
+    case NPY_FLOAT64: return HFC_ARROW_FLOAT64;
+    default: return HFC_ARROW_NA;
+    }
+}
+
+/* _write_lists(path, names, values_arrays, offsets|None, n_rows, fixed_size, batch_rows,
+ *              metadata) -> None: list (or fixed-size list) columns from flat arrays. */
+static PyObject *write_lists(PyObject *mod, PyObject *args) {
+    PyObject *path_b = NULL, *names, *arrays, *offs_obj, *meta;
+    long long n_rows, batch_rows;
+    int fixed;
+    if (!PyArg_ParseTuple(args, "O&O!O!OLiLO!:_write_lists", PyUnicode_FSConverter, &path_b,
+                          &PyList_Type, &names, &PyList_Type, &arrays, &offs_obj, &n_rows,
+                          &fixed, &batch_rows, &PyDict_Type, &meta))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(names), n_meta = PyDict_Size(meta);
+    PyObject *result = NULL, **held = PyMem_Calloc((size_t)n + 1, sizeof *held);
+    hfc_arrow_list_column *cols = PyMem_Calloc((size_t)n + 1, sizeof *cols);
+    const char **keys = PyMem_Calloc((size_t)n_meta + 1, sizeof *keys);
+    const char **vals = PyMem_Calloc((size_t)n_meta + 1, sizeof *vals);
+    PyArrayObject *offs = NULL;
+    if (!held || !cols || !keys || !vals) { PyErr_NoMemory(); goto done; }
+    if (PyList_GET_SIZE(arrays) != n) {
+        PyErr_SetString(PyExc_ValueError, "_write_lists: one array per name");
+        goto done;
+    }
+    if (fixed <= 0) {
+        offs = (PyArrayObject *)PyArray_FROMANY(offs_obj, NPY_INT64, 1, 1, NPY_ARRAY_CARRAY_RO);
+        if (!offs) goto done;
+        if (PyArray_SIZE(offs) != n_rows + 1) {
+            PyErr_SetString(PyExc_ValueError, "_write_lists: offsets must have n_rows + 1 items");
+            goto done;
+        }
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyArrayObject *a = (PyArrayObject *)PyArray_FROMANY(PyList_GET_ITEM(arrays, i), NPY_NOTYPE,
+                                                            1, 1, NPY_ARRAY_CARRAY_RO);
+        if (!a) goto done;
+        held[i] = (PyObject *)a;
+        if (!(cols[i].name = PyUnicode_AsUTF8(PyList_GET_ITEM(names, i)))) goto done;
+        cols[i].type = arrow_type_of(a);
+        cols[i].values = PyArray_DATA(a);
+        int64_t need = fixed > 0 ? n_rows * fixed : ((const int64_t *)PyArray_DATA(offs))[n_rows];
+        if (cols[i].type == HFC_ARROW_NA || PyArray_SIZE(a) < need) {
+            PyErr_Format(PyExc_ValueError, "_write_lists: column '%s' needs %lld numeric values",
+                         cols[i].name, (long long)need);
+            goto done;
+        }
+    }
+    Py_ssize_t pos = 0, k = 0;
+    PyObject *key, *val;
+    while (PyDict_Next(meta, &pos, &key, &val)) {
+        if (!(keys[k] = PyUnicode_AsUTF8(key)) || !(vals[k] = PyUnicode_AsUTF8(val))) goto done;
+        k++;
+    }
+    hfc_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = hfc_arrow_write_lists(PyBytes_AS_STRING(path_b), cols, (size_t)n,
+                               offs ? PyArray_DATA(offs) : NULL, n_rows, fixed, batch_rows, keys,
+                               vals, (size_t)n_meta);
+    Py_END_ALLOW_THREADS
+    if (st != HFC_OK) { hfc_py_raise(st); goto done; }
+    result = Py_NewRef(Py_None);
+done:
+    for (Py_ssize_t i = 0; held && i < n; i++) Py_XDECREF(held[i]);
+    Py_XDECREF(offs);
+    PyMem_Free(held);
+    PyMem_Free(cols);
+    PyMem_Free(keys);
+    PyMem_Free(vals);
+    Py_DECREF(path_b);
+    return result;
+}
+
+static PyMethodDef datasets_module_methods[] = {
+    {"_arrow_write_lists", write_lists, METH_VARARGS,
+     "_arrow_write_lists(path, names, arrays, offsets|None, n_rows, fixed_size, batch_rows, "
+     "metadata): Arrow IPC stream of list columns from flat arrays"},
+    {NULL, NULL, 0, NULL},
+};
+
 static PyType_Spec ArrowTable_spec = {
     .name = "hfc._C.ArrowTable",
     .basicsize = sizeof(ArrowTableObject),
@@ -591,6 +754,10 @@ int hfc_py_init_datasets(PyObject *m) {
     PyObject *tp = PyType_FromModuleAndSpec(m, &ArrowTable_spec, NULL);
     if (!tp) return -1;
     hfc_py_get_state(m)->datasets[DS_ARROW_TABLE] = Py_NewRef(tp);
+    if (PyModule_AddFunctions(m, datasets_module_methods) < 0) {
+        Py_DECREF(tp);
+        return -1;
+    }
     if (PyModule_AddObject(m, "ArrowTable", tp) < 0) {
         Py_DECREF(tp);
         return -1;

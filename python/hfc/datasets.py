@@ -521,44 +521,24 @@ class Dataset:
                                   -1 if eos_id is None else int(eos_id))
         if output == "numpy":
             return blocks
-        import pyarrow as pa
+        feats = {column: {"feature": {"dtype": "int32", "_type": "Value"},
+                          "length": int(block_size), "_type": "List"}}
+        return _lists_dataset([column], [blocks.reshape(-1)], None, len(blocks), feats,
+                              fixed_size=int(block_size))
 
-        flat = pa.array(blocks.reshape(-1))
-        col = pa.FixedSizeListArray.from_arrays(flat, int(block_size))
-        return Dataset._from_arrow(pa.table({column: col}))
-
-    def tokenize(self, tokenizer, column="text", add_special_tokens=True, batch_size=1000,
-                 keep_columns=False):
-        """Tokenize `column` with an hfc.tokenizers Tokenizer (encode_batch on hfc's pool),
-        giving a Dataset with input_ids and attention_mask (int32 lists)."""
-        import pyarrow as pa
-
-        c = self._col_index(column)
-        ids_parts, n = [], len(self)
-        offs_all = [np.zeros(1, dtype=np.int64)]
-        total = 0
-        for s in range(0, n, batch_size):
-            texts = self._table.rows(self._rows_for(slice(s, min(s + batch_size, n))), (c,))[column]
-            ids, offs = _encode_flat(tokenizer, texts, add_special_tokens)
-            ids_parts.append(ids)
-            offs_all.append(offs[1:] + total)
-            total += int(offs[-1])
-        values = np.concatenate(ids_parts) if ids_parts else np.zeros(0, np.int32)
-        offsets = np.concatenate(offs_all)
-        big = offsets[-1] > 2**31 - 1
-        ltype = pa.large_list if big else pa.list_
-        off_arr = pa.array(offsets.astype(np.int64 if big else np.int32))
-        list_cls = pa.LargeListArray if big else pa.ListArray
-        ids_col = list_cls.from_arrays(off_arr, pa.array(values))
-        mask_col = list_cls.from_arrays(off_arr, pa.array(np.ones(len(values), dtype=np.int8)))
-        del ltype
-        data = {"input_ids": ids_col, "attention_mask": mask_col}
-        if keep_columns:
-            base = pa.table(self[:]) if self._format_type is None else None
-            if base is not None:
-                for name in base.column_names:
-                    data.setdefault(name, base[name])
-        return Dataset._from_arrow(pa.table(data))
+    def tokenize(self, tokenizer, column="text", add_special_tokens=True, batch_rows=1000):
+        """Tokenize `column` with an hfc.tokenizers Tokenizer in C on hfc's pool (no
+        padding; truncation as the tokenizer is configured), giving a new Dataset with
+        input_ids (list<int32>) and attention_mask (list<int8>), as datasets.map(tokenizer)
+        stores them. Other columns are not carried over."""
+        ids, offsets = self._table.tokenize(tokenizer, self._col_index(column), self._indices,
+                                            bool(add_special_tokens))
+        mask = np.ones(len(ids), dtype=np.int8)
+        feats = {"input_ids": {"feature": {"dtype": "int32", "_type": "Value"}, "_type": "List"},
+                 "attention_mask": {"feature": {"dtype": "int8", "_type": "Value"},
+                                    "_type": "List"}}
+        return _lists_dataset(["input_ids", "attention_mask"], [ids, mask], offsets,
+                              len(offsets) - 1, feats, batch_rows=batch_rows)
 
     # -- row selection (index arrays only) ---------------------------------------------
 
@@ -791,6 +771,16 @@ _FIXED = {"bool": False, "int8": 1, "int16": 1, "int32": 1, "int64": 1, "uint8":
 _FIXED = {k for k, v in _FIXED.items() if v}
 
 
+def _lists_dataset(names, arrays, offsets, n_rows, feats, fixed_size=0, batch_rows=1000):
+    """A Dataset of list columns written in C from flat arrays (a new cache file)."""
+    from . import _C
+
+    path = _new_cache_path()
+    _C._arrow_write_lists(path, list(names), list(arrays), offsets, int(n_rows), int(fixed_size),
+                          int(batch_rows), {"huggingface": json.dumps({"info": {"features": feats}})})
+    return Dataset(ArrowTable([path]), info={"features": feats})
+
+
 def _rebuild(paths, indices, info, split, fmt, fcols, oac, fp):
     return Dataset(ArrowTable(list(paths)), indices=indices, info=info, split=split,
                    format_type=fmt, format_columns=fcols, output_all_columns=oac,
@@ -824,18 +814,6 @@ def _infer_table(mapping):
         return datasets.Dataset.from_dict(mapping).data.table
     except ImportError:
         return pa.table(mapping)
-
-
-def _encode_flat(tokenizer, texts, add_special_tokens):
-    """ids (int32) and offsets of a batch of texts, through hfc.tokenizers."""
-    if hasattr(tokenizer, "_encode_batch_flat"):
-        return tokenizer._encode_batch_flat(texts, add_special_tokens)
-    encs = tokenizer.encode_batch(texts, add_special_tokens=add_special_tokens)
-    lens = np.fromiter((len(e.ids) for e in encs), dtype=np.int64, count=len(encs))
-    offs = np.zeros(len(encs) + 1, dtype=np.int64)
-    np.cumsum(lens, out=offs[1:])
-    ids = np.fromiter((i for e in encs for i in e.ids), dtype=np.int32, count=int(offs[-1]))
-    return ids, offs
 
 
 # ---------------------------------------------------------------------------- DatasetDict

@@ -176,6 +176,30 @@ hfc_status hfc_arrow_pack(const hfc_arrow_table *t, size_t col, const int64_t *r
                           int64_t n, int64_t block_size, int64_t eos_id, int32_t **out,
                           int64_t *n_blocks);
 
+/* Tokenize the utf8 column `col` over rows[0..n) (all rows when rows == NULL) with an
+ * hfc tokenizer on the pool (padding is not applied; truncation is, as configured).
+ * *ids (n_tokens int32) and *offsets (n + 1 int64, row i = ids[offsets[i]..offsets[i+1]))
+ * are hfc_malloc'ed; the caller frees them. A null text is HFC_ERR_INVALID. */
+struct hfc_tokenizer;
+hfc_status hfc_arrow_tokenize(const hfc_arrow_table *t, size_t col, const int64_t *rows,
+                              int64_t n, const struct hfc_tokenizer *tok, bool add_special,
+                              int32_t **ids, int64_t **offsets);
+
+/* Write list columns given flat: column k is list<types[k]> with values values[k] (of
+ * hfc_arrow_type_width(types[k]) bytes each) cut by offsets[0..n_rows] (shared by all
+ * columns, offsets[0] == 0), as an Arrow IPC stream (atomic), batch_rows rows a batch.
+ * fixed_size > 0 writes fixed_size_list<type>[fixed_size] (offsets ignored). */
+typedef struct hfc_arrow_list_column {
+    const char *name;
+    hfc_arrow_type type;
+    const void *values;
+} hfc_arrow_list_column;
+hfc_status hfc_arrow_write_lists(const char *path, const hfc_arrow_list_column *cols,
+                                 size_t n_cols, const int64_t *offsets, int64_t n_rows,
+                                 int32_t fixed_size, int64_t batch_rows,
+                                 const char *const *meta_keys, const char *const *meta_values,
+                                 size_t n_meta);
+
 #ifdef __cplusplus
 }
 #endif
