@@ -25,6 +25,53 @@ hfc_status hfc_arrow_gather_fixed(const hfc_arrow_table *t, size_t col, const in
     return HFC_OK;
 }
 
+hfc_status hfc_arrow_gather_lists(const hfc_arrow_table *t, size_t col, const int64_t *rows,
+                                  size_t n, void **values, int64_t *offsets) {
+    if (col >= t->n_fields) return hfc_fail(HFC_ERR_RANGE, "column %zu out of range", col);
+    const hfc_arrow_field *f = &t->fields[col];
+    bool is_list = f->type == HFC_ARROW_LIST || f->type == HFC_ARROW_LARGE_LIST ||
+                   f->type == HFC_ARROW_FIXED_SIZE_LIST;
+    int w = is_list ? hfc_arrow_type_width(f->children[0].type) : 0;
+    if (!is_list || f->dictionary || f->children[0].dictionary || w <= 0)
+        return hfc_fail(HFC_ERR_TYPE, "column '%s' is not a list of fixed-width values", f->name);
+    /* pass 1: offsets (and checks) */
+    offsets[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i] < 0 || rows[i] >= t->num_rows)
+            return hfc_fail(HFC_ERR_RANGE, "row %lld out of range", (long long)rows[i]);
+        size_t b;
+        int64_t r, s = 0, e = 0;
+        hfc_arrow_table_locate(t, rows[i], &b, &r);
+        const hfc_arrow_array *a = &t->batches[b].columns[col];
+        if (!hfc_arrow_is_null(a, r)) {
+            HFC_TRY(hfc_arrow_range(a, r, &s, &e));
+            if (a->children[0].validity)
+                for (int64_t k = s; k < e; k++)
+                    if (hfc_arrow_is_null(&a->children[0], k))
+                        return hfc_fail(HFC_ERR_INVALID, "column '%s' row %lld has a null item",
+                                        f->name, (long long)rows[i]);
+        }
+        offsets[i + 1] = offsets[i] + (e - s);
+    }
+    size_t bytes = (size_t)offsets[n] * (size_t)w;
+    uint8_t *out = hfc_malloc(bytes ? bytes : 1);
+    if (!out) return hfc_fail(HFC_ERR_NOMEM, "gather: out of memory for %zu bytes", bytes);
+    /* pass 2: copy (ranges were validated in pass 1) */
+    for (size_t i = 0; i < n; i++) {
+        int64_t len = offsets[i + 1] - offsets[i];
+        if (!len) continue;
+        size_t b;
+        int64_t r, s, e;
+        hfc_arrow_table_locate(t, rows[i], &b, &r);
+        const hfc_arrow_array *a = &t->batches[b].columns[col];
+        (void)hfc_arrow_range(a, r, &s, &e);
+        memcpy(out + (size_t)offsets[i] * (size_t)w, a->children[0].values + (size_t)s * (size_t)w,
+               (size_t)len * (size_t)w);
+    }
+    *values = out;
+    return HFC_OK;
+}
+
 /* Row r's list of integers: child array and [s, e). */
 static hfc_status int_list(const hfc_arrow_table *t, size_t col, int64_t row,
                            const hfc_arrow_array **child, int64_t *s, int64_t *e) {

@@ -458,7 +458,7 @@ static PyObject *ArrowTable_gather(ArrowTableObject *self, PyObject *const *args
     return out;
 }
 
-static void free_capsule(PyObject *cap) { hfc_free(PyCapsule_GetPointer(cap, "hfc.pack")); }
+static void free_capsule(PyObject *cap) { hfc_free(PyCapsule_GetPointer(cap, "hfc.buf")); }
 
 /* pack(col, rows|None, block_size, eos_id) -> int32 ndarray (n_blocks, block_size) */
 static PyObject *ArrowTable_pack(ArrowTableObject *self, PyObject *args) {
@@ -483,7 +483,7 @@ static PyObject *ArrowTable_pack(ArrowTableObject *self, PyObject *args) {
     if (st != HFC_OK) return hfc_py_raise(st);
     npy_intp dims[2] = {(npy_intp)nb, (npy_intp)block};
     PyObject *a = PyArray_SimpleNewFromData(2, dims, NPY_INT32, out);
-    PyObject *cap = a ? PyCapsule_New(out, "hfc.pack", free_capsule) : NULL;
+    PyObject *cap = a ? PyCapsule_New(out, "hfc.buf", free_capsule) : NULL;
     if (!cap) { Py_XDECREF(a); hfc_free(out); return NULL; }
     if (PyArray_SetBaseObject((PyArrayObject *)a, cap) < 0) { Py_DECREF(a); return NULL; }
     return a;
@@ -558,14 +558,10 @@ static const hfc_tokenizer *tokenizer_of(PyObject *obj, PyObject **hold) {
     return ((TokenizerHead *)core)->tok;
 }
 
-static void free_i64_capsule(PyObject *cap) { hfc_free(PyCapsule_GetPointer(cap, "hfc.i64")); }
-static void free_i32_capsule(PyObject *cap) { hfc_free(PyCapsule_GetPointer(cap, "hfc.i32")); }
-
-/* An owning 1-D array over hfc_malloc'ed memory. */
-static PyObject *owned_array(void *p, npy_intp n, int typenum, const char *cap_name,
-                             PyCapsule_Destructor d) {
+/* An owning 1-D array over hfc_malloc'ed memory (freed with the array). */
+static PyObject *owned_array(void *p, npy_intp n, int typenum) {
     PyObject *a = PyArray_SimpleNewFromData(1, &n, typenum, p);
-    PyObject *cap = a ? PyCapsule_New(p, cap_name, d) : NULL;
+    PyObject *cap = a ? PyCapsule_New(p, "hfc.buf", free_capsule) : NULL;
     if (!cap) { Py_XDECREF(a); hfc_free(p); return NULL; }
     if (PyArray_SetBaseObject((PyArrayObject *)a, cap) < 0) { Py_DECREF(a); return NULL; }
     return a;
@@ -597,9 +593,46 @@ static PyObject *ArrowTable_tokenize(ArrowTableObject *self, PyObject *args) {
     Py_XDECREF(ra);
     Py_DECREF(hold);
     if (st != HFC_OK) return hfc_py_raise(st);
-    PyObject *o = owned_array(offs, (npy_intp)n + 1, NPY_INT64, "hfc.i64", free_i64_capsule);
+    PyObject *o = owned_array(offs, (npy_intp)n + 1, NPY_INT64);
     if (!o) { hfc_free(ids); return NULL; }
-    PyObject *v = owned_array(ids, (npy_intp)offs[n], NPY_INT32, "hfc.i32", free_i32_capsule);
+    PyObject *v = owned_array(ids, (npy_intp)offs[n], NPY_INT32);
+    if (!v) { Py_DECREF(o); return NULL; }
+    return Py_BuildValue("(NN)", v, o);
+}
+
+/* gather_lists(col, rows) -> (values, offsets int64): rows of a list column, copied */
+static PyObject *ArrowTable_gather_lists(ArrowTableObject *self, PyObject *const *args,
+                                         Py_ssize_t nargs) {
+    Py_ssize_t c;
+    if (nargs != 2) { PyErr_SetString(PyExc_TypeError, "gather_lists(column, rows)"); return NULL; }
+    if ((c = PyLong_AsSsize_t(args[0])) == -1 && PyErr_Occurred()) return NULL;
+    if (c < 0 || (size_t)c >= self->t->n_fields) {
+        PyErr_Format(PyExc_IndexError, "column index %zd out of range", c);
+        return NULL;
+    }
+    const hfc_arrow_field *f = &self->t->fields[c];
+    int nt = f->n_children ? npy_type(f->children[0].type) : -1;
+    if (nt < 0) {
+        PyErr_Format(PyExc_TypeError, "gather_lists: column '%s' is not a list of numbers", f->name);
+        return NULL;
+    }
+    PyArrayObject *ra = as_rows(args[1]);
+    if (!ra) return NULL;
+    npy_intp m = PyArray_SIZE(ra);
+    int64_t *offs = hfc_malloc(((size_t)m + 1) * sizeof *offs);
+    void *vals = NULL;
+    hfc_status st = offs ? HFC_OK : hfc_fail(HFC_ERR_NOMEM, "gather_lists: out of memory");
+    if (st == HFC_OK) {
+        Py_BEGIN_ALLOW_THREADS
+        st = hfc_arrow_gather_lists(self->t, (size_t)c, PyArray_DATA(ra), (size_t)m, &vals, offs);
+        Py_END_ALLOW_THREADS
+    }
+    Py_DECREF(ra);
+    if (st != HFC_OK) { hfc_free(offs); return hfc_py_raise(st); }
+    npy_intp nv = (npy_intp)offs[m];
+    PyObject *o = owned_array(offs, m + 1, NPY_INT64);
+    if (!o) { hfc_free(vals); return NULL; }
+    PyObject *v = owned_array(vals, nv, nt);
     if (!v) { Py_DECREF(o); return NULL; }
     return Py_BuildValue("(NN)", v, o);
 }
@@ -623,6 +656,8 @@ static PyMethodDef ArrowTable_methods[] = {
      "pack(column, rows|None, block_size, eos_id|-1) -> int32 (n_blocks, block_size)"},
     {"write", (PyCFunction)(void (*)(void))ArrowTable_write, METH_VARARGS | METH_KEYWORDS,
      "write(path, rows=None, columns=None, batch_rows=1000, metadata=None): Arrow IPC stream"},
+    {"gather_lists", (PyCFunction)(void (*)(void))ArrowTable_gather_lists, METH_FASTCALL,
+     "gather_lists(column, rows) -> (values, offsets): rows of a list column, copied in C"},
     {"tokenize", (PyCFunction)ArrowTable_tokenize, METH_VARARGS,
      "tokenize(tokenizer, column, rows|None, add_special_tokens) -> (ids int32, offsets int64)"},
     {"__reduce__", (PyCFunction)ArrowTable_reduce, METH_NOARGS, "pickles as its paths"},

@@ -73,6 +73,28 @@ def _to_features(js):
     return datasets.Features.from_dict(js)
 
 
+def _progress(total, desc, enabled=None):
+    """A tqdm bar (notebook-aware via tqdm.auto) for work of `total` units, or a no-op when
+    tqdm is missing, disabled, or the work is small. HFC_DISABLE_PROGRESS=1 turns bars off."""
+    if enabled is None:
+        enabled = total >= 50_000 and not os.environ.get("HFC_DISABLE_PROGRESS")
+    if enabled:
+        try:
+            from tqdm.auto import tqdm
+            return tqdm(total=total, desc=desc, unit=" rows")
+        except ImportError:
+            pass
+    return _NoProgress()
+
+
+class _NoProgress:
+    def update(self, n=1):
+        pass
+
+    def close(self):
+        pass
+
+
 def _new_cache_path(prefix="hfc-"):
     d = os.path.join(tempfile.gettempdir(), "hfc_datasets_cache")
     os.makedirs(d, exist_ok=True)
@@ -414,6 +436,14 @@ class Dataset:
         return tuple(range(self.num_columns)) if cols is None else cols
 
     def __getitem__(self, key):
+        if type(key) is int and self._format_type is None and self._format_columns is None:
+            idx = self._indices                      # the hot path: one row, Python format
+            if idx is None:
+                return self._table.row(key)
+            n = len(idx)
+            if -n <= key < n:
+                return self._table.row(int(idx[key]))
+            raise IndexError(f"Index {key} out of range for dataset of size {n}.")
         if isinstance(key, (int, np.integer)):
             return self._formatter.row(self._row_index(int(key)), self._all_cols())
         if isinstance(key, str):
@@ -483,20 +513,7 @@ class Dataset:
         return self._gather_ragged(c, self._rows_for(slice(start, stop)))
 
     def _gather_ragged(self, c, rows):
-        chunks = self._table.chunks(c)
-        bo = self._table.batch_offsets
-        bidx = np.searchsorted(bo, rows, side="right") - 1
-        parts, lens = [], np.empty(len(rows), dtype=np.int64)
-        for k, (r, b) in enumerate(zip(rows, bidx)):
-            typ, length, nulls, validity, offs, data, children, dic = chunks[b]
-            lr = r - bo[b]
-            s, e = int(offs[lr]), int(offs[lr + 1])
-            parts.append(children[0][4][s:e])
-            lens[k] = e - s
-        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum(lens, out=offsets[1:])
-        values = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
-        return values, offsets
+        return self._table.gather_lists(c, rows)
 
     def iter_ragged(self, column, batch_size, drop_last_batch=False):
         """Batches of a list column as (values, offsets) NumPy arrays (zero-copy views
@@ -531,8 +548,22 @@ class Dataset:
         padding; truncation as the tokenizer is configured), giving a new Dataset with
         input_ids (list<int32>) and attention_mask (list<int8>), as datasets.map(tokenizer)
         stores them. Other columns are not carried over."""
-        ids, offsets = self._table.tokenize(tokenizer, self._col_index(column), self._indices,
-                                            bool(add_special_tokens))
+        c, n = self._col_index(column), len(self)
+        rows = self._indices if self._indices is not None else np.arange(n, dtype=np.int64)
+        step = max(n // 32, 65_536)        # a few C calls when a progress bar is shown
+        bar = _progress(n, "Tokenizing")
+        parts, offs, base = [], [np.zeros(1, dtype=np.int64)], 0
+        for s0 in range(0, n, step):
+            ids_k, offs_k = self._table.tokenize(tokenizer, c, rows[s0:s0 + step],
+                                                 bool(add_special_tokens))
+            parts.append(ids_k)
+            offs.append(offs_k[1:] + base)
+            base += int(offs_k[-1])
+            bar.update(min(step, n - s0))
+        bar.close()
+        ids = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else \
+            np.zeros(0, np.int32)
+        offsets = offs[0] if len(offs) == 1 else np.concatenate(offs)
         mask = np.ones(len(ids), dtype=np.int8)
         feats = {"input_ids": {"feature": {"dtype": "int32", "_type": "Value"}, "_type": "List"},
                  "attention_mask": {"feature": {"dtype": "int8", "_type": "Value"},
@@ -750,12 +781,15 @@ class Dataset:
         num_shards = min(num_shards, max(n, 1))
         files = []
         meta = self._hf_metadata()
+        bar = _progress(n, f"Saving the dataset ({num_shards} shards)")
         for k in range(num_shards):
             shard = self.shard(num_shards, k, contiguous=True)
             rows = shard._indices if shard._indices is not None else np.arange(len(shard))
             name = f"data-{k:05d}-of-{num_shards:05d}.arrow"
             self._table.write(os.path.join(dataset_path, name), rows=rows, metadata=meta)
             files.append({"filename": name})
+            bar.update(len(rows))
+        bar.close()
         state = {"_data_files": files, "_fingerprint": self._fingerprint,
                  "_format_columns": self._format_columns, "_format_kwargs": {},
                  "_format_type": self._format_type, "_output_all_columns":

@@ -168,6 +168,12 @@ hfc_status hfc_arrow_write_stream_buf(const hfc_arrow_table *t, const hfc_arrow_
 hfc_status hfc_arrow_gather_fixed(const hfc_arrow_table *t, size_t col, const int64_t *rows,
                                   size_t n, void *out);
 
+/* Gather a list-of-fixed-width column (no nulls among the items) at rows[0..n): *values
+ * (hfc_malloc'ed, caller frees) gets the items back to back, offsets[0..n] (caller's
+ * buffer) where row k's items start; a null row is empty. */
+hfc_status hfc_arrow_gather_lists(const hfc_arrow_table *t, size_t col, const int64_t *rows,
+                                  size_t n, void **values, int64_t *offsets);
+
 /* group_texts: concatenate the int lists of column `col` over rows[0..n) (all rows when
  * rows == NULL), appending eos_id after each when eos_id >= 0, drop the remainder and
  * cut into blocks of block_size. *out (hfc_malloc'ed, caller frees) gets n_blocks *
