@@ -79,7 +79,7 @@ def make_rows_dataset(n=1_000_000):
     return path
 
 
-def bench_random_rows(path):
+def bench_random_rows(path, what):
     import datasets
     h = hd.load_from_disk(path).shuffle(seed=0)
     r = datasets.load_from_disk(path).shuffle(seed=0)
@@ -106,7 +106,7 @@ def bench_random_rows(path):
     rows = []
     for peer in ("datasets", "pyarrow"):
         m, lo, hi = ratio_stats(times, "hfc", peer)
-        rows.append(f"| random row, shuffled {len(h):,} rows | hfc {med_h * 1e6:.1f} µs/row | "
+        rows.append(f"| random row ({what}), shuffled {len(h):,} rows | hfc {med_h * 1e6:.1f} µs/row | "
                     f"{peer} {sorted(times[peer])[2] / len(pos) * 1e6:.1f} µs/row | "
                     f"**{m:.1f}x** ({lo:.1f}–{hi:.1f}) |")
     return rows
@@ -346,7 +346,8 @@ def main():
             shutil.copyfileobj(f, g)
     rows = []
     t0 = time.time()
-    rows += bench_random_rows(make_rows_dataset())
+    rows += bench_random_rows(make_rows_dataset(), "text ~200 chars + ClassLabel + ~20 ids")
+    rows += bench_random_rows(make_ids_dataset(), "input_ids, ~128 int32")
     print(f"rows done {time.time() - t0:.0f}s", file=sys.stderr)
     rows += bench_batches(make_ids_dataset(), bw)
     print(f"batches done {time.time() - t0:.0f}s", file=sys.stderr)

@@ -427,6 +427,32 @@ static PyObject *ArrowTable_chunks(ArrowTableObject *self, PyObject *arg) {
     return l;
 }
 
+/* null_count(col) -> total nulls of a top-level column over all batches */
+static PyObject *ArrowTable_null_count(ArrowTableObject *self, PyObject *arg) {
+    Py_ssize_t c = PyLong_AsSsize_t(arg);
+    if (c == -1 && PyErr_Occurred()) return NULL;
+    if (c < 0 || (size_t)c >= self->t->n_fields) {
+        PyErr_Format(PyExc_IndexError, "column index %zd out of range", c);
+        return NULL;
+    }
+    long long n = 0;
+    for (size_t b = 0; b < self->t->n_batches; b++) n += self->t->batches[b].columns[c].null_count;
+    return PyLong_FromLongLong(n);
+}
+
+/* chunk(col, batch) -> the array tuple of one record batch */
+static PyObject *ArrowTable_chunk(ArrowTableObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    Py_ssize_t c, b;
+    if (nargs != 2) { PyErr_SetString(PyExc_TypeError, "chunk(column, batch)"); return NULL; }
+    if ((c = PyLong_AsSsize_t(args[0])) == -1 && PyErr_Occurred()) return NULL;
+    if ((b = PyLong_AsSsize_t(args[1])) == -1 && PyErr_Occurred()) return NULL;
+    if (c < 0 || (size_t)c >= self->t->n_fields || b < 0 || (size_t)b >= self->t->n_batches) {
+        PyErr_Format(PyExc_IndexError, "column %zd / batch %zd out of range", c, b);
+        return NULL;
+    }
+    return array_to_py(self, &self->t->batches[b].columns[c]);
+}
+
 /* gather(col, rows) -> ndarray of a fixed-width column's values at rows */
 static PyObject *ArrowTable_gather(ArrowTableObject *self, PyObject *const *args, Py_ssize_t nargs) {
     Py_ssize_t c;
@@ -650,6 +676,10 @@ static PyMethodDef ArrowTable_methods[] = {
     {"chunks", (PyCFunction)ArrowTable_chunks, METH_O,
      "chunks(column) -> per batch (type, length, null_count, validity, values, data, "
      "children, dictionary), zero-copy NumPy views"},
+    {"chunk", (PyCFunction)(void (*)(void))ArrowTable_chunk, METH_FASTCALL,
+     "chunk(column, batch) -> one batch's array tuple (see chunks)"},
+    {"null_count", (PyCFunction)ArrowTable_null_count, METH_O,
+     "null_count(column) -> nulls of the column over all batches"},
     {"gather", (PyCFunction)(void (*)(void))ArrowTable_gather, METH_FASTCALL,
      "gather(column, rows) -> ndarray of a fixed-width column at rows"},
     {"pack", (PyCFunction)ArrowTable_pack, METH_VARARGS,

@@ -264,9 +264,11 @@ class Dataset:
         self._numeric = [f["type"] in _NP_DTYPES and f["type"] != "bool" and
                          not f["dictionary_index"] for f in schema]
         self._fixed = [f["type"] in _FIXED and not f["dictionary_index"] for f in schema]
-        self._nullable_data = [not fx or any(ch[2] for ch in table.chunks(c))
+        self._nullable_data = [not fx or table.null_count(c) > 0
                                for c, fx in enumerate(self._fixed)]
         self._formatter = _Formatter(self)
+        self._bo = None            # batch row offsets, computed on first use
+        self._chunk_cache = {}     # (column, batch) -> zero-copy array tuple
 
     # -- construction ------------------------------------------------------------------
 
@@ -502,15 +504,24 @@ class Dataset:
         n = len(self)
         stop = n if stop is None else min(stop, n)
         if self._indices is None:
-            bo = self._table.batch_offsets
+            bo = self._batch_offsets()
             b = int(np.searchsorted(bo, start, side="right") - 1)
             if 0 <= b < len(bo) - 1 and stop <= bo[b + 1]:
-                typ, length, nulls, validity, offs, data, children, dic = self._table.chunks(c)[b]
+                key = (c, b)
+                ch = self._chunk_cache.get(key)
+                if ch is None:
+                    ch = self._chunk_cache[key] = self._table.chunk(c, b)
+                typ, length, nulls, validity, offs, data, children, dic = ch
                 if typ in ("list", "large_list") and children[0][4] is not None and \
                         children[0][2] == 0:
-                    lo, hi = start - bo[b], stop - bo[b]
+                    lo, hi = start - int(bo[b]), stop - int(bo[b])
                     return children[0][4], offs[lo:hi + 1]
         return self._gather_ragged(c, self._rows_for(slice(start, stop)))
+
+    def _batch_offsets(self):
+        if self._bo is None:
+            self._bo = self._table.batch_offsets
+        return self._bo
 
     def _gather_ragged(self, c, rows):
         return self._table.gather_lists(c, rows)
@@ -614,6 +625,9 @@ class Dataset:
 
     def train_test_split(self, test_size=None, train_size=None, shuffle=True, seed=None,
                          generator=None, **kwargs):
+        if kwargs.get("stratify_by_column") is not None:
+            raise NotImplementedError("hfc.datasets: train_test_split(stratify_by_column=...) "
+                                      "is not supported")
         n_samples = len(self)
         if test_size is None and train_size is None:
             test_size = 0.25
