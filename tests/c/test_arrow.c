@@ -2,6 +2,8 @@
  * every type, nulls, nesting, dictionaries) against pyarrow's own rendering, the writer's
  * round trip, truncation and byte-flip sweeps (under ASan: no out-of-bounds read), the
  * out-of-memory sweep, multi-file tables, pack and gather. */
+#include <unistd.h>
+
 #include "test.h"
 #include "hfc/arrow.h"
 #include "arrow_render.h"
@@ -110,6 +112,46 @@ static void test_byte_flips(void) {
     CHECK(ok > 0 && bad > 0);
 }
 
+/* add_file reads metadata with pread (not through the mapping): same values, same checks. */
+static void test_files(void) {
+    char path[] = "/tmp/hfc_test_arrow_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    close(fd);
+    for (size_t i = 0; i < N_SEEDS; i++) {
+        const arrow_seed *s = &ARROW_SEEDS[i];
+        FILE *f = fopen(path, "wb");
+        fwrite(s->data, 1, s->size, f);
+        fclose(f);
+        hfc_arrow_table *t;
+        CHECK_OK(hfc_arrow_table_create(&t));
+        CHECK_OK(hfc_arrow_table_add_file(t, path));
+        hfc_buf o = {0};
+        CHECK_OK(render_table(&o, t, NULL));
+        CHECK(o.data && !strcmp(o.data, s->rendered));
+        hfc_buf_free(&o);
+        hfc_arrow_table_free(t);
+        /* every truncation of the first two seeds, through the file path */
+        for (size_t n = 0; i < 2 && n < s->size; n++) {
+            f = fopen(path, "wb");
+            fwrite(s->data, 1, n, f);
+            fclose(f);
+            CHECK_OK(hfc_arrow_table_create(&t));
+            hfc_status st = hfc_arrow_table_add_file(t, path);
+            if (st == HFC_OK) {
+                hfc_buf r = {0};
+                CHECK_OK(render_table(&r, t, NULL));
+                hfc_buf_free(&r);
+            } else {
+                CHECK_EQ_INT(st, HFC_ERR_INVALID);
+                CHECK(strstr(hfc_error_message(), path) && strstr(hfc_error_message(), "byte "));
+            }
+            hfc_arrow_table_free(t);
+        }
+    }
+    unlink(path);
+}
+
 static void test_out_of_memory(void) {
     const arrow_seed *s = &ARROW_SEEDS[0];
     for (long budget = 0;; budget++) {
@@ -193,6 +235,7 @@ int main(void) {
     RUN(test_writer_round_trip);
     RUN(test_truncated);
     RUN(test_byte_flips);
+    RUN(test_files);
     RUN(test_out_of_memory);
     RUN(test_multi_file_and_mismatch);
     RUN(test_pack_and_gather);
