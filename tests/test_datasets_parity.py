@@ -329,11 +329,17 @@ def test_local_files(tmp_path):
         for row in tbl.to_pylist():
             f.write(json.dumps(row) + "\n")
     for builder, name in (("parquet", "d.parquet"), ("csv", "d.csv"), ("json", "d.jsonl")):
-        h = hd.load_dataset(builder, data_files=str(tmp_path / name))
-        r = datasets.load_dataset(builder, data_files=str(tmp_path / name), split="train",
-                                  cache_dir=str(tmp_path / "cache"))
+        hdd = hd.load_dataset(builder, data_files=str(tmp_path / name))
+        rdd = datasets.load_dataset(builder, data_files=str(tmp_path / name),
+                                    cache_dir=str(tmp_path / "cache"))
+        assert list(hdd) == list(rdd) == ["train"]
+        h, r = hdd["train"], rdd["train"]
         assert h[:] == r[:], builder
         assert h.features == r.features, builder
+        h2 = hd.load_dataset(builder, data_files={"test": [str(tmp_path / name)] * 2}, split="test")
+        r2 = datasets.load_dataset(builder, data_files={"test": [str(tmp_path / name)] * 2},
+                                   split="test", cache_dir=str(tmp_path / "cache2"))
+        assert h2[:] == r2[:], builder
 
 
 def test_arrow_formats_and_dictionary(tmp_path):

@@ -928,10 +928,15 @@ def load_from_disk(dataset_path, keep_in_memory=None, storage_options=None):
 
 def load_dataset(builder, data_files=None, split=None, **kwargs):
     """Local "parquet", "json" (JSON lines), "csv" or "arrow" files via pyarrow into an
-    hfc cache file. data_files: a path, a list, or {split: path(s)}."""
-    if isinstance(data_files, dict):
-        d = DatasetDict({k: load_dataset(builder, v) for k, v in data_files.items()})
-        return d[split] if split else d
+    hfc cache file. data_files: a path, a list, or {split: path(s)}. Like datasets, a
+    DatasetDict ({"train": ...} for a path or list) unless `split` is given."""
+    if not isinstance(data_files, dict):
+        data_files = {"train": data_files}
+    d = DatasetDict({k: _load_files(builder, v) for k, v in data_files.items()})
+    return d[split] if split else d
+
+
+def _load_files(builder, data_files):
     files = [data_files] if isinstance(data_files, (str, os.PathLike)) else list(data_files)
     if builder == "arrow":
         return Dataset(ArrowTable([os.fspath(p) for p in files]))
@@ -950,8 +955,7 @@ def load_dataset(builder, data_files=None, split=None, **kwargs):
         else:
             raise ValueError(f"hfc.datasets.load_dataset: unsupported builder {builder!r}")
     tbl = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
-    ds = Dataset._from_arrow(tbl.replace_schema_metadata(None))
-    return ds if split or not isinstance(data_files, dict) else DatasetDict({"train": ds})
+    return Dataset._from_arrow(tbl.replace_schema_metadata(None))
 
 
 def _read_csv(path):
