@@ -288,27 +288,47 @@ static PyObject *ArrowTable_batch_rows(ArrowTableObject *self, void *c) {
     return (PyObject *)a;
 }
 
-/* row(i, cols=None) -> dict */
+/* row(i, cols=None, indices=None) -> dict; with `indices` (a C-contiguous int64 array,
+ * a dataset's index mapping) position i is mapped through it first. */
 static PyObject *ArrowTable_row(ArrowTableObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs < 1 || nargs > 2) {
-        PyErr_SetString(PyExc_TypeError, "row(index, columns=None)");
+    if (nargs < 1 || nargs > 3) {
+        PyErr_SetString(PyExc_TypeError, "row(index, columns=None, indices=None)");
         return NULL;
     }
     long long row = PyLong_AsLongLong(args[0]);
     if (row == -1 && PyErr_Occurred()) return NULL;
-    if (row < 0) row += self->t->num_rows;
-    if (row < 0 || row >= self->t->num_rows) {
-        PyErr_Format(PyExc_IndexError, "Index %lld out of range for dataset of size %lld", row,
-                     (long long)self->t->num_rows);
+    long long n = self->t->num_rows;
+    if (nargs > 2 && args[2] != Py_None) {
+        PyArrayObject *ix = (PyArrayObject *)args[2];
+        if (!PyArray_Check(args[2]) || PyArray_TYPE(ix) != NPY_INT64 || PyArray_NDIM(ix) != 1 ||
+            !PyArray_IS_C_CONTIGUOUS(ix)) {
+            PyErr_SetString(PyExc_TypeError, "row: indices must be a contiguous int64 array");
+            return NULL;
+        }
+        long long m = (long long)PyArray_SIZE(ix);
+        if (row < 0) row += m;
+        if (row < 0 || row >= m) {
+            PyErr_Format(PyExc_IndexError, "Index %lld out of range for dataset of size %lld", row, m);
+            return NULL;
+        }
+        row = ((const int64_t *)PyArray_DATA(ix))[row];
+        if (row < 0 || row >= n) {
+            PyErr_Format(PyExc_IndexError, "index mapping points at row %lld of %lld", row, n);
+            return NULL;
+        }
+    }
+    if (row < 0) row += n;
+    if (row < 0 || row >= n) {
+        PyErr_Format(PyExc_IndexError, "Index %lld out of range for dataset of size %lld", row, n);
         return NULL;
     }
-    size_t *cols = NULL, n;
-    if (parse_cols(self, nargs > 1 ? args[1] : Py_None, &cols, &n) < 0) return NULL;
+    size_t *cols = NULL, nc;
+    if (parse_cols(self, nargs > 1 ? args[1] : Py_None, &cols, &nc) < 0) return NULL;
     size_t b;
     int64_t r;
     hfc_arrow_table_locate(self->t, row, &b, &r);
-    PyObject *d = _PyDict_NewPresized((Py_ssize_t)n);
-    for (size_t k = 0; d && k < n; k++) {
+    PyObject *d = _PyDict_NewPresized((Py_ssize_t)nc);
+    for (size_t k = 0; d && k < nc; k++) {
         size_t c = cols ? cols[k] : k;
         PyObject *v = value_to_py(&self->t->batches[b].columns[c], r);
         if (!v || PyDict_SetItem(d, PyTuple_GET_ITEM(self->names, (Py_ssize_t)c), v) < 0) {

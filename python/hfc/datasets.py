@@ -439,13 +439,7 @@ class Dataset:
 
     def __getitem__(self, key):
         if type(key) is int and self._format_type is None and self._format_columns is None:
-            idx = self._indices                      # the hot path: one row, Python format
-            if idx is None:
-                return self._table.row(key)
-            n = len(idx)
-            if -n <= key < n:
-                return self._table.row(int(idx[key]))
-            raise IndexError(f"Index {key} out of range for dataset of size {n}.")
+            return self._table.row(key, None, self._indices)   # the hot path, all in C
         if isinstance(key, (int, np.integer)):
             return self._formatter.row(self._row_index(int(key)), self._all_cols())
         if isinstance(key, str):
