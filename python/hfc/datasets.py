@@ -596,12 +596,7 @@ class Dataset:
         return pos
 
     def shuffle(self, seed=None, generator=None, keep_in_memory=False, **kwargs):
-        if generator is None:
-            if seed is None:
-                _, seed_arr, pos, *_ = np.random.get_state()
-                seed = seed_arr[pos] if pos < 624 else seed_arr[0]
-                _ = np.random.random()
-            generator = np.random.default_rng(seed)
+        generator = generator if generator is not None else _generator(seed)
         return self._derive(generator.permutation(len(self)))
 
     def shard(self, num_shards, index, contiguous=True, **kwargs):
@@ -647,12 +642,7 @@ class Dataset:
             train_idx = np.arange(n_train)
             test_idx = np.arange(n_train, n_train + n_test)
         else:
-            if generator is None:
-                if seed is None:
-                    _, seed_arr, pos, *_ = np.random.get_state()
-                    seed = seed_arr[pos] if pos < 624 else seed_arr[0]
-                    _ = np.random.random()
-                generator = np.random.default_rng(seed)
+            generator = generator if generator is not None else _generator(seed)
             perm = generator.permutation(n_samples)
             test_idx = perm[:n_test]
             train_idx = perm[n_test:n_test + n_train]
@@ -811,6 +801,16 @@ class Dataset:
 _FIXED = {"bool": False, "int8": 1, "int16": 1, "int32": 1, "int64": 1, "uint8": 1, "uint16": 1,
           "uint32": 1, "uint64": 1, "float16": 1, "float32": 1, "float64": 1}
 _FIXED = {k for k, v in _FIXED.items() if v}
+
+
+def _generator(seed):
+    """datasets' generator for shuffle/train_test_split: default_rng(seed), or with no seed
+    one drawn from NumPy's global state the way datasets draws it."""
+    if seed is None:
+        _, seed_arr, pos, *_ = np.random.get_state()
+        seed = seed_arr[pos] if pos < 624 else seed_arr[0]
+        _ = np.random.random()
+    return np.random.default_rng(seed)
 
 
 def _lists_dataset(names, arrays, offsets, n_rows, feats, fixed_size=0, batch_rows=1000):
