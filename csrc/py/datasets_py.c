@@ -1,7 +1,880 @@
-/* Binding for hfc.datasets: Arrow IPC tables and datasets. */
+/* Binding for hfc.datasets: hfc._C.ArrowTable, a memory-mapped Arrow table (one or more
+ * IPC files sharing a schema) with row access as Python objects, zero-copy NumPy views
+ * of its buffers, gathers, group_texts packing and the IPC stream writer.
+ *
+ * The table is immutable once opened, so every method is safe from any thread; NumPy
+ * views keep the ArrowTable (and so the mappings) alive through their base. */
 #include "hfc_py.h"
+#include "hfc_numpy.h"
+#include "hfc/arrow.h"
+#include "hfc/tokenizers.h"
+
+enum { DS_ARROW_TABLE = 0 };
+
+typedef struct {
+    PyObject_HEAD
+    hfc_arrow_table *t;
+    PyObject *paths; /* tuple of str */
+    PyObject *names; /* tuple of str: column names */
+} ArrowTableObject;
+
+/* ---- values as Python objects ---- */
+
+/* Token ids and labels repeat endlessly: Python ints for [0, INT_CACHE) are made once
+ * and shared (ints are immutable), so a row of 128 ids costs 128 increfs, not 128
+ * allocations. Filled lazily under the GIL; never freed (like CPython's small ints). */
+#define INT_CACHE (1 << 18)
+static PyObject *int_cache[INT_CACHE];
+
+static inline PyObject *int_to_py(long long v) {
+    if ((unsigned long long)v < INT_CACHE) {
+        PyObject *o = int_cache[v];
+        if (HFC_LIKELY(o != NULL)) return Py_NewRef(o);
+        o = PyLong_FromLongLong(v);
+        if (o) int_cache[v] = Py_NewRef(o);
+        return o;
+    }
+    return PyLong_FromLongLong(v);
+}
+
+static PyObject *value_to_py(const hfc_arrow_array *a, int64_t i);
+
+static PyObject *list_to_py(const hfc_arrow_array *a, int64_t i) {
+    int64_t s, e;
+    hfc_status st = hfc_arrow_range(a, i, &s, &e);
+    if (st != HFC_OK) return hfc_py_raise(st);
+    PyObject *l = PyList_New((Py_ssize_t)(e - s));
+    if (!l) return NULL;
+    const hfc_arrow_array *c = &a->children[0];
+    if (c->type == HFC_ARROW_INT32 && !c->validity && !c->indices) { /* token ids */
+        const uint8_t *p = c->values;
+        for (int64_t k = s; k < e; k++) {
+            int32_t v;
+            memcpy(&v, p + 4 * k, 4);
+            PyObject *o = int_to_py(v);
+            if (!o) { Py_DECREF(l); return NULL; }
+            PyList_SET_ITEM(l, (Py_ssize_t)(k - s), o);
+        }
+        return l;
+    }
+    for (int64_t k = s; k < e; k++) {
+        PyObject *v = value_to_py(&a->children[0], k);
+        if (!v) { Py_DECREF(l); return NULL; }
+        PyList_SET_ITEM(l, (Py_ssize_t)(k - s), v);
+    }
+    return l;
+}
+
+static PyObject *struct_to_py(const hfc_arrow_array *a, int64_t i) {
+    PyObject *d = PyDict_New();
+    if (!d) return NULL;
+    for (size_t k = 0; k < a->n_children; k++) {
+        PyObject *v = value_to_py(&a->children[k], i);
+        if (!v || PyDict_SetItemString(d, a->children[k].field->name, v) < 0) {
+            Py_XDECREF(v);
+            Py_DECREF(d);
+            return NULL;
+        }
+        Py_DECREF(v);
+    }
+    return d;
+}
+
+static PyObject *value_to_py(const hfc_arrow_array *a, int64_t i) {
+    if (hfc_arrow_is_null(a, i)) Py_RETURN_NONE;
+    if (a->indices) {
+        int64_t k;
+        hfc_status st = hfc_arrow_dict_index(a, i, &k);
+        if (st != HFC_OK) return hfc_py_raise(st);
+        return value_to_py(a->dictionary, k);
+    }
+    const uint8_t *p = a->values;
+    int64_t s, e;
+    switch (a->type) {
+    case HFC_ARROW_BOOL: return PyBool_FromLong(hfc_arrow_bool(a, i));
+    case HFC_ARROW_INT8: case HFC_ARROW_INT16: case HFC_ARROW_INT32: case HFC_ARROW_INT64:
+    case HFC_ARROW_UINT8: case HFC_ARROW_UINT16: case HFC_ARROW_UINT32:
+        return int_to_py(hfc_arrow_int_at(a, i));
+    case HFC_ARROW_UINT64: {
+        uint64_t v;
+        memcpy(&v, p + 8 * i, 8);
+        return PyLong_FromUnsignedLongLong(v);
+    }
+    case HFC_ARROW_FLOAT16: return PyFloat_FromDouble(PyFloat_Unpack2((const char *)p + 2 * i, 1));
+    case HFC_ARROW_FLOAT32: {
+        float v;
+        memcpy(&v, p + 4 * i, 4);
+        return PyFloat_FromDouble(v);
+    }
+    case HFC_ARROW_FLOAT64: {
+        double v;
+        memcpy(&v, p + 8 * i, 8);
+        return PyFloat_FromDouble(v);
+    }
+    case HFC_ARROW_UTF8: case HFC_ARROW_LARGE_UTF8: {
+        hfc_status st = hfc_arrow_range(a, i, &s, &e);
+        if (st != HFC_OK) return hfc_py_raise(st);
+        return PyUnicode_DecodeUTF8((const char *)a->data + s, (Py_ssize_t)(e - s), "strict");
+    }
+    case HFC_ARROW_BINARY: case HFC_ARROW_LARGE_BINARY: case HFC_ARROW_FIXED_SIZE_BINARY: {
+        hfc_status st = hfc_arrow_range(a, i, &s, &e);
+        if (st != HFC_OK) return hfc_py_raise(st);
+        return PyBytes_FromStringAndSize((const char *)a->data + s, (Py_ssize_t)(e - s));
+    }
+    case HFC_ARROW_LIST: case HFC_ARROW_LARGE_LIST: case HFC_ARROW_FIXED_SIZE_LIST:
+        return list_to_py(a, i);
+    case HFC_ARROW_STRUCT: return struct_to_py(a, i);
+    default: Py_RETURN_NONE;
+    }
+}
+
+/* ---- argument helpers ---- */
+
+/* Column selection: None = all, else a sequence of column indices. */
+static int parse_cols(ArrowTableObject *self, PyObject *obj, size_t **cols, size_t *n) {
+    *cols = NULL;
+    *n = self->t->n_fields;
+    if (obj == Py_None) return 0;
+    PyObject *seq = PySequence_Fast(obj, "columns must be a sequence of indices");
+    if (!seq) return -1;
+    Py_ssize_t m = PySequence_Fast_GET_SIZE(seq);
+    *cols = PyMem_Malloc(((size_t)m + 1) * sizeof **cols);
+    if (!*cols) { Py_DECREF(seq); PyErr_NoMemory(); return -1; }
+    for (Py_ssize_t k = 0; k < m; k++) {
+        Py_ssize_t c = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(seq, k));
+        if (c == -1 && PyErr_Occurred()) goto fail;
+        if (c < 0 || (size_t)c >= self->t->n_fields) {
+            PyErr_Format(PyExc_IndexError, "column index %zd out of range", c);
+            goto fail;
+        }
+        (*cols)[k] = (size_t)c;
+    }
+    *n = (size_t)m;
+    Py_DECREF(seq);
+    return 0;
+fail:
+    PyMem_Free(*cols);
+    *cols = NULL;
+    Py_DECREF(seq);
+    return -1;
+}
+
+/* Row indices as a contiguous int64 array (owned reference), or NULL with an error. */
+static PyArrayObject *as_rows(PyObject *obj) {
+    return (PyArrayObject *)PyArray_FROMANY(obj, NPY_INT64, 1, 1,
+                                            NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED);
+}
+
+static int check_rows(ArrowTableObject *self, const int64_t *rows, npy_intp n) {
+    for (npy_intp k = 0; k < n; k++)
+        if (rows[k] < 0 || rows[k] >= self->t->num_rows) {
+            PyErr_Format(PyExc_IndexError, "row %lld out of range for %lld rows",
+                         (long long)rows[k], (long long)self->t->num_rows);
+            return -1;
+        }
+    return 0;
+}
+
+/* ---- type ---- */
+
+static PyObject *ArrowTable_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"paths", NULL};
+    PyObject *paths_obj;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O:ArrowTable", kwlist, &paths_obj)) return NULL;
+    PyObject *paths = PySequence_Tuple(paths_obj);
+    if (!paths) return NULL;
+    hfc_arrow_table *t;
+    hfc_status st = hfc_arrow_table_create(&t);
+    if (st != HFC_OK) { Py_DECREF(paths); return hfc_py_raise(st); }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(paths); i++) {
+        PyObject *b = NULL;
+        if (!PyUnicode_FSConverter(PyTuple_GET_ITEM(paths, i), &b)) goto fail;
+        Py_BEGIN_ALLOW_THREADS
+        st = hfc_arrow_table_add_file(t, PyBytes_AS_STRING(b));
+        Py_END_ALLOW_THREADS
+        Py_DECREF(b);
+        if (st != HFC_OK) { hfc_py_raise(st); goto fail; }
+    }
+    ArrowTableObject *self = (ArrowTableObject *)type->tp_alloc(type, 0);
+    if (!self) goto fail;
+    self->t = t;
+    self->paths = paths;
+    self->names = PyTuple_New((Py_ssize_t)t->n_fields);
+    if (!self->names) { Py_DECREF(self); return NULL; }
+    for (size_t i = 0; i < t->n_fields; i++) {
+        PyObject *s = PyUnicode_FromString(t->fields[i].name);
+        if (!s) { Py_DECREF(self); return NULL; }
+        PyTuple_SET_ITEM(self->names, (Py_ssize_t)i, s);
+    }
+    return (PyObject *)self;
+fail:
+    hfc_arrow_table_free(t);
+    Py_DECREF(paths);
+    return NULL;
+}
+
+static void ArrowTable_dealloc(ArrowTableObject *self) {
+    PyTypeObject *tp = Py_TYPE(self);
+    hfc_arrow_table_free(self->t);
+    Py_XDECREF(self->paths);
+    Py_XDECREF(self->names);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static PyObject *field_to_py(const hfc_arrow_field *f) {
+    PyObject *children = PyList_New((Py_ssize_t)f->n_children);
+    if (!children) return NULL;
+    for (size_t i = 0; i < f->n_children; i++) {
+        PyObject *c = field_to_py(&f->children[i]);
+        if (!c) { Py_DECREF(children); return NULL; }
+        PyList_SET_ITEM(children, (Py_ssize_t)i, c);
+    }
+    return Py_BuildValue("{s:s,s:s,s:O,s:i,s:N,s:z,s:z,s:z}", "name", f->name, "type",
+                         hfc_arrow_type_name(f->type), "nullable", f->nullable ? Py_True : Py_False,
+                         "fixed_size", (int)f->fixed_size, "children", children,
+                         "dictionary_index",
+                         f->dictionary ? hfc_arrow_type_name(f->index_type) : NULL,
+                         "extension_name", f->extension_name, "extension_metadata",
+                         f->extension_metadata);
+}
+
+static PyObject *ArrowTable_schema(ArrowTableObject *self, PyObject *unused) {
+    PyObject *l = PyList_New((Py_ssize_t)self->t->n_fields);
+    if (!l) return NULL;
+    for (size_t i = 0; i < self->t->n_fields; i++) {
+        PyObject *f = field_to_py(&self->t->fields[i]);
+        if (!f) { Py_DECREF(l); return NULL; }
+        PyList_SET_ITEM(l, (Py_ssize_t)i, f);
+    }
+    return l;
+}
+
+static PyObject *ArrowTable_metadata(ArrowTableObject *self, void *c) {
+    PyObject *d = PyDict_New();
+    if (!d) return NULL;
+    for (size_t i = 0; i < self->t->n_metadata; i++) {
+        PyObject *v = PyUnicode_DecodeUTF8(self->t->meta_values[i],
+                                           (Py_ssize_t)strlen(self->t->meta_values[i]), "replace");
+        if (!v || PyDict_SetItemString(d, self->t->meta_keys[i], v) < 0) {
+            Py_XDECREF(v);
+            Py_DECREF(d);
+            return NULL;
+        }
+        Py_DECREF(v);
+    }
+    return d;
+}
+
+static PyObject *ArrowTable_num_rows(ArrowTableObject *self, void *c) {
+    return PyLong_FromLongLong(self->t->num_rows);
+}
+static PyObject *ArrowTable_num_batches(ArrowTableObject *self, void *c) {
+    return PyLong_FromSize_t(self->t->n_batches);
+}
+static PyObject *ArrowTable_paths(ArrowTableObject *self, void *c) {
+    return Py_NewRef(self->paths);
+}
+static PyObject *ArrowTable_names(ArrowTableObject *self, void *c) {
+    return Py_NewRef(self->names);
+}
+static PyObject *ArrowTable_batch_rows(ArrowTableObject *self, void *c) {
+    npy_intp n = (npy_intp)self->t->n_batches + 1;
+    PyArrayObject *a = (PyArrayObject *)PyArray_SimpleNew(1, &n, NPY_INT64);
+    if (!a) return NULL;
+    int64_t *d = PyArray_DATA(a);
+    for (size_t i = 0; i < self->t->n_batches; i++) d[i] = self->t->batches[i].row_start;
+    d[n - 1] = self->t->num_rows;
+    return (PyObject *)a;
+}
+
+/* row(i, cols=None, indices=None) -> dict; with `indices` (a C-contiguous int64 array,
+ * a dataset's index mapping) position i is mapped through it first. */
+static PyObject *ArrowTable_row(ArrowTableObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 1 || nargs > 3) {
+        PyErr_SetString(PyExc_TypeError, "row(index, columns=None, indices=None)");
+        return NULL;
+    }
+    long long row = PyLong_AsLongLong(args[0]);
+    if (row == -1 && PyErr_Occurred()) return NULL;
+    long long n = self->t->num_rows;
+    if (nargs > 2 && args[2] != Py_None) {
+        PyArrayObject *ix = (PyArrayObject *)args[2];
+        if (!PyArray_Check(args[2]) || PyArray_TYPE(ix) != NPY_INT64 || PyArray_NDIM(ix) != 1 ||
+            !PyArray_IS_C_CONTIGUOUS(ix)) {
+            PyErr_SetString(PyExc_TypeError, "row: indices must be a contiguous int64 array");
+            return NULL;
+        }
+        long long m = (long long)PyArray_SIZE(ix);
+        if (row < 0) row += m;
+        if (row < 0 || row >= m) {
+            PyErr_Format(PyExc_IndexError, "Index %lld out of range for dataset of size %lld", row, m);
+            return NULL;
+        }
+        row = ((const int64_t *)PyArray_DATA(ix))[row];
+        if (row < 0 || row >= n) {
+            PyErr_Format(PyExc_IndexError, "index mapping points at row %lld of %lld", row, n);
+            return NULL;
+        }
+    }
+    if (row < 0) row += n;
+    if (row < 0 || row >= n) {
+        PyErr_Format(PyExc_IndexError, "Index %lld out of range for dataset of size %lld", row, n);
+        return NULL;
+    }
+    size_t *cols = NULL, nc;
+    if (parse_cols(self, nargs > 1 ? args[1] : Py_None, &cols, &nc) < 0) return NULL;
+    size_t b;
+    int64_t r;
+    hfc_arrow_table_locate(self->t, row, &b, &r);
+    PyObject *d = _PyDict_NewPresized((Py_ssize_t)nc);
+    for (size_t k = 0; d && k < nc; k++) {
+        size_t c = cols ? cols[k] : k;
+        PyObject *v = value_to_py(&self->t->batches[b].columns[c], r);
+        if (!v || PyDict_SetItem(d, PyTuple_GET_ITEM(self->names, (Py_ssize_t)c), v) < 0) {
+            Py_XDECREF(v);
+            Py_CLEAR(d);
+            break;
+        }
+        Py_DECREF(v);
+    }
+    PyMem_Free(cols);
+    return d;
+}
+
+/* rows(indices, cols=None) -> dict of lists (datasets' batch format) */
+static PyObject *ArrowTable_rows(ArrowTableObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 1 || nargs > 2) {
+        PyErr_SetString(PyExc_TypeError, "rows(indices, columns=None)");
+        return NULL;
+    }
+    PyArrayObject *ra = as_rows(args[0]);
+    if (!ra) return NULL;
+    const int64_t *rows = PyArray_DATA(ra);
+    npy_intp m = PyArray_SIZE(ra);
+    size_t *cols = NULL, n;
+    PyObject *d = NULL;
+    if (check_rows(self, rows, m) < 0 || parse_cols(self, nargs > 1 ? args[1] : Py_None, &cols, &n) < 0)
+        goto done;
+    d = _PyDict_NewPresized((Py_ssize_t)n);
+    for (size_t k = 0; d && k < n; k++) {
+        size_t c = cols ? cols[k] : k;
+        PyObject *l = PyList_New(m);
+        if (!l) { Py_CLEAR(d); break; }
+        for (npy_intp j = 0; j < m; j++) {
+            size_t b;
+            int64_t r;
+            hfc_arrow_table_locate(self->t, rows[j], &b, &r);
+            PyObject *v = value_to_py(&self->t->batches[b].columns[c], r);
+            if (!v) { Py_CLEAR(l); break; }
+            PyList_SET_ITEM(l, j, v);
+        }
+        if (!l || PyDict_SetItem(d, PyTuple_GET_ITEM(self->names, (Py_ssize_t)c), l) < 0) {
+            Py_XDECREF(l);
+            Py_CLEAR(d);
+            break;
+        }
+        Py_DECREF(l);
+    }
+done:
+    PyMem_Free(cols);
+    Py_DECREF(ra);
+    return d;
+}
+
+/* ---- zero-copy views ---- */
+
+static PyObject *view(ArrowTableObject *self, const void *p, npy_intp n, int typenum) {
+    static const uint8_t empty[8];
+    PyObject *a = PyArray_New(&PyArray_Type, 1, &n, typenum, NULL, (void *)(p ? p : empty), 0,
+                              NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED, NULL);
+    if (!a) return NULL;
+    PyArray_CLEARFLAGS((PyArrayObject *)a, NPY_ARRAY_WRITEABLE);
+    if (PyArray_SetBaseObject((PyArrayObject *)a, Py_NewRef(self)) < 0) {
+        Py_DECREF(a);
+        return NULL;
+    }
+    return a;
+}
+
+static int npy_type(hfc_arrow_type t) {
+    switch (t) {
+    case HFC_ARROW_INT8: return NPY_INT8;
+    case HFC_ARROW_INT16: return NPY_INT16;
+    case HFC_ARROW_INT32: return NPY_INT32;
+    case HFC_ARROW_INT64: return NPY_INT64;
+    case HFC_ARROW_UINT8: return NPY_UINT8;
+    case HFC_ARROW_UINT16: return NPY_UINT16;
+    case HFC_ARROW_UINT32: return NPY_UINT32;
+    case HFC_ARROW_UINT64: return NPY_UINT64;
+    case HFC_ARROW_FLOAT16: return NPY_FLOAT16;
+    case HFC_ARROW_FLOAT32: return NPY_FLOAT32;
+    case HFC_ARROW_FLOAT64: return NPY_FLOAT64;
+    default: return -1;
+    }
+}
+
+/* An array's buffers: (type, length, null_count, validity|None, values|None, data|None,
+ * [children], dictionary|None). Values are typed NumPy views (offsets as int32/int64,
+ * bools and validity as packed uint8). */
+static PyObject *array_to_py(ArrowTableObject *self, const hfc_arrow_array *a) {
+    PyObject *validity = NULL, *values = NULL, *data = NULL, *children = NULL, *dict = NULL;
+    int64_t n = a->length;
+    if (a->validity) validity = view(self, a->validity, (npy_intp)((n + 7) / 8), NPY_UINT8);
+    else validity = Py_NewRef(Py_None);
+    int nt = npy_type(a->type);
+    switch (a->type) {
+    case HFC_ARROW_NA: case HFC_ARROW_STRUCT: case HFC_ARROW_FIXED_SIZE_LIST:
+        values = Py_NewRef(Py_None);
+        break;
+    case HFC_ARROW_BOOL: values = view(self, a->values, (npy_intp)((n + 7) / 8), NPY_UINT8); break;
+    case HFC_ARROW_UTF8: case HFC_ARROW_BINARY: case HFC_ARROW_LIST:
+        values = view(self, a->values, n ? (npy_intp)n + 1 : 0, NPY_INT32);
+        break;
+    case HFC_ARROW_LARGE_UTF8: case HFC_ARROW_LARGE_BINARY: case HFC_ARROW_LARGE_LIST:
+        values = view(self, a->values, n ? (npy_intp)n + 1 : 0, NPY_INT64);
+        break;
+    case HFC_ARROW_FIXED_SIZE_BINARY:
+        values = view(self, a->values, (npy_intp)(n * a->field->fixed_size), NPY_UINT8);
+        break;
+    default: values = view(self, a->values, (npy_intp)n, nt); break;
+    }
+    if (a->data && a->type != HFC_ARROW_FIXED_SIZE_BINARY && hfc_arrow_type_width(a->type) == 0)
+        data = view(self, a->data, (npy_intp)a->data_len, NPY_UINT8);
+    else
+        data = Py_NewRef(Py_None);
+    children = PyList_New((Py_ssize_t)a->n_children);
+    for (size_t i = 0; children && i < a->n_children; i++) {
+        PyObject *c = array_to_py(self, &a->children[i]);
+        if (!c) Py_CLEAR(children);
+        else PyList_SET_ITEM(children, (Py_ssize_t)i, c);
+    }
+    dict = a->indices && a->dictionary ? array_to_py(self, a->dictionary) : Py_NewRef(Py_None);
+    if (!validity || !values || !data || !children || !dict) {
+        Py_XDECREF(validity); Py_XDECREF(values); Py_XDECREF(data);
+        Py_XDECREF(children); Py_XDECREF(dict);
+        return NULL;
+    }
+    return Py_BuildValue("(sLLNNNNN)", hfc_arrow_type_name(a->type), (long long)n,
+                         (long long)a->null_count, validity, values, data, children, dict);
+}
+
+/* chunks(col) -> [array tuple per record batch] */
+static PyObject *ArrowTable_chunks(ArrowTableObject *self, PyObject *arg) {
+    Py_ssize_t c = PyLong_AsSsize_t(arg);
+    if (c == -1 && PyErr_Occurred()) return NULL;
+    if (c < 0 || (size_t)c >= self->t->n_fields) {
+        PyErr_Format(PyExc_IndexError, "column index %zd out of range", c);
+        return NULL;
+    }
+    PyObject *l = PyList_New((Py_ssize_t)self->t->n_batches);
+    for (size_t b = 0; l && b < self->t->n_batches; b++) {
+        PyObject *x = array_to_py(self, &self->t->batches[b].columns[c]);
+        if (!x) Py_CLEAR(l);
+        else PyList_SET_ITEM(l, (Py_ssize_t)b, x);
+    }
+    return l;
+}
+
+/* null_count(col) -> total nulls of a top-level column over all batches */
+static PyObject *ArrowTable_null_count(ArrowTableObject *self, PyObject *arg) {
+    Py_ssize_t c = PyLong_AsSsize_t(arg);
+    if (c == -1 && PyErr_Occurred()) return NULL;
+    if (c < 0 || (size_t)c >= self->t->n_fields) {
+        PyErr_Format(PyExc_IndexError, "column index %zd out of range", c);
+        return NULL;
+    }
+    long long n = 0;
+    for (size_t b = 0; b < self->t->n_batches; b++) n += self->t->batches[b].columns[c].null_count;
+    return PyLong_FromLongLong(n);
+}
+
+/* chunk(col, batch) -> the array tuple of one record batch */
+static PyObject *ArrowTable_chunk(ArrowTableObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    Py_ssize_t c, b;
+    if (nargs != 2) { PyErr_SetString(PyExc_TypeError, "chunk(column, batch)"); return NULL; }
+    if ((c = PyLong_AsSsize_t(args[0])) == -1 && PyErr_Occurred()) return NULL;
+    if ((b = PyLong_AsSsize_t(args[1])) == -1 && PyErr_Occurred()) return NULL;
+    if (c < 0 || (size_t)c >= self->t->n_fields || b < 0 || (size_t)b >= self->t->n_batches) {
+        PyErr_Format(PyExc_IndexError, "column %zd / batch %zd out of range", c, b);
+        return NULL;
+    }
+    return array_to_py(self, &self->t->batches[b].columns[c]);
+}
+
+/* gather(col, rows) -> ndarray of a fixed-width column's values at rows */
+static PyObject *ArrowTable_gather(ArrowTableObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    Py_ssize_t c;
+    if (nargs != 2) { PyErr_SetString(PyExc_TypeError, "gather(column, rows)"); return NULL; }
+    if ((c = PyLong_AsSsize_t(args[0])) == -1 && PyErr_Occurred()) return NULL;
+    if (c < 0 || (size_t)c >= self->t->n_fields) {
+        PyErr_Format(PyExc_IndexError, "column index %zd out of range", c);
+        return NULL;
+    }
+    int nt = npy_type(self->t->fields[c].type);
+    if (nt < 0 || self->t->fields[c].dictionary) {
+        PyErr_Format(PyExc_TypeError, "gather: column '%s' is not fixed-width",
+                     self->t->fields[c].name);
+        return NULL;
+    }
+    PyArrayObject *ra = as_rows(args[1]);
+    if (!ra) return NULL;
+    npy_intp m = PyArray_SIZE(ra);
+    PyObject *out = PyArray_SimpleNew(1, &m, nt);
+    hfc_status st = HFC_OK;
+    if (out) {
+        Py_BEGIN_ALLOW_THREADS
+        st = hfc_arrow_gather_fixed(self->t, (size_t)c, PyArray_DATA(ra), (size_t)m,
+                                    PyArray_DATA((PyArrayObject *)out));
+        Py_END_ALLOW_THREADS
+    }
+    Py_DECREF(ra);
+    if (st != HFC_OK) { Py_XDECREF(out); return hfc_py_raise(st); }
+    return out;
+}
+
+static void free_capsule(PyObject *cap) { hfc_free(PyCapsule_GetPointer(cap, "hfc.buf")); }
+
+/* pack(col, rows|None, block_size, eos_id) -> int32 ndarray (n_blocks, block_size) */
+static PyObject *ArrowTable_pack(ArrowTableObject *self, PyObject *args) {
+    Py_ssize_t c;
+    PyObject *rows_obj;
+    long long block, eos;
+    if (!PyArg_ParseTuple(args, "nOLL:pack", &c, &rows_obj, &block, &eos)) return NULL;
+    if (c < 0 || (size_t)c >= self->t->n_fields) {
+        PyErr_Format(PyExc_IndexError, "column index %zd out of range", c);
+        return NULL;
+    }
+    PyArrayObject *ra = NULL;
+    if (rows_obj != Py_None && !(ra = as_rows(rows_obj))) return NULL;
+    int32_t *out = NULL;
+    int64_t nb = 0;
+    hfc_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = hfc_arrow_pack(self->t, (size_t)c, ra ? PyArray_DATA(ra) : NULL,
+                        ra ? (int64_t)PyArray_SIZE(ra) : 0, block, eos, &out, &nb);
+    Py_END_ALLOW_THREADS
+    Py_XDECREF(ra);
+    if (st != HFC_OK) return hfc_py_raise(st);
+    npy_intp dims[2] = {(npy_intp)nb, (npy_intp)block};
+    PyObject *a = PyArray_SimpleNewFromData(2, dims, NPY_INT32, out);
+    PyObject *cap = a ? PyCapsule_New(out, "hfc.buf", free_capsule) : NULL;
+    if (!cap) { Py_XDECREF(a); hfc_free(out); return NULL; }
+    if (PyArray_SetBaseObject((PyArrayObject *)a, cap) < 0) { Py_DECREF(a); return NULL; }
+    return a;
+}
+
+/* write(path, rows=None, columns=None, batch_rows=1000, metadata={}) */
+static PyObject *ArrowTable_write(ArrowTableObject *self, PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"path", "rows", "columns", "batch_rows", "metadata", NULL};
+    PyObject *path_b = NULL, *rows_obj = Py_None, *cols_obj = Py_None, *meta = NULL;
+    long long batch_rows = 1000;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&|OOLO!:write", kwlist, PyUnicode_FSConverter,
+                                     &path_b, &rows_obj, &cols_obj, &batch_rows, &PyDict_Type,
+                                     &meta))
+        return NULL;
+    PyArrayObject *ra = NULL;
+    size_t *cols = NULL, n_cols = 0;
+    const char **keys = NULL, **vals = NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n_meta = meta ? PyDict_Size(meta) : 0;
+    if (rows_obj != Py_None) {
+        if (!(ra = as_rows(rows_obj))) goto done;
+        if (check_rows(self, PyArray_DATA(ra), PyArray_SIZE(ra)) < 0) goto done;
+    }
+    if (parse_cols(self, cols_obj, &cols, &n_cols) < 0) goto done;
+    keys = PyMem_Calloc((size_t)n_meta + 1, sizeof *keys);
+    vals = PyMem_Calloc((size_t)n_meta + 1, sizeof *vals);
+    if (!keys || !vals) { PyErr_NoMemory(); goto done; }
+    Py_ssize_t pos = 0, k = 0;
+    PyObject *key, *val;
+    while (meta && PyDict_Next(meta, &pos, &key, &val)) {
+        if (!(keys[k] = PyUnicode_AsUTF8(key)) || !(vals[k] = PyUnicode_AsUTF8(val))) goto done;
+        k++;
+    }
+    hfc_arrow_write_opts o = {
+        .rows = ra ? PyArray_DATA(ra) : NULL, .n_rows = ra ? (int64_t)PyArray_SIZE(ra) : 0,
+        .cols = cols, .n_cols = n_cols, .batch_rows = batch_rows,
+        .meta_keys = keys, .meta_values = vals, .n_meta = (size_t)n_meta};
+    hfc_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = hfc_arrow_write_stream(self->t, &o, PyBytes_AS_STRING(path_b));
+    Py_END_ALLOW_THREADS
+    if (st != HFC_OK) { hfc_py_raise(st); goto done; }
+    result = Py_NewRef(Py_None);
+done:
+    Py_XDECREF(ra);
+    PyMem_Free(cols);
+    PyMem_Free(keys);
+    PyMem_Free(vals);
+    Py_DECREF(path_b);
+    return result;
+}
+
+/* The C tokenizer inside an hfc._C.Tokenizer (or an hfc.tokenizers.Tokenizer wrapping one).
+ * tokenizers_py.c keeps `hfc_tokenizer *tok` first after the object header; this mirror
+ * of that layout is checked by type name. TODO(lead): an accessor in hfc_py.h. */
+typedef struct {
+    PyObject_HEAD
+    hfc_tokenizer *tok;
+} TokenizerHead;
+
+static const hfc_tokenizer *tokenizer_of(PyObject *obj, PyObject **hold) {
+    PyObject *core = PyObject_HasAttrString(obj, "_tok") ? PyObject_GetAttrString(obj, "_tok")
+                                                         : Py_NewRef(obj);
+    if (!core) return NULL;
+    if (strcmp(Py_TYPE(core)->tp_name, "hfc._C.Tokenizer") != 0) {
+        PyErr_Format(PyExc_TypeError, "tokenize needs an hfc.tokenizers.Tokenizer, not %.100s "
+                     "(HF tokenizers is not used inside hfc's C path)", Py_TYPE(obj)->tp_name);
+        Py_DECREF(core);
+        return NULL;
+    }
+    *hold = core;
+    return ((TokenizerHead *)core)->tok;
+}
+
+/* An owning 1-D array over hfc_malloc'ed memory (freed with the array). */
+static PyObject *owned_array(void *p, npy_intp n, int typenum) {
+    PyObject *a = PyArray_SimpleNewFromData(1, &n, typenum, p);
+    PyObject *cap = a ? PyCapsule_New(p, "hfc.buf", free_capsule) : NULL;
+    if (!cap) { Py_XDECREF(a); hfc_free(p); return NULL; }
+    if (PyArray_SetBaseObject((PyArrayObject *)a, cap) < 0) { Py_DECREF(a); return NULL; }
+    return a;
+}
+
+/* tokenize(tokenizer, col, rows|None, add_special_tokens) -> (ids int32, offsets int64) */
+static PyObject *ArrowTable_tokenize(ArrowTableObject *self, PyObject *args) {
+    PyObject *tok_obj, *rows_obj, *hold = NULL;
+    Py_ssize_t c;
+    int add_special;
+    if (!PyArg_ParseTuple(args, "OnOp:tokenize", &tok_obj, &c, &rows_obj, &add_special))
+        return NULL;
+    if (c < 0 || (size_t)c >= self->t->n_fields) {
+        PyErr_Format(PyExc_IndexError, "column index %zd out of range", c);
+        return NULL;
+    }
+    const hfc_tokenizer *tok = tokenizer_of(tok_obj, &hold);
+    if (!tok) return NULL;
+    PyArrayObject *ra = NULL;
+    if (rows_obj != Py_None && !(ra = as_rows(rows_obj))) { Py_DECREF(hold); return NULL; }
+    int32_t *ids = NULL;
+    int64_t *offs = NULL;
+    int64_t n = ra ? (int64_t)PyArray_SIZE(ra) : self->t->num_rows;
+    hfc_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = hfc_arrow_tokenize(self->t, (size_t)c, ra ? PyArray_DATA(ra) : NULL, n, tok,
+                            add_special != 0, &ids, &offs);
+    Py_END_ALLOW_THREADS
+    Py_XDECREF(ra);
+    Py_DECREF(hold);
+    if (st != HFC_OK) return hfc_py_raise(st);
+    PyObject *o = owned_array(offs, (npy_intp)n + 1, NPY_INT64);
+    if (!o) { hfc_free(ids); return NULL; }
+    PyObject *v = owned_array(ids, (npy_intp)offs[n], NPY_INT32);
+    if (!v) { Py_DECREF(o); return NULL; }
+    return Py_BuildValue("(NN)", v, o);
+}
+
+/* gather_lists(col, rows) -> (values, offsets int64): rows of a list column, copied */
+static PyObject *ArrowTable_gather_lists(ArrowTableObject *self, PyObject *const *args,
+                                         Py_ssize_t nargs) {
+    Py_ssize_t c;
+    if (nargs != 2) { PyErr_SetString(PyExc_TypeError, "gather_lists(column, rows)"); return NULL; }
+    if ((c = PyLong_AsSsize_t(args[0])) == -1 && PyErr_Occurred()) return NULL;
+    if (c < 0 || (size_t)c >= self->t->n_fields) {
+        PyErr_Format(PyExc_IndexError, "column index %zd out of range", c);
+        return NULL;
+    }
+    const hfc_arrow_field *f = &self->t->fields[c];
+    int nt = f->n_children ? npy_type(f->children[0].type) : -1;
+    if (nt < 0) {
+        PyErr_Format(PyExc_TypeError, "gather_lists: column '%s' is not a list of numbers", f->name);
+        return NULL;
+    }
+    PyArrayObject *ra = as_rows(args[1]);
+    if (!ra) return NULL;
+    npy_intp m = PyArray_SIZE(ra);
+    int64_t *offs = hfc_malloc(((size_t)m + 1) * sizeof *offs);
+    void *vals = NULL;
+    hfc_status st = offs ? HFC_OK : hfc_fail(HFC_ERR_NOMEM, "gather_lists: out of memory");
+    if (st == HFC_OK) {
+        Py_BEGIN_ALLOW_THREADS
+        st = hfc_arrow_gather_lists(self->t, (size_t)c, PyArray_DATA(ra), (size_t)m, &vals, offs);
+        Py_END_ALLOW_THREADS
+    }
+    Py_DECREF(ra);
+    if (st != HFC_OK) { hfc_free(offs); return hfc_py_raise(st); }
+    npy_intp nv = (npy_intp)offs[m];
+    PyObject *o = owned_array(offs, m + 1, NPY_INT64);
+    if (!o) { hfc_free(vals); return NULL; }
+    PyObject *v = owned_array(vals, nv, nt);
+    if (!v) { Py_DECREF(o); return NULL; }
+    return Py_BuildValue("(NN)", v, o);
+}
+
+static PyObject *ArrowTable_reduce(ArrowTableObject *self, PyObject *unused) {
+    return Py_BuildValue("(O(O))", Py_TYPE(self), self->paths);
+}
+
+static PyMethodDef ArrowTable_methods[] = {
+    {"schema", (PyCFunction)ArrowTable_schema, METH_NOARGS, "fields as nested dicts"},
+    {"row", (PyCFunction)(void (*)(void))ArrowTable_row, METH_FASTCALL,
+     "row(i, columns=None) -> dict of Python values"},
+    {"rows", (PyCFunction)(void (*)(void))ArrowTable_rows, METH_FASTCALL,
+     "rows(indices, columns=None) -> dict of lists"},
+    {"chunks", (PyCFunction)ArrowTable_chunks, METH_O,
+     "chunks(column) -> per batch (type, length, null_count, validity, values, data, "
+     "children, dictionary), zero-copy NumPy views"},
+    {"chunk", (PyCFunction)(void (*)(void))ArrowTable_chunk, METH_FASTCALL,
+     "chunk(column, batch) -> one batch's array tuple (see chunks)"},
+    {"null_count", (PyCFunction)ArrowTable_null_count, METH_O,
+     "null_count(column) -> nulls of the column over all batches"},
+    {"gather", (PyCFunction)(void (*)(void))ArrowTable_gather, METH_FASTCALL,
+     "gather(column, rows) -> ndarray of a fixed-width column at rows"},
+    {"pack", (PyCFunction)ArrowTable_pack, METH_VARARGS,
+     "pack(column, rows|None, block_size, eos_id|-1) -> int32 (n_blocks, block_size)"},
+    {"write", (PyCFunction)(void (*)(void))ArrowTable_write, METH_VARARGS | METH_KEYWORDS,
+     "write(path, rows=None, columns=None, batch_rows=1000, metadata=None): Arrow IPC stream"},
+    {"gather_lists", (PyCFunction)(void (*)(void))ArrowTable_gather_lists, METH_FASTCALL,
+     "gather_lists(column, rows) -> (values, offsets): rows of a list column, copied in C"},
+    {"tokenize", (PyCFunction)ArrowTable_tokenize, METH_VARARGS,
+     "tokenize(tokenizer, column, rows|None, add_special_tokens) -> (ids int32, offsets int64)"},
+    {"__reduce__", (PyCFunction)ArrowTable_reduce, METH_NOARGS, "pickles as its paths"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef ArrowTable_getset[] = {
+    {"num_rows", (getter)ArrowTable_num_rows, NULL, "rows in all files", NULL},
+    {"num_batches", (getter)ArrowTable_num_batches, NULL, "record batches", NULL},
+    {"batch_offsets", (getter)ArrowTable_batch_rows, NULL, "first row of each batch + num_rows", NULL},
+    {"paths", (getter)ArrowTable_paths, NULL, "the files", NULL},
+    {"column_names", (getter)ArrowTable_names, NULL, "top-level field names", NULL},
+    {"metadata", (getter)ArrowTable_metadata, NULL, "schema metadata (str -> str)", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static Py_ssize_t ArrowTable_len(ArrowTableObject *self) { return (Py_ssize_t)self->t->num_rows; }
+
+static PyType_Slot ArrowTable_slots[] = {
+    {Py_tp_new, ArrowTable_new},
+    {Py_tp_dealloc, ArrowTable_dealloc},
+    {Py_tp_methods, ArrowTable_methods},
+    {Py_tp_getset, ArrowTable_getset},
+    {Py_sq_length, ArrowTable_len},
+    {Py_tp_doc, (void *)"ArrowTable(paths): memory-mapped Arrow IPC files sharing a schema."},
+    {0, NULL},
+};
+
+static hfc_arrow_type arrow_type_of(PyArrayObject *a) {
+    switch (PyArray_TYPE(a)) {
+    case NPY_INT8: return HFC_ARROW_INT8;
+    case NPY_INT16: return HFC_ARROW_INT16;
+    case NPY_INT32: return HFC_ARROW_INT32;
+    case NPY_INT64: return HFC_ARROW_INT64;
+    case NPY_UINT8: return HFC_ARROW_UINT8;
+    case NPY_UINT16: return HFC_ARROW_UINT16;
+    case NPY_UINT32: return HFC_ARROW_UINT32;
+    case NPY_UINT64: return HFC_ARROW_UINT64;
+    case NPY_FLOAT32: return HFC_ARROW_FLOAT32;
+    case NPY_FLOAT64: return HFC_ARROW_FLOAT64;
+    default: return HFC_ARROW_NA;
+    }
+}
+
+/* _write_lists(path, names, values_arrays, offsets|None, n_rows, fixed_size, batch_rows,
+ *              metadata) -> None: list (or fixed-size list) columns from flat arrays. */
+static PyObject *write_lists(PyObject *mod, PyObject *args) {
+    PyObject *path_b = NULL, *names, *arrays, *offs_obj, *meta;
+    long long n_rows, batch_rows;
+    int fixed;
+    if (!PyArg_ParseTuple(args, "O&O!O!OLiLO!:_write_lists", PyUnicode_FSConverter, &path_b,
+                          &PyList_Type, &names, &PyList_Type, &arrays, &offs_obj, &n_rows,
+                          &fixed, &batch_rows, &PyDict_Type, &meta))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(names), n_meta = PyDict_Size(meta);
+    PyObject *result = NULL, **held = PyMem_Calloc((size_t)n + 1, sizeof *held);
+    hfc_arrow_list_column *cols = PyMem_Calloc((size_t)n + 1, sizeof *cols);
+    const char **keys = PyMem_Calloc((size_t)n_meta + 1, sizeof *keys);
+    const char **vals = PyMem_Calloc((size_t)n_meta + 1, sizeof *vals);
+    PyArrayObject *offs = NULL;
+    if (!held || !cols || !keys || !vals) { PyErr_NoMemory(); goto done; }
+    if (PyList_GET_SIZE(arrays) != n) {
+        PyErr_SetString(PyExc_ValueError, "_write_lists: one array per name");
+        goto done;
+    }
+    if (fixed <= 0) {
+        offs = (PyArrayObject *)PyArray_FROMANY(offs_obj, NPY_INT64, 1, 1, NPY_ARRAY_CARRAY_RO);
+        if (!offs) goto done;
+        if (PyArray_SIZE(offs) != n_rows + 1) {
+            PyErr_SetString(PyExc_ValueError, "_write_lists: offsets must have n_rows + 1 items");
+            goto done;
+        }
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyArrayObject *a = (PyArrayObject *)PyArray_FROMANY(PyList_GET_ITEM(arrays, i), NPY_NOTYPE,
+                                                            1, 1, NPY_ARRAY_CARRAY_RO);
+        if (!a) goto done;
+        held[i] = (PyObject *)a;
+        if (!(cols[i].name = PyUnicode_AsUTF8(PyList_GET_ITEM(names, i)))) goto done;
+        cols[i].type = arrow_type_of(a);
+        cols[i].values = PyArray_DATA(a);
+        int64_t need = fixed > 0 ? n_rows * fixed : ((const int64_t *)PyArray_DATA(offs))[n_rows];
+        if (cols[i].type == HFC_ARROW_NA || PyArray_SIZE(a) < need) {
+            PyErr_Format(PyExc_ValueError, "_write_lists: column '%s' needs %lld numeric values",
+                         cols[i].name, (long long)need);
+            goto done;
+        }
+    }
+    Py_ssize_t pos = 0, k = 0;
+    PyObject *key, *val;
+    while (PyDict_Next(meta, &pos, &key, &val)) {
+        if (!(keys[k] = PyUnicode_AsUTF8(key)) || !(vals[k] = PyUnicode_AsUTF8(val))) goto done;
+        k++;
+    }
+    hfc_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = hfc_arrow_write_lists(PyBytes_AS_STRING(path_b), cols, (size_t)n,
+                               offs ? PyArray_DATA(offs) : NULL, n_rows, fixed, batch_rows, keys,
+                               vals, (size_t)n_meta);
+    Py_END_ALLOW_THREADS
+    if (st != HFC_OK) { hfc_py_raise(st); goto done; }
+    result = Py_NewRef(Py_None);
+done:
+    for (Py_ssize_t i = 0; held && i < n; i++) Py_XDECREF(held[i]);
+    Py_XDECREF(offs);
+    PyMem_Free(held);
+    PyMem_Free(cols);
+    PyMem_Free(keys);
+    PyMem_Free(vals);
+    Py_DECREF(path_b);
+    return result;
+}
+
+static PyMethodDef datasets_module_methods[] = {
+    {"_arrow_write_lists", write_lists, METH_VARARGS,
+     "_arrow_write_lists(path, names, arrays, offsets|None, n_rows, fixed_size, batch_rows, "
+     "metadata): Arrow IPC stream of list columns from flat arrays"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Spec ArrowTable_spec = {
+    .name = "hfc._C.ArrowTable",
+    .basicsize = sizeof(ArrowTableObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = ArrowTable_slots,
+};
 
 int hfc_py_init_datasets(PyObject *m) {
-    (void)m;
+    PyObject *tp = PyType_FromModuleAndSpec(m, &ArrowTable_spec, NULL);
+    if (!tp) return -1;
+    hfc_py_get_state(m)->datasets[DS_ARROW_TABLE] = Py_NewRef(tp);
+    if (PyModule_AddFunctions(m, datasets_module_methods) < 0) {
+        Py_DECREF(tp);
+        return -1;
+    }
+    if (PyModule_AddObject(m, "ArrowTable", tp) < 0) {
+        Py_DECREF(tp);
+        return -1;
+    }
     return 0;
 }

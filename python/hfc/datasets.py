@@ -1,0 +1,969 @@
+"""hfc.datasets: memory-mapped Arrow datasets compatible with HF ``datasets``.
+
+Reads the very files ``datasets`` writes (``save_to_disk`` folders, cache ``.arrow``
+files), zero-copy, through hfc's C Arrow reader (``hfc._C.ArrowTable``). Row selection
+(select, shuffle, filter, shard, train_test_split) keeps an index array, never copied
+rows; ``save_to_disk`` writes Arrow IPC streams with hfc's C writer that
+``datasets.load_from_disk`` reads back.
+
+    ds = hfc.datasets.load_from_disk("my_dataset")["train"].shuffle(seed=0)
+    ds[0]                                   # dict, equal to datasets' row
+    for batch in ds.with_format("numpy").iter(batch_size=64): ...
+    blocks = ds.pack(1024, column="input_ids")   # group_texts in C -> (n, 1024) int32
+
+A Dataset pickles as its file paths, its index array and its format, so DataLoader
+workers (fork or spawn) re-map the files instead of copying bytes. pyarrow is needed
+only for from_dict / map / Parquet, CSV and JSON-lines loading; ``datasets`` only to
+return ``datasets.Features`` objects (a plain dict otherwise).
+"""
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+import tempfile
+import uuid
+
+import numpy as np
+
+from ._C import ArrowTable
+
+__all__ = ["Dataset", "DatasetDict", "load_from_disk", "load_dataset", "split_dataset_by_node",
+           "ArrowTable"]
+
+_FORMATS = ("python", "numpy", "np", "torch", "pt", None)
+
+
+# ---------------------------------------------------------------------------- features
+
+def _feature_from_field(f):
+    """datasets' Features JSON for an Arrow field (as ``ArrowTable.schema()`` gives)."""
+    t = f["type"]
+    if t in ("list", "large_list", "fixed_size_list"):
+        out = {"feature": _feature_from_field(f["children"][0])}
+        if t == "fixed_size_list":
+            out["length"] = f["fixed_size"]
+        out["_type"] = "LargeList" if t == "large_list" else "List"
+        return out
+    if t == "struct":
+        return {c["name"]: _feature_from_field(c) for c in f["children"]}
+    if t == "fixed_size_binary":
+        return {"dtype": "binary", "_type": "Value"}
+    return {"dtype": t, "_type": "Value"}
+
+
+def _features_json(table):
+    meta = table.metadata.get("huggingface")
+    if meta:
+        try:
+            feats = json.loads(meta).get("info", {}).get("features")
+            if feats is not None:
+                return feats
+        except ValueError:
+            pass
+    return {f["name"]: _feature_from_field(f) for f in table.schema()}
+
+
+def _to_features(js):
+    try:
+        import datasets
+    except ImportError:
+        return js
+    return datasets.Features.from_dict(js)
+
+
+def _progress(total, desc, enabled=None):
+    """A tqdm bar (notebook-aware via tqdm.auto) for work of `total` units, or a no-op when
+    tqdm is missing, disabled, or the work is small. HFC_DISABLE_PROGRESS=1 turns bars off."""
+    if enabled is None:
+        enabled = total >= 50_000 and not os.environ.get("HFC_DISABLE_PROGRESS")
+    if enabled:
+        try:
+            from tqdm.auto import tqdm
+            return tqdm(total=total, desc=desc, unit=" rows")
+        except ImportError:
+            pass
+    return _NoProgress()
+
+
+class _NoProgress:
+    def update(self, n=1):
+        pass
+
+    def close(self):
+        pass
+
+
+def _new_cache_path(prefix="hfc-"):
+    d = os.path.join(tempfile.gettempdir(), "hfc_datasets_cache")
+    os.makedirs(d, exist_ok=True)
+    return os.path.join(d, f"{prefix}{uuid.uuid4().hex}.arrow")
+
+
+# ---------------------------------------------------------------------------- formatting
+
+_NP_DTYPES = {"int8": np.int8, "int16": np.int16, "int32": np.int32, "int64": np.int64,
+              "uint8": np.uint8, "uint16": np.uint16, "uint32": np.uint32, "uint64": np.uint64,
+              "float16": np.float16, "float32": np.float32, "float64": np.float64,
+              "bool": np.bool_}
+
+
+def _list_dtype(field):
+    """NumPy dtype of the items of a list-of-primitives field (else None)."""
+    if field["type"] in ("list", "large_list", "fixed_size_list"):
+        return _NP_DTYPES.get(field["children"][0]["type"])
+    return None
+
+
+def _np_column(values, item_dtype=None, numeric=False):
+    """datasets' NumpyArrowExtractor on a column of Python values (lists -> arrays)."""
+    conv = [np.asarray(v, dtype=item_dtype) if isinstance(v, list) else v for v in values]
+    if conv and any(isinstance(x, np.ndarray) for x in conv):
+        first = next(x for x in conv if isinstance(x, np.ndarray))
+        if any((isinstance(x, np.ndarray) and (x.dtype == object or x.shape != first.shape))
+               or x is None for x in conv):
+            out = np.empty(len(conv), dtype=object)
+            out[:] = conv
+            return out
+        return np.stack(conv)
+    if any(v is None for v in conv):
+        if numeric:
+            return np.array([np.nan if v is None else v for v in conv], dtype=np.float64)
+        out = np.empty(len(conv), dtype=object)
+        out[:] = conv
+        return out
+    return np.asarray(conv)
+
+
+def _np_tensorize(v):
+    """datasets' NumpyFormatter._tensorize (default kwargs): ints -> int64, floats -> float32."""
+    if isinstance(v, (str, bytes, type(None))):
+        return v
+    if isinstance(v, (np.character, np.ndarray)) and np.issubdtype(v.dtype, np.character):
+        return v
+    if isinstance(v, np.number):
+        return v
+    if isinstance(v, np.ndarray) and np.issubdtype(v.dtype, np.integer):
+        return np.asarray(v, dtype=np.int64)
+    if isinstance(v, np.ndarray) and np.issubdtype(v.dtype, np.floating):
+        return np.asarray(v, dtype=np.float32)
+    return np.asarray(v)
+
+
+def _np_consolidate(column):
+    if isinstance(column, list):
+        if column and all(isinstance(x, (np.ndarray, np.number, np.bool_))
+                          and x.shape == column[0].shape and x.dtype == column[0].dtype
+                          for x in column):
+            return np.stack(column)
+        out = np.empty(len(column), dtype=object)
+        out[:] = column
+        return out
+    return column
+
+
+def _pt_tensorize(v):
+    """datasets' TorchFormatter._tensorize (default kwargs)."""
+    import torch
+
+    if isinstance(v, (str, bytes, type(None))):
+        return v
+    if isinstance(v, (np.character, np.ndarray)) and np.issubdtype(v.dtype, np.character):
+        return v.tolist()
+    kw = {}
+    if isinstance(v, (np.number, np.ndarray)) and np.issubdtype(v.dtype, np.integer):
+        kw = {"dtype": torch.int64}
+        if v.dtype in (np.uint16, np.uint32):
+            v = v.astype(np.int64)
+    elif isinstance(v, (np.number, np.ndarray)) and np.issubdtype(v.dtype, np.floating):
+        kw = {"dtype": torch.float32}
+    return torch.tensor(v, **kw)
+
+
+def _pt_consolidate(column):
+    import torch
+
+    if isinstance(column, list) and column and all(
+            isinstance(x, torch.Tensor) and x.shape == column[0].shape
+            and x.dtype == column[0].dtype for x in column):
+        return torch.stack(column)
+    return column
+
+
+def _recursive(v, tz, cons):
+    if isinstance(v, dict):
+        return {k: _recursive(x, tz, cons) for k, x in v.items()}
+    if tz is _pt_tensorize and hasattr(v, "__array__") and not isinstance(v, np.ndarray) \
+            and type(v).__module__ != "torch":
+        v = v.__array__()      # as TorchFormatter: numpy scalars become 0-d arrays first
+    if (isinstance(v, np.ndarray) and v.dtype == object) or isinstance(v, (list, tuple)):
+        return cons([_recursive(x, tz, cons) for x in v])
+    return tz(v)
+
+
+class _Formatter:
+    """Turns (table, rows, columns) into rows/batches in the dataset's format, as
+    datasets' Python / NumPy / Torch formatters do."""
+
+    def __init__(self, ds):
+        self.ds = ds
+
+    def _extract(self, rows, cols):
+        ds = self.ds
+        out = {}
+        for c in cols:
+            name = ds._table.column_names[c]
+            if ds._fixed[c] and not ds._nullable_data[c]:
+                out[name] = ds._table.gather(c, rows)
+            else:
+                out[name] = _np_column(ds._table.rows(rows, (c,))[name], ds._item_dtype[c],
+                                       ds._numeric[c])
+        return out
+
+    def _tensorizers(self):
+        if self.ds._format_type == "torch":
+            return _pt_tensorize, _pt_consolidate
+        return _np_tensorize, _np_consolidate
+
+    def batch(self, rows, cols):
+        ds = self.ds
+        if ds._format_type is None:
+            return ds._table.rows(rows, cols)
+        tz, cons = self._tensorizers()
+        return {k: cons(_recursive(v, tz, cons)) for k, v in self._extract(rows, cols).items()}
+
+    def row(self, i, cols):
+        ds = self.ds
+        if ds._format_type is None:
+            return ds._table.row(i, cols)
+        tz, cons = self._tensorizers()
+        b = self._extract(np.array([i], dtype=np.int64), cols)
+        return {k: _recursive(v[0], tz, cons) for k, v in b.items()}
+
+
+# ---------------------------------------------------------------------------- Dataset
+
+class Dataset:
+    """A memory-mapped Arrow dataset with an optional index mapping."""
+
+    def __init__(self, table, indices=None, info=None, split=None, format_type=None,
+                 format_columns=None, output_all_columns=False, fingerprint=None):
+        self._table = table
+        self._indices = None if indices is None else np.ascontiguousarray(indices, dtype=np.int64)
+        self._info = dict(info) if info else {}
+        if "features" not in self._info:
+            self._info["features"] = _features_json(table)
+        self._split = split
+        self._format_type = None if format_type in ("python",) else format_type
+        self._format_columns = format_columns
+        self._output_all_columns = output_all_columns
+        self._fingerprint = fingerprint or uuid.uuid4().hex[:16]
+        schema = table.schema()
+        self._item_dtype = [_list_dtype(f) for f in schema]
+        self._numeric = [f["type"] in _NP_DTYPES and f["type"] != "bool" and
+                         not f["dictionary_index"] for f in schema]
+        self._fixed = [f["type"] in _FIXED and not f["dictionary_index"] for f in schema]
+        self._nullable_data = [not fx or table.null_count(c) > 0
+                               for c, fx in enumerate(self._fixed)]
+        self._formatter = _Formatter(self)
+        self._bo = None            # batch row offsets, computed on first use
+        self._chunk_cache = {}     # (column, batch) -> zero-copy array tuple
+
+    # -- construction ------------------------------------------------------------------
+
+    @classmethod
+    def from_file(cls, filename, info=None, split=None, indices_filename=None, in_memory=False):
+        table = ArrowTable([os.fspath(filename)])
+        indices = None
+        if indices_filename is not None:
+            it = ArrowTable([os.fspath(indices_filename)])
+            indices = np.asarray(it.gather(0, np.arange(len(it))), dtype=np.int64)
+        return cls(table, indices=indices, info=info, split=split)
+
+    @classmethod
+    def from_dict(cls, mapping, features=None, info=None, split=None):
+        import pyarrow as pa
+
+        schema = None
+        if features is not None:
+            feats = features if isinstance(features, dict) and not hasattr(features, "arrow_schema") \
+                else None
+            if feats is None:
+                schema = features.arrow_schema
+        tbl = pa.table(mapping, schema=schema) if schema is not None else _infer_table(mapping)
+        return cls._from_arrow(tbl, features, info, split)
+
+    @classmethod
+    def _from_arrow(cls, tbl, features=None, info=None, split=None):
+        import pyarrow as pa
+
+        if features is not None and hasattr(features, "to_dict"):
+            feats = features.to_dict()
+        elif features is not None:
+            feats = features
+        else:
+            feats = None
+        if feats is None:
+            try:
+                import datasets
+
+                feats = datasets.Features.from_arrow_schema(tbl.schema).to_dict()
+            except ImportError:
+                feats = None
+        meta = {"huggingface": json.dumps({"info": {"features": feats}})} if feats else {}
+        tbl = tbl.replace_schema_metadata(meta)
+        path = _new_cache_path()
+        with pa.OSFile(path, "wb") as sink:
+            with pa.ipc.new_stream(sink, tbl.schema) as w:
+                w.write_table(tbl, max_chunksize=1000)
+        info = dict(info or {})
+        if feats is not None:
+            info["features"] = feats
+        return cls(ArrowTable([path]), info=info, split=split)
+
+    def _derive(self, indices=None, keep_indices=False, **kw):
+        """A new Dataset over the same files with `indices` composed onto this one's."""
+        if keep_indices:
+            idx = self._indices
+        elif indices is None:
+            idx = None
+        else:
+            idx = indices if self._indices is None else self._indices[indices]
+        args = dict(info=self._info, split=self._split, format_type=self._format_type,
+                    format_columns=self._format_columns,
+                    output_all_columns=self._output_all_columns)
+        args.update(kw)
+        return Dataset(self._table, indices=idx, **args)
+
+    # -- basics ------------------------------------------------------------------------
+
+    def __len__(self):
+        return len(self._table) if self._indices is None else len(self._indices)
+
+    @property
+    def num_rows(self):
+        return len(self)
+
+    @property
+    def column_names(self):
+        return list(self._table.column_names)
+
+    @property
+    def num_columns(self):
+        return len(self._table.column_names)
+
+    @property
+    def shape(self):
+        return (len(self), self.num_columns)
+
+    @property
+    def features(self):
+        return _to_features(self._info["features"])
+
+    @property
+    def info(self):
+        return self._info
+
+    @property
+    def split(self):
+        return self._split
+
+    @property
+    def format(self):
+        return {"type": self._format_type, "format_kwargs": {},
+                "columns": self._format_columns if self._format_columns is not None
+                else self.column_names, "output_all_columns": self._output_all_columns}
+
+    @property
+    def cache_files(self):
+        return [{"filename": p} for p in self._table.paths]
+
+    @property
+    def data_indices(self):
+        return self._indices
+
+    def __repr__(self):
+        return (f"Dataset({{\n    features: {self.column_names},\n    num_rows: {len(self)}\n}})")
+
+    def _repr_html_(self):
+        n = min(len(self), 5)
+        cols = self.column_names
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(repr(r[c])[:80])}</td>" for c in cols) + "</tr>"
+            for r in (self._table.row(int(self._row_index(i))) for i in range(n)))
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+        return (f"<div><b>hfc.datasets.Dataset</b> — {len(self)} rows × {len(cols)} columns"
+                f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>")
+
+    def __reduce__(self):
+        return (_rebuild, (self._table.paths, self._indices, self._info, self._split,
+                           self._format_type, self._format_columns, self._output_all_columns,
+                           self._fingerprint))
+
+    # -- indexing ----------------------------------------------------------------------
+
+    def _cols(self):
+        if self._format_columns is None or (self._output_all_columns and self._format_type is None):
+            return None
+        want = set(self._format_columns)
+        return tuple(i for i, c in enumerate(self._table.column_names) if c in want)
+
+    def _row_index(self, i):
+        n = len(self)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError(f"Index {i} out of range for dataset of size {n}.")
+        return i if self._indices is None else int(self._indices[i])
+
+    def _rows_for(self, key):
+        """Table rows for a slice / list / array key."""
+        n = len(self)
+        if isinstance(key, slice):
+            pos = np.arange(*key.indices(n), dtype=np.int64)
+        else:
+            pos = np.asarray(key)
+            if pos.dtype == bool:
+                pos = np.flatnonzero(pos)
+            pos = pos.astype(np.int64, copy=False).ravel()
+            if pos.size and (pos.min() < -n or pos.max() >= n):
+                bad = pos[(pos < -n) | (pos >= n)][0]
+                raise IndexError(f"Index {bad} out of range for dataset of size {n}.")
+            pos = np.where(pos < 0, pos + n, pos)
+        return pos if self._indices is None else self._indices[pos]
+
+    def _all_cols(self):
+        cols = self._cols()
+        return tuple(range(self.num_columns)) if cols is None else cols
+
+    def __getitem__(self, key):
+        if type(key) is int and self._format_type is None and self._format_columns is None:
+            return self._table.row(key, None, self._indices)   # the hot path, all in C
+        if isinstance(key, (int, np.integer)):
+            return self._formatter.row(self._row_index(int(key)), self._all_cols())
+        if isinstance(key, str):
+            names = self._table.column_names
+            if key not in names:
+                raise KeyError(f"Column {key} not in the dataset. Current columns in the "
+                               f"dataset: {list(names)}")
+            rows = self._rows_for(slice(None))
+            return self._formatter.batch(rows, (names.index(key),))[key]
+        return self._formatter.batch(self._rows_for(key), self._all_cols())
+
+    def __getitems__(self, keys):
+        batch = self[list(keys)]
+        n = len(keys)
+        return [{k: v[i] for k, v in batch.items()} for i in range(n)]
+
+    def __iter__(self):
+        cols = self._all_cols()
+        for i in range(len(self)):
+            yield self._formatter.row(self._row_index(i), cols)
+
+    def iter(self, batch_size, drop_last_batch=False):
+        n = len(self)
+        stop = n - n % batch_size if drop_last_batch else n
+        cols = self._all_cols()
+        for s in range(0, stop, batch_size):
+            yield self._formatter.batch(self._rows_for(slice(s, min(s + batch_size, n))), cols)
+
+    def to_dict(self):
+        return self[:]
+
+    def to_list(self):
+        b = self[:]
+        return [{k: v[i] for k, v in b.items()} for i in range(len(self))]
+
+    # -- zero-copy and fast paths ------------------------------------------------------
+
+    def _col_index(self, column):
+        names = self._table.column_names
+        if column not in names:
+            raise KeyError(f"Column {column} not in the dataset")
+        return names.index(column)
+
+    def column_chunks(self, column):
+        """Per record batch, the column's Arrow buffers as zero-copy NumPy views:
+        (type, length, null_count, validity, values, data, children, dictionary)."""
+        return self._table.chunks(self._col_index(column))
+
+    def ragged(self, column, start=0, stop=None):
+        """(values, offsets) of a list column over rows [start, stop).
+
+        Zero-copy views when the dataset has no index mapping and the rows lie in one
+        record batch; otherwise a gather into fresh arrays. offsets are relative to
+        values (offsets[0] == 0 for gathers; for views they index the batch's values)."""
+        c = self._col_index(column)
+        n = len(self)
+        stop = n if stop is None else min(stop, n)
+        if self._indices is None:
+            bo = self._batch_offsets()
+            b = int(np.searchsorted(bo, start, side="right") - 1)
+            if 0 <= b < len(bo) - 1 and stop <= bo[b + 1]:
+                key = (c, b)
+                ch = self._chunk_cache.get(key)
+                if ch is None:
+                    ch = self._chunk_cache[key] = self._table.chunk(c, b)
+                typ, length, nulls, validity, offs, data, children, dic = ch
+                if typ in ("list", "large_list") and children[0][4] is not None and \
+                        children[0][2] == 0:
+                    lo, hi = start - int(bo[b]), stop - int(bo[b])
+                    return children[0][4], offs[lo:hi + 1]
+        return self._gather_ragged(c, self._rows_for(slice(start, stop)))
+
+    def _batch_offsets(self):
+        if self._bo is None:
+            self._bo = self._table.batch_offsets
+        return self._bo
+
+    def _gather_ragged(self, c, rows):
+        return self._table.gather_lists(c, rows)
+
+    def iter_ragged(self, column, batch_size, drop_last_batch=False):
+        """Batches of a list column as (values, offsets) NumPy arrays (zero-copy views
+        where possible: see ragged())."""
+        n = len(self)
+        stop = n - n % batch_size if drop_last_batch else n
+        for s in range(0, stop, batch_size):
+            yield self.ragged(column, s, min(s + batch_size, n))
+
+    def gather(self, column, positions):
+        """A fixed-width column's values at dataset positions, copied in C."""
+        return self._table.gather(self._col_index(column), self._rows_for(positions))
+
+    def pack(self, block_size, column="input_ids", eos_id=None, output="numpy"):
+        """group_texts in C: concatenate the token lists of `column` (in dataset order,
+        with eos_id appended to each when given), drop the remainder, cut into blocks.
+
+        output="numpy": int32 ndarray (n_blocks, block_size); output="dataset": a Dataset
+        with `column` as fixed-length lists (datasets' List(length=block_size))."""
+        rows = self._indices
+        blocks = self._table.pack(self._col_index(column), rows, int(block_size),
+                                  -1 if eos_id is None else int(eos_id))
+        if output == "numpy":
+            return blocks
+        feats = {column: {"feature": {"dtype": "int32", "_type": "Value"},
+                          "length": int(block_size), "_type": "List"}}
+        return _lists_dataset([column], [blocks.reshape(-1)], None, len(blocks), feats,
+                              fixed_size=int(block_size))
+
+    def tokenize(self, tokenizer, column="text", add_special_tokens=True, batch_rows=1000):
+        """Tokenize `column` with an hfc.tokenizers Tokenizer in C on hfc's pool (no
+        padding; truncation as the tokenizer is configured), giving a new Dataset with
+        input_ids (list<int32>) and attention_mask (list<int8>), as datasets.map(tokenizer)
+        stores them. Other columns are not carried over."""
+        c, n = self._col_index(column), len(self)
+        rows = self._indices if self._indices is not None else np.arange(n, dtype=np.int64)
+        step = max(n // 32, 65_536)        # a few C calls when a progress bar is shown
+        bar = _progress(n, "Tokenizing")
+        parts, offs, base = [], [np.zeros(1, dtype=np.int64)], 0
+        for s0 in range(0, n, step):
+            ids_k, offs_k = self._table.tokenize(tokenizer, c, rows[s0:s0 + step],
+                                                 bool(add_special_tokens))
+            parts.append(ids_k)
+            offs.append(offs_k[1:] + base)
+            base += int(offs_k[-1])
+            bar.update(min(step, n - s0))
+        bar.close()
+        ids = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else \
+            np.zeros(0, np.int32)
+        offsets = offs[0] if len(offs) == 1 else np.concatenate(offs)
+        mask = np.ones(len(ids), dtype=np.int8)
+        feats = {"input_ids": {"feature": {"dtype": "int32", "_type": "Value"}, "_type": "List"},
+                 "attention_mask": {"feature": {"dtype": "int8", "_type": "Value"},
+                                    "_type": "List"}}
+        return _lists_dataset(["input_ids", "attention_mask"], [ids, mask], offsets,
+                              len(offsets) - 1, feats, batch_rows=batch_rows)
+
+    # -- row selection (index arrays only) ---------------------------------------------
+
+    def select(self, indices, keep_in_memory=False, indices_cache_file_name=None,
+               writer_batch_size=1000, new_fingerprint=None):
+        pos = self._rows_positions(indices)
+        return self._derive(pos)
+
+    def _rows_positions(self, indices):
+        n = len(self)
+        if isinstance(indices, range):
+            pos = np.arange(indices.start, indices.stop, indices.step, dtype=np.int64)
+        else:
+            pos = np.asarray(list(indices) if not hasattr(indices, "__len__") else indices)
+            pos = pos.astype(np.int64, copy=False).ravel()
+        if pos.size and (pos.min() < 0 or pos.max() >= n):
+            bad = pos[(pos < 0) | (pos >= n)][0]
+            raise IndexError(f"Index {bad} out of range for dataset of size {n}.")
+        return pos
+
+    def shuffle(self, seed=None, generator=None, keep_in_memory=False, **kwargs):
+        generator = generator if generator is not None else _generator(seed)
+        return self._derive(generator.permutation(len(self)))
+
+    def shard(self, num_shards, index, contiguous=True, **kwargs):
+        if not 0 <= index < num_shards:
+            raise ValueError("index should be in [0, num_shards-1]")
+        n = len(self)
+        if contiguous:
+            div, mod = divmod(n, num_shards)
+            start = div * index + min(index, mod)
+            end = start + div + (1 if index < mod else 0)
+            pos = np.arange(start, end, dtype=np.int64)
+        else:
+            pos = np.arange(index, n, num_shards, dtype=np.int64)
+        return self._derive(pos)
+
+    def train_test_split(self, test_size=None, train_size=None, shuffle=True, seed=None,
+                         generator=None, **kwargs):
+        if kwargs.get("stratify_by_column") is not None:
+            raise NotImplementedError("hfc.datasets: train_test_split(stratify_by_column=...) "
+                                      "is not supported")
+        n_samples = len(self)
+        if test_size is None and train_size is None:
+            test_size = 0.25
+        if isinstance(test_size, float):
+            n_test = math.ceil(test_size * n_samples)
+        elif isinstance(test_size, int):
+            n_test = float(test_size)
+        if isinstance(train_size, float):
+            n_train = math.floor(train_size * n_samples)
+        elif isinstance(train_size, int):
+            n_train = float(train_size)
+        if train_size is None:
+            n_train = n_samples - n_test
+        elif test_size is None:
+            n_test = n_samples - n_train
+        if n_train + n_test > n_samples:
+            raise ValueError(f"The sum of train_size and test_size = {n_train + n_test}, should be "
+                             f"smaller than the number of samples {n_samples}.")
+        n_train, n_test = int(n_train), int(n_test)
+        if n_train == 0:
+            raise ValueError("the resulting train set would be empty")
+        if not shuffle:
+            train_idx = np.arange(n_train)
+            test_idx = np.arange(n_train, n_train + n_test)
+        else:
+            generator = generator if generator is not None else _generator(seed)
+            perm = generator.permutation(n_samples)
+            test_idx = perm[:n_test]
+            train_idx = perm[n_test:n_test + n_train]
+        return DatasetDict({"train": self._derive(train_idx), "test": self._derive(test_idx)})
+
+    def filter(self, function=None, with_indices=False, input_columns=None, batched=False,
+               batch_size=1000, **kwargs):
+        if function is None:
+            return self
+        keep = []
+        n = len(self)
+        plain = Dataset(self._table, self._indices, self._info)  # python format for fn inputs
+        cols = [input_columns] if isinstance(input_columns, str) else input_columns
+        if batched:
+            for s in range(0, n, batch_size):
+                batch = plain[s:min(s + batch_size, n)]
+                args = [batch[c] for c in cols] if cols else [batch]
+                if with_indices:
+                    args.append(list(range(s, min(s + batch_size, n))))
+                keep.append(np.asarray(function(*args), dtype=bool))
+            mask = np.concatenate(keep) if keep else np.zeros(0, dtype=bool)
+        else:
+            mask = np.empty(n, dtype=bool)
+            for i in range(n):
+                row = plain[i]
+                args = [row[c] for c in cols] if cols else [row]
+                if with_indices:
+                    args.append(i)
+                mask[i] = bool(function(*args))
+        return self._derive(np.flatnonzero(mask))
+
+    def map(self, function=None, with_indices=False, input_columns=None, batched=False,
+            batch_size=1000, drop_last_batch=False, remove_columns=None, features=None, **kwargs):
+        """Like datasets.map (single process): the outputs, merged over the inputs, go to
+        a new cache file (via pyarrow)."""
+        import pyarrow as pa
+
+        if function is None:
+            function = lambda x: x  # noqa: E731
+        plain = Dataset(self._table, self._indices, self._info)
+        remove = set([remove_columns] if isinstance(remove_columns, str) else remove_columns or [])
+        cols = [input_columns] if isinstance(input_columns, str) else input_columns
+        n = len(self)
+        out_batches = []
+        step = batch_size if batched and batch_size else max(n, 1)
+        stop = n - n % step if (batched and drop_last_batch) else n
+        for s in range(0, stop, step):
+            e = min(s + step, n)
+            batch = plain[s:e]
+            if batched:
+                args = [batch[c] for c in cols] if cols else [batch]
+                if with_indices:
+                    args.append(list(range(s, e)))
+                res = function(*args)
+                res = {} if res is None else dict(res)
+            else:
+                outs = []
+                for i in range(s, e):
+                    row = {k: v[i - s] for k, v in batch.items()}
+                    args = [row[c] for c in cols] if cols else [row]
+                    if with_indices:
+                        args.append(i)
+                    r = function(*args)
+                    outs.append(row if r is None else {**row, **r})
+                res = {k: [o[k] for o in outs] for k in (outs[0] if outs else {})}
+            merged = {k: v for k, v in batch.items() if k not in remove}
+            merged.update(res)
+            out_batches.append(merged)
+        keys = list(out_batches[0]) if out_batches else self.column_names
+        data = {k: [v for b in out_batches for v in b[k]] for k in keys}
+        return Dataset.from_dict(data, features=features)
+
+    def remove_columns(self, column_names):
+        drop = [column_names] if isinstance(column_names, str) else list(column_names)
+        keep = [c for c in self.column_names if c not in drop]
+        return self.select_columns(keep)
+
+    def select_columns(self, column_names):
+        keep = [column_names] if isinstance(column_names, str) else list(column_names)
+        path = _new_cache_path()
+        cols = [self._col_index(c) for c in keep]
+        feats = {c: self._info["features"][c] for c in keep if c in self._info["features"]}
+        self._table.write(path, rows=self._indices, columns=cols,
+                          metadata={"huggingface": json.dumps({"info": {"features": feats}})})
+        return Dataset(ArrowTable([path]), info={**self._info, "features": feats},
+                       split=self._split)
+
+    def flatten_indices(self, **kwargs):
+        if self._indices is None:
+            return self
+        path = _new_cache_path()
+        self._table.write(path, rows=self._indices, metadata=self._hf_metadata())
+        return Dataset(ArrowTable([path]), info=self._info, split=self._split,
+                       format_type=self._format_type, format_columns=self._format_columns,
+                       output_all_columns=self._output_all_columns)
+
+    # -- formats -----------------------------------------------------------------------
+
+    def with_format(self, type=None, columns=None, output_all_columns=False, **format_kwargs):
+        if type not in _FORMATS:
+            raise ValueError(f"Format {type!r} is not supported by hfc.datasets "
+                             f"(python, numpy, torch)")
+        t = {"np": "numpy", "pt": "torch", "python": None}.get(type, type)
+        return self._derive(keep_indices=True, format_type=t,
+                            format_columns=list(columns) if columns is not None else None,
+                            output_all_columns=output_all_columns)
+
+    def set_format(self, type=None, columns=None, output_all_columns=False, **format_kwargs):
+        new = self.with_format(type, columns, output_all_columns)
+        self._format_type, self._format_columns = new._format_type, new._format_columns
+        self._output_all_columns = output_all_columns
+
+    def reset_format(self):
+        self.set_format(None)
+
+    def with_transform(self, *a, **k):
+        raise NotImplementedError("hfc.datasets: with_transform is not supported")
+
+    # -- writing -----------------------------------------------------------------------
+
+    def _hf_metadata(self):
+        return {"huggingface": json.dumps({"info": {"features": self._info["features"]}})}
+
+    def save_to_disk(self, dataset_path, max_shard_size=None, num_shards=None, **kwargs):
+        dataset_path = os.fspath(dataset_path)
+        os.makedirs(dataset_path, exist_ok=True)
+        n = len(self)
+        if num_shards is None:
+            limit = _parse_size(max_shard_size or "500MB")
+            nbytes = sum(os.path.getsize(p) for p in self._table.paths)
+            if self._indices is not None and len(self._table):
+                nbytes = nbytes * n // len(self._table)
+            num_shards = max(int(nbytes / limit) + 1, 1)
+        num_shards = min(num_shards, max(n, 1))
+        files = []
+        meta = self._hf_metadata()
+        bar = _progress(n, f"Saving the dataset ({num_shards} shards)")
+        for k in range(num_shards):
+            shard = self.shard(num_shards, k, contiguous=True)
+            rows = shard._indices if shard._indices is not None else np.arange(len(shard))
+            name = f"data-{k:05d}-of-{num_shards:05d}.arrow"
+            self._table.write(os.path.join(dataset_path, name), rows=rows, metadata=meta)
+            files.append({"filename": name})
+            bar.update(len(rows))
+        bar.close()
+        state = {"_data_files": files, "_fingerprint": self._fingerprint,
+                 "_format_columns": self._format_columns, "_format_kwargs": {},
+                 "_format_type": self._format_type, "_output_all_columns":
+                 self._output_all_columns, "_split": self._split}
+        info = {"citation": "", "description": "", "homepage": "", "license": ""}
+        info.update({k: v for k, v in self._info.items()})
+        _write_json(os.path.join(dataset_path, "state.json"), state)
+        _write_json(os.path.join(dataset_path, "dataset_info.json"), info)
+
+
+_FIXED = {"bool": False, "int8": 1, "int16": 1, "int32": 1, "int64": 1, "uint8": 1, "uint16": 1,
+          "uint32": 1, "uint64": 1, "float16": 1, "float32": 1, "float64": 1}
+_FIXED = {k for k, v in _FIXED.items() if v}
+
+
+def _generator(seed):
+    """datasets' generator for shuffle/train_test_split: default_rng(seed), or with no seed
+    one drawn from NumPy's global state the way datasets draws it."""
+    if seed is None:
+        _, seed_arr, pos, *_ = np.random.get_state()
+        seed = seed_arr[pos] if pos < 624 else seed_arr[0]
+        _ = np.random.random()
+    return np.random.default_rng(seed)
+
+
+def _lists_dataset(names, arrays, offsets, n_rows, feats, fixed_size=0, batch_rows=1000):
+    """A Dataset of list columns written in C from flat arrays (a new cache file)."""
+    from . import _C
+
+    path = _new_cache_path()
+    _C._arrow_write_lists(path, list(names), list(arrays), offsets, int(n_rows), int(fixed_size),
+                          int(batch_rows), {"huggingface": json.dumps({"info": {"features": feats}})})
+    return Dataset(ArrowTable([path]), info={"features": feats})
+
+
+def _rebuild(paths, indices, info, split, fmt, fcols, oac, fp):
+    return Dataset(ArrowTable(list(paths)), indices=indices, info=info, split=split,
+                   format_type=fmt, format_columns=fcols, output_all_columns=oac,
+                   fingerprint=fp)
+
+
+def _parse_size(s):
+    if isinstance(s, int):
+        return s
+    s = s.upper().strip()
+    for unit, mult in (("GIB", 2**30), ("MIB", 2**20), ("KIB", 2**10), ("GB", 10**9),
+                       ("MB", 10**6), ("KB", 10**3), ("B", 1)):
+        if s.endswith(unit):
+            return int(float(s[: -len(unit)]) * mult)
+    return int(s)
+
+
+def _write_json(path, obj):
+    tmp = f"{path}.tmp.{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(obj, f, indent=2, sort_keys=False)
+    os.replace(tmp, path)
+
+
+def _infer_table(mapping):
+    import pyarrow as pa
+
+    try:
+        import datasets
+
+        return datasets.Dataset.from_dict(mapping).data.table
+    except ImportError:
+        return pa.table(mapping)
+
+
+# ---------------------------------------------------------------------------- DatasetDict
+
+class DatasetDict(dict):
+    """A dict of splits, like datasets.DatasetDict."""
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+
+        def call(*a, **k):
+            return DatasetDict({s: getattr(d, name)(*a, **k) for s, d in self.items()})
+        return call
+
+    @property
+    def column_names(self):
+        return {k: v.column_names for k, v in self.items()}
+
+    @property
+    def num_rows(self):
+        return {k: len(v) for k, v in self.items()}
+
+    def save_to_disk(self, dataset_dict_path, **kwargs):
+        dataset_dict_path = os.fspath(dataset_dict_path)
+        os.makedirs(dataset_dict_path, exist_ok=True)
+        _write_json(os.path.join(dataset_dict_path, "dataset_dict.json"), {"splits": list(self)})
+        for k, d in self.items():
+            d.save_to_disk(os.path.join(dataset_dict_path, k), **kwargs)
+
+
+# ---------------------------------------------------------------------------- loading
+
+def load_from_disk(dataset_path, keep_in_memory=None, storage_options=None):
+    """Open a folder written by datasets' (or hfc's) save_to_disk: a Dataset, or a
+    DatasetDict when the folder holds dataset_dict.json."""
+    dataset_path = os.fspath(dataset_path)
+    dd = os.path.join(dataset_path, "dataset_dict.json")
+    if os.path.isfile(dd):
+        with open(dd, encoding="utf-8") as f:
+            splits = json.load(f)["splits"]
+        return DatasetDict({s: load_from_disk(os.path.join(dataset_path, s)) for s in splits})
+    state_p = os.path.join(dataset_path, "state.json")
+    if not os.path.isfile(state_p):
+        raise FileNotFoundError(f"Directory {dataset_path} is neither a `Dataset` directory nor a "
+                                f"`DatasetDict` directory.")
+    with open(state_p, encoding="utf-8") as f:
+        state = json.load(f)
+    info = {}
+    info_p = os.path.join(dataset_path, "dataset_info.json")
+    if os.path.isfile(info_p):
+        with open(info_p, encoding="utf-8") as f:
+            info = json.load(f)
+    paths = [os.path.join(dataset_path, d["filename"]) for d in state["_data_files"]]
+    table = ArrowTable(paths)
+    if not info.get("features"):
+        info["features"] = _features_json(table)
+    return Dataset(table, info=info, split=state.get("_split"),
+                   format_type=state.get("_format_type"),
+                   format_columns=state.get("_format_columns"),
+                   output_all_columns=state.get("_output_all_columns", False),
+                   fingerprint=state.get("_fingerprint"))
+
+
+def load_dataset(builder, data_files=None, split=None, **kwargs):
+    """Local "parquet", "json" (JSON lines), "csv" or "arrow" files via pyarrow into an
+    hfc cache file. data_files: a path, a list, or {split: path(s)}. Like datasets, a
+    DatasetDict ({"train": ...} for a path or list) unless `split` is given."""
+    if not isinstance(data_files, dict):
+        data_files = {"train": data_files}
+    d = DatasetDict({k: _load_files(builder, v) for k, v in data_files.items()})
+    return d[split] if split else d
+
+
+def _load_files(builder, data_files):
+    files = [data_files] if isinstance(data_files, (str, os.PathLike)) else list(data_files)
+    if builder == "arrow":
+        return Dataset(ArrowTable([os.fspath(p) for p in files]))
+    import pyarrow as pa
+
+    tables = []
+    for p in files:
+        if builder == "parquet":
+            import pyarrow.parquet as pq
+            tables.append(pq.read_table(p))
+        elif builder == "json":
+            import pyarrow.json as pj
+            tables.append(pj.read_json(p))
+        elif builder == "csv":
+            tables.append(_read_csv(p))
+        else:
+            raise ValueError(f"hfc.datasets.load_dataset: unsupported builder {builder!r}")
+    tbl = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+    return Dataset._from_arrow(tbl.replace_schema_metadata(None))
+
+
+def _read_csv(path):
+    """CSV as datasets reads it (pandas.read_csv, then Arrow), or pyarrow.csv without pandas."""
+    import pyarrow as pa
+    try:
+        import pandas as pd
+    except ImportError:
+        import pyarrow.csv as pc
+        return pc.read_csv(path, convert_options=pc.ConvertOptions(strings_can_be_null=True))
+    return pa.Table.from_pandas(pd.read_csv(path), preserve_index=False)
+
+
+def split_dataset_by_node(dataset, rank, world_size):
+    """datasets.distributed.split_dataset_by_node for map-style datasets: a contiguous
+    shard."""
+    return dataset.shard(num_shards=world_size, index=rank, contiguous=True)
