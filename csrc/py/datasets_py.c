@@ -20,22 +20,6 @@ typedef struct {
 
 /* ---- values as Python objects ---- */
 
-/* Token ids and labels repeat endlessly: Python ints for [0, INT_CACHE) are made once
- * and shared (ints are immutable), so a row of 128 ids costs 128 increfs, not 128
- * allocations. Filled lazily under the GIL; never freed (like CPython's small ints). */
-#define INT_CACHE (1 << 18)
-static PyObject *int_cache[INT_CACHE];
-
-static inline PyObject *int_to_py(long long v) {
-    if ((unsigned long long)v < INT_CACHE) {
-        PyObject *o = int_cache[v];
-        if (HFC_LIKELY(o != NULL)) return Py_NewRef(o);
-        o = PyLong_FromLongLong(v);
-        if (o) int_cache[v] = Py_NewRef(o);
-        return o;
-    }
-    return PyLong_FromLongLong(v);
-}
 
 static PyObject *value_to_py(const hfc_arrow_array *a, int64_t i);
 
@@ -51,7 +35,7 @@ static PyObject *list_to_py(const hfc_arrow_array *a, int64_t i) {
         for (int64_t k = s; k < e; k++) {
             int32_t v;
             memcpy(&v, p + 4 * k, 4);
-            PyObject *o = int_to_py(v);
+            PyObject *o = hfc_py_int(v);
             if (!o) { Py_DECREF(l); return NULL; }
             PyList_SET_ITEM(l, (Py_ssize_t)(k - s), o);
         }
@@ -94,7 +78,7 @@ static PyObject *value_to_py(const hfc_arrow_array *a, int64_t i) {
     case HFC_ARROW_BOOL: return PyBool_FromLong(hfc_arrow_bool(a, i));
     case HFC_ARROW_INT8: case HFC_ARROW_INT16: case HFC_ARROW_INT32: case HFC_ARROW_INT64:
     case HFC_ARROW_UINT8: case HFC_ARROW_UINT16: case HFC_ARROW_UINT32:
-        return int_to_py(hfc_arrow_int_at(a, i));
+        return hfc_py_int(hfc_arrow_int_at(a, i));
     case HFC_ARROW_UINT64: {
         uint64_t v;
         memcpy(&v, p + 8 * i, 8);
@@ -611,28 +595,6 @@ done:
     return result;
 }
 
-/* The C tokenizer inside an hfc._C.Tokenizer (or an hfc.tokenizers.Tokenizer wrapping one).
- * tokenizers_py.c keeps `hfc_tokenizer *tok` first after the object header; this mirror
- * of that layout is checked by type name. TODO(lead): an accessor in hfc_py.h. */
-typedef struct {
-    PyObject_HEAD
-    hfc_tokenizer *tok;
-} TokenizerHead;
-
-static const hfc_tokenizer *tokenizer_of(PyObject *obj, PyObject **hold) {
-    PyObject *core = PyObject_HasAttrString(obj, "_tok") ? PyObject_GetAttrString(obj, "_tok")
-                                                         : Py_NewRef(obj);
-    if (!core) return NULL;
-    if (strcmp(Py_TYPE(core)->tp_name, "hfc._C.Tokenizer") != 0) {
-        PyErr_Format(PyExc_TypeError, "tokenize needs an hfc.tokenizers.Tokenizer, not %.100s "
-                     "(HF tokenizers is not used inside hfc's C path)", Py_TYPE(obj)->tp_name);
-        Py_DECREF(core);
-        return NULL;
-    }
-    *hold = core;
-    return ((TokenizerHead *)core)->tok;
-}
-
 /* An owning 1-D array over hfc_malloc'ed memory (freed with the array). */
 static PyObject *owned_array(void *p, npy_intp n, int typenum) {
     PyObject *a = PyArray_SimpleNewFromData(1, &n, typenum, p);
@@ -653,10 +615,10 @@ static PyObject *ArrowTable_tokenize(ArrowTableObject *self, PyObject *args) {
         PyErr_Format(PyExc_IndexError, "column index %zd out of range", c);
         return NULL;
     }
-    const hfc_tokenizer *tok = tokenizer_of(tok_obj, &hold);
+    const hfc_tokenizer *tok = hfc_py_tokenizer_acquire(tok_obj, &hold);
     if (!tok) return NULL;
     PyArrayObject *ra = NULL;
-    if (rows_obj != Py_None && !(ra = as_rows(rows_obj))) { Py_DECREF(hold); return NULL; }
+    if (rows_obj != Py_None && !(ra = as_rows(rows_obj))) { hfc_py_tokenizer_release(hold); return NULL; }
     int32_t *ids = NULL;
     int64_t *offs = NULL;
     int64_t n = ra ? (int64_t)PyArray_SIZE(ra) : self->t->num_rows;
@@ -666,7 +628,7 @@ static PyObject *ArrowTable_tokenize(ArrowTableObject *self, PyObject *args) {
                             add_special != 0, &ids, &offs);
     Py_END_ALLOW_THREADS
     Py_XDECREF(ra);
-    Py_DECREF(hold);
+    hfc_py_tokenizer_release(hold);
     if (st != HFC_OK) return hfc_py_raise(st);
     PyObject *o = owned_array(offs, (npy_intp)n + 1, NPY_INT64);
     if (!o) { hfc_free(ids); return NULL; }

@@ -47,6 +47,14 @@ static inline PyObject *hfc_py_int(long long v) {
     return PyLong_FromLongLong(v);
 }
 
+/* The C tokenizer of an hfc._C.Tokenizer (or of an hfc.tokenizers.Tokenizer wrapping one),
+ * for other bindings (datasets' tokenize), with its settings read-locked until
+ * hfc_py_tokenizer_release(*hold): setting changes wait, encoding may run without the GIL.
+ * NULL with a TypeError for anything else. */
+struct hfc_tokenizer;
+const struct hfc_tokenizer *hfc_py_tokenizer_acquire(PyObject *obj, PyObject **hold);
+void hfc_py_tokenizer_release(PyObject *hold);
+
 /* Sub-module registration: each adds its functions/types to the module. */
 int hfc_py_init_runtime(PyObject *m);   /* cpu features, threads */
 int hfc_py_init_json(PyObject *m);      /* _json_loads, _json_roundtrip */

@@ -45,6 +45,31 @@ static void return_scratch(TokenizerObject *self, hfc_tk_scratch *s) {
     hfc_tk_scratch_free(s);
 }
 
+static void Tokenizer_dealloc(TokenizerObject *self);
+
+const hfc_tokenizer *hfc_py_tokenizer_acquire(PyObject *obj, PyObject **hold) {
+    PyObject *core = Py_TYPE(obj)->tp_dealloc == (destructor)Tokenizer_dealloc
+                         ? Py_NewRef(obj)
+                         : PyObject_GetAttrString(obj, "_tok"); /* hfc.tokenizers.Tokenizer */
+    if (!core || Py_TYPE(core)->tp_dealloc != (destructor)Tokenizer_dealloc) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "an hfc.tokenizers.Tokenizer is needed, not %.100s "
+                     "(HF tokenizers is not used inside hfc's C path)", Py_TYPE(obj)->tp_name);
+        Py_XDECREF(core);
+        return NULL;
+    }
+    TokenizerObject *t = (TokenizerObject *)core;
+    pthread_rwlock_rdlock(&t->settings);
+    *hold = core;
+    return t->tok;
+}
+
+void hfc_py_tokenizer_release(PyObject *hold) {
+    if (!hold) return;
+    pthread_rwlock_unlock(&((TokenizerObject *)hold)->settings);
+    Py_DECREF(hold);
+}
+
 static PyObject *wrap(PyTypeObject *type, hfc_tokenizer *tok) {
     TokenizerObject *self = (TokenizerObject *)type->tp_alloc(type, 0);
     if (!self) {
