@@ -293,15 +293,14 @@ hfc_status tk_encoding_pad(hfc_encoding *e, size_t target, uint32_t pad_id, uint
         for (size_t k = 0; k < e->n_ov; k++) e->ov[k].index += (uint32_t)pad;
         at = 0;
     }
-    for (size_t i = at; i < at + pad; i++) {
-        e->ids[i] = pad_id;
-        e->type_ids[i] = pad_type_id;
-        e->offsets[2 * i] = e->offsets[2 * i + 1] = 0;
-        e->words[i] = -1;
-        e->seq_ids[i] = -1;
-        e->special_mask[i] = 1;
-        e->attention_mask[i] = 0;
-    }
+    /* array by array (fills the compiler vectorizes; -1 is all bits set) */
+    for (size_t i = at; i < at + pad; i++) e->ids[i] = pad_id;
+    for (size_t i = at; i < at + pad; i++) e->type_ids[i] = pad_type_id;
+    memset(e->offsets + 2 * at, 0, 2 * pad * sizeof *e->offsets);
+    memset(e->words + at, 0xFF, pad * sizeof *e->words);
+    memset(e->seq_ids + at, 0xFF, pad * sizeof *e->seq_ids);
+    memset(e->special_mask + at, 1, pad);
+    memset(e->attention_mask + at, 0, pad);
     e->n = target;
     return HFC_OK;
 }

@@ -499,19 +499,31 @@ static hfc_status chinese_chars(tk_ctx *c, tk_norm *n) {
  * for one, so the alignments stay as they are and only the bytes change. */
 static hfc_status bert_ascii(const tk_normalizer *nz, tk_ctx *c, tk_norm *n, bool *done) {
     const uint8_t *u = (const uint8_t *)n->s;
-    bool clean = nz->u.bert.clean_text;
+    const bool clean = nz->u.bert.clean_text, lower = nz->u.bert.lowercase;
+    const uint32_t len = n->len;
     *done = false;
-    for (uint32_t i = 0; i < n->len; i++) {
+    uint8_t *o = tk_alloc(c, (size_t)len + 1);
+    if (!o) return HFC_ERR_NOMEM;
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint32_t i = 0;
+    for (; i + 8 <= len; i += 8) { /* 8 printable ASCII bytes at a time (SWAR) */
+        uint64_t x;
+        memcpy(&x, u + i, 8);
+        uint64_t ctl = (x - 0x20 * ones) & ~x & high; /* bytes below 0x20 */
+        uint64_t del = ((x ^ 0x7F * ones) - ones) & ~(x ^ 0x7F * ones) & high;
+        if ((x & high) || ctl || del) break; /* non-ASCII or a control char: bytewise below */
+        if (lower) {
+            uint64_t gt_z = x + (0x7F - 'Z') * ones, ge_a = x + (0x80 - 'A') * ones;
+            x |= ((ge_a ^ gt_z) & high) >> 2; /* 'A'..'Z' get 0x20 */
+        }
+        memcpy(o + i, &x, 8);
+    }
+    for (; i < len; i++) {
         uint8_t b = u[i];
         if (b >= 0x80) return HFC_OK;
         if (clean && ((b < 0x20 && b != '\t' && b != '\n' && b != '\r') || b == 0x7F)) return HFC_OK;
-    }
-    uint8_t *o = tk_alloc(c, (size_t)n->len + 1);
-    if (!o) return HFC_ERR_NOMEM;
-    for (uint32_t i = 0; i < n->len; i++) {
-        uint8_t b = u[i];
         if (clean && (b == '\t' || b == '\n' || b == '\r')) b = ' ';
-        if (nz->u.bert.lowercase && b >= 'A' && b <= 'Z') b = (uint8_t)(b + 32);
+        if (lower && b >= 'A' && b <= 'Z') b = (uint8_t)(b + 32);
         o[i] = b;
     }
     n->s = (const char *)o;

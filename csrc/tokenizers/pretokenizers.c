@@ -143,7 +143,8 @@ static void bert_ascii_init(void) {
 }
 
 /* BertPreTokenizer: split on whitespace (removed), then isolate punctuation. */
-static hfc_status bert(tk_ctx *c, tk_pretok *out, const tk_norm *n) {
+/* BertPreTokenizer's pieces of n as byte ranges (is_match unused). */
+static hfc_status bert_spans(tk_ctx *c, const tk_norm *n, tk_spans *out) {
     pthread_once(&bert_ascii_once, bert_ascii_init);
     const uint8_t *s = (const uint8_t *)n->s;
     uint32_t start = 0;
@@ -160,18 +161,24 @@ static hfc_status bert(tk_ctx *c, tk_pretok *out, const tk_norm *n) {
         int l;
         uint32_t cp = tk_utf8_decode(s + i, n->len - i, &l);
         if (cp < 0x80 ? bert_ascii[cp] != 0 : (tk_is_whitespace(cp) || pred_punct(cp, NULL))) {
-            if (open) HFC_TRY(push_piece(c, out, n, start, i));
+            if (open) HFC_TRY(tk_spans_push(c, out, start, i, false));
             open = false;
             if (cp < 0x80 ? bert_ascii[cp] == 2 : !tk_is_whitespace(cp))
-                HFC_TRY(push_piece(c, out, n, i, i + (uint32_t)l));
+                HFC_TRY(tk_spans_push(c, out, i, i + (uint32_t)l, false));
         } else if (!open) {
             open = true;
             start = i;
         }
         i += (uint32_t)l;
     }
-    if (open) HFC_TRY(push_piece(c, out, n, start, n->len));
+    if (open) HFC_TRY(tk_spans_push(c, out, start, n->len, false));
     return HFC_OK;
+}
+
+static hfc_status bert(tk_ctx *c, tk_pretok *out, const tk_norm *n) {
+    tk_spans sp = {0};
+    HFC_TRY(bert_spans(c, n, &sp));
+    return push_kept(c, out, n, &sp);
 }
 
 static hfc_status byte_level_split(const tk_pretokenizer *p, tk_ctx *c, tk_pretok *out,
@@ -469,9 +476,16 @@ const tk_regex *tk_pretokenizer_cut_regex(const tk_pretokenizer *cut) {
     return NULL;
 }
 
-hfc_status tk_pretokenizer_cut(const tk_pretokenizer *cut, tk_ctx *c, const tk_norm *n, tk_pretok *out) {
+hfc_status tk_pretokenizer_cut(const tk_pretokenizer *cut, tk_ctx *c, const tk_norm *n, tk_spans *out) {
+    if (cut->kind == PT_BERT) return bert_spans(c, n, out);
+    tk_pretok pieces = {0};
     tk_norm x = *n;
-    return split_one(cut, c, out, &x);
+    HFC_TRY(split_one(cut, c, &pieces, &x));
+    for (size_t i = 0; i < pieces.n; i++) { /* slices of n */
+        uint32_t a = (uint32_t)(pieces.v[i].norm.s - n->s);
+        HFC_TRY(tk_spans_push(c, out, a, a + pieces.v[i].norm.len, false));
+    }
+    return HFC_OK;
 }
 
 hfc_status tk_pretokenizer_apply_stages(const tk_pretokenizer *p, size_t from, tk_ctx *c,

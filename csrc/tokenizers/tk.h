@@ -314,11 +314,11 @@ bool tk_pretokenizer_newline_local(const tk_pretokenizer *p);
 /* The memo cut (see pretokenizers.c): the step whose slices the rest of the pre-tokenizer
  * handles one by one, or NULL, and its index (*stage, in a Sequence); the regex of a cut
  * that is an Isolated regex split (its slices are the non-empty spans of the matches), else
- * NULL; the slices of a piece by the cut; steps [from, to) of a pre-tokenizer (a
+ * NULL; the slices of a piece by the cut (byte ranges of it); steps [from, to) of a pre-tokenizer (a
  * non-Sequence is step 0); and the rest after the cut, applied to slices of the cut. */
 const tk_pretokenizer *tk_pretokenizer_memo_cut(const tk_pretokenizer *p, size_t *stage);
 const tk_regex *tk_pretokenizer_cut_regex(const tk_pretokenizer *cut);
-hfc_status tk_pretokenizer_cut(const tk_pretokenizer *cut, tk_ctx *c, const tk_norm *n, tk_pretok *out);
+hfc_status tk_pretokenizer_cut(const tk_pretokenizer *cut, tk_ctx *c, const tk_norm *n, tk_spans *out);
 hfc_status tk_pretokenizer_apply_stages(const tk_pretokenizer *p, size_t from, tk_ctx *c,
                                         tk_pretok *pt, size_t to);
 hfc_status tk_pretokenizer_apply_rest(const tk_pretokenizer *p, size_t stage, tk_ctx *c,

@@ -359,19 +359,10 @@ static hfc_status encode_cut(const hfc_tokenizer *t, tk_ctx *c, const tk_norm *n
                              int32_t word, int32_t *nword, hfc_encoding *e) {
     /* the slices [a, b) of n: spans of the regex's matches, or the cut's own splits */
     tk_spans cuts = {0};
-    tk_pretok sl = {0};
     if (t->memo_re) HFC_TRY(tk_regex_find_matches(t->memo_re, c, n->s, n->len, &cuts));
-    else HFC_TRY(tk_pretokenizer_cut(t->memo_cut, c, n, &sl));
-    size_t count = t->memo_re ? cuts.n : sl.n;
-    for (size_t j = 0; j < count; j++) {
-        uint32_t a, b;
-        if (t->memo_re) {
-            a = cuts.v[j].start;
-            b = cuts.v[j].end;
-        } else {
-            a = (uint32_t)(sl.v[j].norm.s - n->s);
-            b = a + sl.v[j].norm.len;
-        }
+    else HFC_TRY(tk_pretokenizer_cut(t->memo_cut, c, n, &cuts));
+    for (size_t j = 0; j < cuts.n; j++) {
+        uint32_t a = cuts.v[j].start, b = cuts.v[j].end;
         if (a >= b) continue; /* HF drops empty splits */
         uint32_t at = n->al[a].start, cnt = 0, nsplits = 0;
         tk_memo_key key;
