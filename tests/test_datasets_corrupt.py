@@ -7,8 +7,7 @@ import re
 import numpy as np
 import pytest
 
-pa = pytest.importorskip("pyarrow")
-
+import pyarrow as pa
 import hfc.datasets as hd  # noqa: E402
 from hfc._C import ArrowTable  # noqa: E402
 

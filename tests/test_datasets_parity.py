@@ -8,9 +8,8 @@ import threading
 import numpy as np
 import pytest
 
-datasets = pytest.importorskip("datasets")
-pa = pytest.importorskip("pyarrow")
-
+import datasets
+import pyarrow as pa
 import hfc.datasets as hd  # noqa: E402
 from datasets_util import N_ROWS, columns, features, make_saved  # noqa: E402
 
@@ -173,7 +172,7 @@ def _assert_torch_equal(a, b, what):
 
 
 def test_torch_format(pair):
-    pytest.importorskip("torch")
+    import torch  # noqa: F401 (test extra)
     h, r = pair
     cols = ["i32", "u16", "f32", "f64", "fixed", "ids", "s", "label"]
     ht, rt = h.with_format("torch", columns=cols), r.with_format("torch", columns=cols)
@@ -276,7 +275,7 @@ def test_pickle_is_paths(pair):
 
 
 def test_dataloader_workers(pair):
-    torch = pytest.importorskip("torch")
+    import torch
     h, r = pair
     hs = h.shuffle(seed=11).with_format("torch", columns=["i32", "f64"])
     rs = r.shuffle(seed=11).with_format("torch", columns=["i32", "f64"])

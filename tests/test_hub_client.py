@@ -12,8 +12,7 @@ import pytest
 from hub_util import TOKEN, hub_env, hub_server, run_hf, run_hf_json  # noqa: F401
 from hub_client_util import cache_listing, hfc_env, make_model_repo, sha256  # noqa: F401
 
-pytest.importorskip("huggingface_hub")
-
+import huggingface_hub  # noqa: F401 (test extra)
 from hfc import hub  # noqa: E402
 
 _CALLS = """
@@ -333,8 +332,8 @@ def test_refused_paths(hub_server, hfc_env):
 
 
 def test_transformers_loads_what_hfc_downloaded(hub_server, hfc_env, tmp_path):
-    transformers = pytest.importorskip("transformers")
-    torch = pytest.importorskip("torch")
+    import transformers
+    import torch
     cfg = transformers.BertConfig(vocab_size=99, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
                                   intermediate_size=32, max_position_embeddings=64)
     torch.manual_seed(0)
@@ -495,7 +494,7 @@ print(json.dumps([kind(lambda: hf_hub_download("org/model", "big.dat", force_dow
 def test_tokenizer_from_pretrained_through_the_hub(hub_server, hfc_env, tokenizer_json_path):
     """hfc.tokenizers.Tokenizer.from_pretrained(repo_id) downloads tokenizer.json into the shared
     cache: ids equal HF tokenizers' on the same file, and huggingface_hub finds it offline."""
-    tokenizers = pytest.importorskip("tokenizers")
+    import tokenizers
     from hfc.tokenizers import Tokenizer
     src = tokenizer_json_path("qwen3")
     data = open(src, "rb").read()

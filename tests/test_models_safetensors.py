@@ -9,10 +9,10 @@ import pytest
 
 from hfc.models import safetensors as hs
 
-ref = pytest.importorskip("safetensors.numpy")
-safetensors = pytest.importorskip("safetensors")
-torch = pytest.importorskip("torch")
-st_torch = pytest.importorskip("safetensors.torch")
+import safetensors.numpy as ref
+import safetensors
+import torch
+import safetensors.torch as st_torch
 try:  # bfloat16 / float8 NumPy dtypes for the writer tests (a dependency of onnx / jax)
     import ml_dtypes  # noqa: F401
     HAVE_ML_DTYPES = True
@@ -247,7 +247,7 @@ def test_get_slice_out_of_range(tmp_path, bad):
 # ---- sharded checkpoints ----
 
 def test_sharded_checkpoint(tmp_path):
-    transformers = pytest.importorskip("transformers")
+    import transformers
     cfg = transformers.BertConfig(vocab_size=99, hidden_size=32, num_hidden_layers=2,
                                   num_attention_heads=2, intermediate_size=37)
     torch.manual_seed(0)
