@@ -52,6 +52,8 @@ struct tk_bpe {
     tk_vocab *vocab;
     merge_slot *merges;
     size_t mmask, nmerges;
+    uint64_t *bloom; /* a blocked Bloom filter of the merge pairs (see merge_get) */
+    unsigned bloom_shift;
     char *unk, *prefix, *suffix; /* NULL when absent */
     uint32_t unk_len, prefix_len, suffix_len;
     int64_t unk_id; /* -1: unk_token not in vocab (an error only once needed) */
@@ -72,8 +74,18 @@ static inline size_t pair_hash(uint64_t key, size_t mask) {
     return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 29) & mask;
 }
 
+/* Half the pairs a long word looks up are no merge. A blocked Bloom filter of the merge
+ * pairs (one 64-bit word per pair, two bits in it; about 12 bits per merge, so it stays
+ * in L2) answers most of those without touching the table, which is megabytes for
+ * today's vocabularies and costs a cache miss per lookup. */
+static inline uint64_t bloom_hash(uint64_t key) { return key * 0xC2B2AE3D27D4EB4Full; }
+static inline uint64_t bloom_bits(uint64_t h) {
+    return (1ull << (h & 63)) | (1ull << ((h >> 6) & 63));
+}
+
 static inline const merge_slot *merge_get(const tk_bpe *m, uint32_t a, uint32_t b) {
-    uint64_t key = ((uint64_t)a << 32) | b;
+    uint64_t key = ((uint64_t)a << 32) | b, h = bloom_hash(key), bits = bloom_bits(h);
+    if ((m->bloom[h >> m->bloom_shift] & bits) != bits) return NULL;
     for (size_t i = pair_hash(key, m->mmask);; i = (i + 1) & m->mmask) {
         const merge_slot *s = &m->merges[i];
         if (s->rank == UINT32_MAX) return NULL;
@@ -97,6 +109,7 @@ void tk_bpe_free(tk_bpe *m) {
     tk_vocab_free(m->vocab);
     tk_memo_free(m->cache);
     hfc_free(m->merges);
+    hfc_free(m->bloom);
     hfc_free(m->unk);
     hfc_free(m->prefix);
     hfc_free(m->suffix);
@@ -269,6 +282,21 @@ static hfc_status read_merges(tk_bpe *m, const hfc_json_doc *doc, const hfc_json
     return st;
 }
 
+/* The filter of merge_get. */
+static hfc_status build_bloom(tk_bpe *m) {
+    unsigned lg = 7; /* log2 of the filter's bits: at least 12 per merge, two words */
+    while (lg < 40 && ((size_t)1 << lg) < 12 * m->nmerges) lg++;
+    m->bloom = hfc_calloc((size_t)1 << (lg - 6), sizeof *m->bloom);
+    if (!m->bloom) return hfc_fail(HFC_ERR_NOMEM, "out of memory for the merge filter");
+    m->bloom_shift = 64 - (lg - 6);
+    for (size_t i = 0; i <= m->mmask; i++) {
+        if (m->merges[i].rank == UINT32_MAX) continue;
+        uint64_t h = bloom_hash(m->merges[i].key);
+        m->bloom[h >> m->bloom_shift] |= bloom_bits(h);
+    }
+    return HFC_OK;
+}
+
 static void build_tables(tk_bpe *m) {
     for (int b = 0; b < 256; b++) {
         char code[8];
@@ -369,6 +397,7 @@ hfc_status tk_bpe_from_json(const hfc_json_doc *doc, const hfc_json_value *v,
     if ((st = tkm_vocab_from_json(doc, voc, p, &m->vocab)) != HFC_OK) goto fail;
     tkm_path(p, sizeof p, path, "merges");
     if ((st = read_merges(m, doc, ms, p)) != HFC_OK) goto fail;
+    if ((st = build_bloom(m)) != HFC_OK) goto fail;
     build_tables(m);
     if ((st = build_segmenting(m)) != HFC_OK) goto fail;
     if ((st = tk_bpe_resize_cache(m, CACHE_DEFAULT)) != HFC_OK) goto fail;
@@ -486,16 +515,16 @@ static inline void push_pair(const tk_bpe *m, heap *h, const word *w, int32_t po
  * pop. The queue's memory is malloc'd and freed per word (not the arena: a text of
  * many long words would touch fresh pages for every one). */
 #define LONG_WORD 512 /* symbols: below this the heap is as fast (it stays in cache) */
-#define RB_POS 29
+#define RB_SMALL 128         /* bytes of a bucket's first block */
+#define RB_BIG 2048          /* bytes of its later blocks (fewer links to follow) */
 #define RB_GROUP 64          /* buckets allocated together */
 #define RB_SLAB (64u << 10)  /* bytes per slab of queue memory */
 
 typedef struct rblock {
     struct rblock *next;
-    uint32_t n;
-    uint32_t pos[RB_POS];
+    uint32_t n, cap;
+    uint32_t pos[]; /* cap entries: the block is RB_SMALL or RB_BIG bytes */
 } rblock;
-_Static_assert(sizeof(rblock) == 128, "a block is two cache lines");
 
 typedef struct rbucket {
     rblock *head, *tail;
@@ -516,7 +545,7 @@ typedef struct rslab {
 typedef struct rqueue {
     rgroup **dir;         /* by rank / RB_GROUP, NULL until used */
     size_t ndir;
-    rblock *free;         /* recycled blocks */
+    rblock *free[2];      /* recycled blocks: small, big */
     rslab *slab;          /* the newest slab (they are chained) */
     heap fb;              /* entries not above cur */
     int64_t cur;          /* the rank being drained (-1 before the first) */
@@ -538,12 +567,14 @@ static void *rq_alloc(rqueue *q, size_t size) { /* 64-byte aligned, size <= RB_S
     return p;
 }
 
-static inline rblock *rq_block(rqueue *q) {
-    rblock *b = q->free;
-    if (b) q->free = b->next;
-    else if (!(b = rq_alloc(q, sizeof *b))) return NULL;
+static inline rblock *rq_block(rqueue *q, bool big) {
+    size_t bytes = big ? RB_BIG : RB_SMALL;
+    rblock *b = q->free[big];
+    if (b) q->free[big] = b->next;
+    else if (!(b = rq_alloc(q, bytes))) return NULL;
     b->next = NULL;
     b->n = 0;
+    b->cap = (uint32_t)((bytes - sizeof *b) / sizeof *b->pos);
     return b;
 }
 
@@ -568,11 +599,11 @@ static inline hfc_status rq_push(const tk_bpe *m, tk_ctx *c, rqueue *q, const wo
     rbucket *bk = &g->bk[r % RB_GROUP];
     rblock *t;
     if (!(g->live & bit)) {
-        if (!(t = rq_block(q))) return HFC_ERR_NOMEM;
+        if (!(t = rq_block(q, false))) return HFC_ERR_NOMEM;
         g->live |= bit;
         *bk = (rbucket){t, t, a, b, ms->new_id, 0};
-    } else if ((t = bk->tail)->n == RB_POS) {
-        rblock *nb = rq_block(q);
+    } else if ((t = bk->tail)->n == bk->tail->cap) {
+        rblock *nb = rq_block(q, true);
         if (!nb) return HFC_ERR_NOMEM;
         t->next = nb;
         bk->tail = t = nb;
@@ -669,12 +700,15 @@ static hfc_status rq_run(const tk_bpe *m, tk_ctx *c, rqueue *q, word *w, uint32_
             if (!bufs[0] || !bufs[1]) return HFC_ERR_NOMEM;
         }
         uint32_t k = 0;
-        for (rblock *b = bk->head; b; b = b->next) {
+        for (rblock *b = bk->head, *nx; b; b = nx) {
+            nx = b->next;
+            if (nx) __builtin_prefetch(nx);
             memcpy(bufs[0] + k, b->pos, b->n * sizeof **bufs);
             k += b->n;
+            bool big = b != bk->head;
+            b->next = q->free[big];
+            q->free[big] = b;
         }
-        bk->tail->next = q->free;
-        q->free = bk->head;
         const uint32_t *v = sort_runs(bufs[0], bufs[1], n);
         hentry e = {0, bk->new_id, bk->a, bk->b};
         for (uint32_t i = 0; i < n;) {
@@ -684,7 +718,12 @@ static hfc_status rq_run(const tk_bpe *m, tk_ctx *c, rqueue *q, word *w, uint32_
                 HFC_TRY(rq_apply(m, c, q, w, &f));
                 continue;
             }
-            if (i + 8 < n) __builtin_prefetch(&w->s[v[i + 8]]);
+            if (i + 8 < n) { /* the symbol and its neighbours, often in other lines */
+                const sym *p = &w->s[v[i + 8]];
+                __builtin_prefetch(p);
+                __builtin_prefetch((const char *)p - 16);
+                __builtin_prefetch((const char *)p + 32);
+            }
             e.key = key;
             HFC_TRY(rq_apply(m, c, q, w, &e));
             i++;

@@ -34,7 +34,7 @@ typedef enum nz_kind {
 struct tk_normalizer {
     nz_kind kind;
     union {
-        struct { bool clean_text, chinese, strip_accents, lowercase; } bert;
+        struct { bool clean_text, chinese, strip_accents, lowercase, defer_chinese; } bert;
         struct { bool left, right; } strip;
         struct { tk_regex *re; char *content; uint32_t content_len; } replace;
         struct { char *s; uint32_t len; } prepend;
@@ -460,21 +460,25 @@ static bool bert_keep(uint32_t cp) { return !(cp == 0 || cp == 0xFFFD || tk_is_c
 static uint32_t bert_space(uint32_t cp) {
     return cp == '\t' || cp == '\n' || cp == '\r' || tk_is_whitespace(cp) ? ' ' : cp;
 }
-static bool is_chinese_char(uint32_t cp) {
-    return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
-           (cp >= 0x20000 && cp <= 0x2A6DF) || (cp >= 0x2A700 && cp <= 0x2B73F) ||
-           (cp >= 0x2B740 && cp <= 0x2B81F) || (cp >= 0x2B920 && cp <= 0x2CEAF) ||
-           (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x2F800 && cp <= 0x2FA1F);
-}
 static bool not_mn(uint32_t cp) { return !tk_is_mark_nonspacing(cp); }
 static bool not_mark(uint32_t cp) { return !tk_is_combining_mark(cp); }
 
-static hfc_status chinese_chars(tk_ctx *c, tk_norm *n) {
+/* Spaces around each Chinese char. Deferred (tk_normalizer_defer_chinese), text without
+ * compatibility ideographs is left as it is: BertPreTokenizer then isolates the Chinese
+ * chars, which splits the text as the spaces would (they are removed there), with the same
+ * offsets, and keeps the text's alignments (so the memo applies). The steps after this one
+ * neither make nor unmake a Chinese char outside the compatibility block (NFD maps only
+ * those into the ranges; lowercasing and removing Mn marks never do) nor look across
+ * one (both a space and a Chinese char are starters, uncased, not case-ignorable). */
+static hfc_status chinese_chars(tk_ctx *c, tk_norm *n, bool defer) {
     const uint8_t *s = (const uint8_t *)n->s;
     uint32_t i = 0;
     for (; i < n->len;) {
         int l;
-        if (s[i] >= 0xE3 && is_chinese_char(tk_utf8_decode(s + i, n->len - i, &l))) break;
+        if (s[i] >= 0xE3) {
+            uint32_t cp = tk_utf8_decode(s + i, n->len - i, &l);
+            if (tk_is_chinese_char(cp) && (!defer || tk_is_cjk_compat(cp))) break;
+        }
         i += (uint32_t)tk_utf8_len(s[i]);
     }
     if (i >= n->len) return HFC_OK;
@@ -484,7 +488,7 @@ static hfc_status chinese_chars(tk_ctx *c, tk_norm *n) {
         int l;
         uint32_t cp = tk_utf8_decode(s + i, n->len - i, &l);
         i += (uint32_t)l;
-        if (is_chinese_char(cp)) {
+        if (tk_is_chinese_char(cp)) {
             changes_put(&ch, ' ', 0);
             changes_put(&ch, cp, 1);
             changes_put(&ch, ' ', 1);
@@ -495,9 +499,11 @@ static hfc_status chinese_chars(tk_ctx *c, tk_norm *n) {
     return tk_norm_transform(c, n, ch.v, ch.n, 0);
 }
 
-/* ASCII text the cleaning keeps whole (printable, \t \n \r): every step is one character
- * for one, so the alignments stay as they are and only the bytes change. */
-static hfc_status bert_ascii(const tk_normalizer *nz, tk_ctx *c, tk_norm *n, bool *done) {
+/* Text every step leaves char for char: printable ASCII and \t \n \r, and non-ASCII chars
+ * no step changes (tk_bert_char; Chinese chars when deferred, and other whitespace when
+ * deferred too: BertPreTokenizer removes it whether it became ' ' or not). Then the
+ * alignments stay as they are and only ASCII bytes change; else *done is false. */
+static hfc_status bert_fast(const tk_normalizer *nz, tk_ctx *c, tk_norm *n, bool *done) {
     const uint8_t *u = (const uint8_t *)n->s;
     const bool clean = nz->u.bert.clean_text, lower = nz->u.bert.lowercase;
     const uint32_t len = n->len;
@@ -518,9 +524,23 @@ static hfc_status bert_ascii(const tk_normalizer *nz, tk_ctx *c, tk_norm *n, boo
         }
         memcpy(o + i, &x, 8);
     }
+    const bool defer = nz->u.bert.chinese && nz->u.bert.defer_chinese;
+    const unsigned need = (clean ? TK_BERT_CLEAN : 0) | (lower ? TK_BERT_LOWER : 0) |
+                          (nz->u.bert.strip_accents ? TK_BERT_STRIP : 0);
     for (; i < len; i++) {
         uint8_t b = u[i];
-        if (b >= 0x80) return HFC_OK;
+        if (b >= 0x80) {
+            int l;
+            uint32_t cp = tk_utf8_decode(u + i, len - i, &l);
+            if (nz->u.bert.chinese && tk_is_chinese_char(cp) && (!defer || tk_is_cjk_compat(cp)))
+                return HFC_OK;
+            unsigned f = tk_bert_char(cp);
+            if (defer && (f & TK_BERT_SPACE)) f |= TK_BERT_CLEAN;
+            if ((f & need) != need) return HFC_OK;
+            memcpy(o + i, u + i, (size_t)l);
+            i += (uint32_t)l - 1;
+            continue;
+        }
         if (clean && ((b < 0x20 && b != '\t' && b != '\n' && b != '\r') || b == 0x7F)) return HFC_OK;
         if (clean && (b == '\t' || b == '\n' || b == '\r')) b = ' ';
         if (lower && b >= 'A' && b <= 'Z') b = (uint8_t)(b + 32);
@@ -533,13 +553,13 @@ static hfc_status bert_ascii(const tk_normalizer *nz, tk_ctx *c, tk_norm *n, boo
 
 static hfc_status bert(const tk_normalizer *nz, tk_ctx *c, tk_norm *n) {
     bool done;
-    HFC_TRY(bert_ascii(nz, c, n, &done));
+    HFC_TRY(bert_fast(nz, c, n, &done));
     if (done) return HFC_OK;
     if (nz->u.bert.clean_text) {
         HFC_TRY(filter_chars(c, n, bert_keep));
         HFC_TRY(map_chars(c, n, bert_space));
     }
-    if (nz->u.bert.chinese) HFC_TRY(chinese_chars(c, n));
+    if (nz->u.bert.chinese) HFC_TRY(chinese_chars(c, n, nz->u.bert.defer_chinese));
     if (nz->u.bert.strip_accents) {
         HFC_TRY(unicode_form(c, n, TK_NFD));
         HFC_TRY(filter_chars(c, n, not_mn));
@@ -729,6 +749,14 @@ hfc_status tk_normalizer_from_json(const hfc_json_doc *doc, const hfc_json_value
  * newline without changing the result: none, NFC (a newline is a starter nothing composes
  * with), and sequences of those. The tokenizer uses this to encode long documents in
  * chunks. */
+bool tk_normalizer_spaces_chinese(const tk_normalizer *nz) {
+    return nz && nz->kind == NZ_BERT && nz->u.bert.chinese;
+}
+
+void tk_normalizer_defer_chinese(tk_normalizer *nz, bool defer) {
+    if (tk_normalizer_spaces_chinese(nz)) nz->u.bert.defer_chinese = defer;
+}
+
 bool tk_normalizer_newline_local(const tk_normalizer *nz) {
     if (!nz) return true;
     if (nz->kind == NZ_NFC) return true;

@@ -36,6 +36,7 @@ struct tk_pretokenizer {
     union {
         struct { bool add_prefix_space, trim_offsets, use_regex; tk_regex *re; } bl;
         struct { uint32_t delim; } delim;
+        struct { bool chinese; } bert; /* also isolate Chinese chars (tk_pretokenizer_isolate_chinese) */
         struct { uint32_t repl; char rep[4]; uint32_t rep_len; ms_scheme scheme; bool split; } ms;
         struct { tk_regex *re; tk_split_behavior behavior; bool invert; } split;
         struct { tk_split_behavior behavior; } punct;
@@ -143,8 +144,9 @@ static void bert_ascii_init(void) {
 }
 
 /* BertPreTokenizer: split on whitespace (removed), then isolate punctuation. */
-/* BertPreTokenizer's pieces of n as byte ranges (is_match unused). */
-static hfc_status bert_spans(tk_ctx *c, const tk_norm *n, tk_spans *out) {
+/* BertPreTokenizer's pieces of n as byte ranges (is_match unused); with `chinese`, Chinese
+ * chars are isolated too (the spaces a deferring BertNormalizer did not insert). */
+static hfc_status bert_spans(tk_ctx *c, const tk_norm *n, bool chinese, tk_spans *out) {
     pthread_once(&bert_ascii_once, bert_ascii_init);
     const uint8_t *s = (const uint8_t *)n->s;
     uint32_t start = 0;
@@ -160,7 +162,9 @@ static hfc_status bert_spans(tk_ctx *c, const tk_norm *n, tk_spans *out) {
         }
         int l;
         uint32_t cp = tk_utf8_decode(s + i, n->len - i, &l);
-        if (cp < 0x80 ? bert_ascii[cp] != 0 : (tk_is_whitespace(cp) || pred_punct(cp, NULL))) {
+        if (cp < 0x80 ? bert_ascii[cp] != 0
+                      : (tk_is_whitespace(cp) || pred_punct(cp, NULL) ||
+                         (chinese && tk_is_chinese_char(cp)))) {
             if (open) HFC_TRY(tk_spans_push(c, out, start, i, false));
             open = false;
             if (cp < 0x80 ? bert_ascii[cp] == 2 : !tk_is_whitespace(cp))
@@ -175,9 +179,9 @@ static hfc_status bert_spans(tk_ctx *c, const tk_norm *n, tk_spans *out) {
     return HFC_OK;
 }
 
-static hfc_status bert(tk_ctx *c, tk_pretok *out, const tk_norm *n) {
+static hfc_status bert(const tk_pretokenizer *p, tk_ctx *c, tk_pretok *out, const tk_norm *n) {
     tk_spans sp = {0};
-    HFC_TRY(bert_spans(c, n, &sp));
+    HFC_TRY(bert_spans(c, n, p->u.bert.chinese, &sp));
     return push_kept(c, out, n, &sp);
 }
 
@@ -266,7 +270,7 @@ static hfc_status fixed_length(const tk_pretokenizer *p, tk_ctx *c, tk_pretok *o
 /* One split function over one untokenized piece (which it may rewrite). */
 static hfc_status split_one(const tk_pretokenizer *p, tk_ctx *c, tk_pretok *out, tk_norm *n) {
     switch (p->kind) {
-    case PT_BERT: return bert(c, out, n);
+    case PT_BERT: return bert(p, c, out, n);
     case PT_BYTE_LEVEL: return byte_level_split(p, c, out, n);
     case PT_DELIMITER:
         return split_by_pred(c, out, n, pred_equal, &p->u.delim.delim, TK_SPLIT_REMOVED);
@@ -477,7 +481,7 @@ const tk_regex *tk_pretokenizer_cut_regex(const tk_pretokenizer *cut) {
 }
 
 hfc_status tk_pretokenizer_cut(const tk_pretokenizer *cut, tk_ctx *c, const tk_norm *n, tk_spans *out) {
-    if (cut->kind == PT_BERT) return bert_spans(c, n, out);
+    if (cut->kind == PT_BERT) return bert_spans(c, n, cut->u.bert.chinese, out);
     tk_pretok pieces = {0};
     tk_norm x = *n;
     HFC_TRY(split_one(cut, c, &pieces, &x));
@@ -513,6 +517,17 @@ static bool regex_newline_local(const tk_regex *re) {
     const char *k = tk_regex_kind(re);
     return strcmp(k, "gpt2") == 0 || strcmp(k, "cl100k") == 0 || strcmp(k, "qwen2") == 0 ||
            strcmp(k, "o200k") == 0 || strncmp(k, "deepseek", 8) == 0;
+}
+
+bool tk_pretokenizer_cut_is_last(const tk_pretokenizer *p, size_t stage) {
+    const tk_pretokenizer *cut = p->kind == PT_SEQUENCE ? p->u.seq.items[stage] : p;
+    return cut->kind != PT_BYTE_LEVEL && (p->kind != PT_SEQUENCE || stage + 1 == p->u.seq.n);
+}
+
+bool tk_pretokenizer_is_bert(const tk_pretokenizer *p) { return p && p->kind == PT_BERT; }
+
+void tk_pretokenizer_isolate_chinese(tk_pretokenizer *p, bool isolate) {
+    if (tk_pretokenizer_is_bert(p)) p->u.bert.chinese = isolate;
 }
 
 bool tk_pretokenizer_newline_local(const tk_pretokenizer *p) {

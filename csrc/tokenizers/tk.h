@@ -258,6 +258,23 @@ bool tk_is_ascii_punctuation(uint32_t cp); /* Rust char::is_ascii_punctuation */
 bool tk_is_mark_nonspacing(uint32_t cp);   /* unicode_categories Mn (BertNormalizer) */
 bool tk_is_combining_mark(uint32_t cp);    /* unicode-normalization M* (StripAccents) */
 bool tk_is_word_char(uint32_t cp);         /* Rust regex crate \w (Unicode 16.0) */
+/* What BertNormalizer's steps do to a non-ASCII char whatever surrounds it: bits set for
+ * the steps that leave it as it is (clean_text: neither removed nor mapped; strip_accents:
+ * no canonical decomposition, combining class 0, not Mn; lowercase: its own lowercase),
+ * and TK_BERT_SPACE for whitespace (which clean_text maps to ' '). */
+enum { TK_BERT_CLEAN = 1, TK_BERT_STRIP = 2, TK_BERT_LOWER = 4, TK_BERT_SPACE = 8 };
+unsigned tk_bert_char(uint32_t cp);
+/* BertNormalizer's "Chinese character" (HF normalizers/bert.rs is_chinese_char), and the
+ * CJK compatibility ideographs among them (the only ones NFD changes). */
+static inline bool tk_is_cjk_compat(uint32_t cp) {
+    return (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x2F800 && cp <= 0x2FA1F);
+}
+static inline bool tk_is_chinese_char(uint32_t cp) {
+    return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
+           (cp >= 0x20000 && cp <= 0x2A6DF) || (cp >= 0x2A700 && cp <= 0x2B73F) ||
+           (cp >= 0x2B740 && cp <= 0x2B81F) || (cp >= 0x2B920 && cp <= 0x2CEAF) ||
+           tk_is_cjk_compat(cp);
+}
 uint8_t tk_combining_class(uint32_t cp);   /* canonical combining class (Unicode 9.0) */
 /* Rust char::to_lowercase: writes 1..3 code points to out, returns how many. */
 int tk_to_lowercase(uint32_t cp, uint32_t out[3]);
@@ -301,6 +318,11 @@ hfc_status tk_normalizer_from_json(const hfc_json_doc *doc, const hfc_json_value
 void tk_normalizer_free(tk_normalizer *n);
 hfc_status tk_normalizer_apply(const tk_normalizer *nz, tk_ctx *c, tk_norm *n);
 bool tk_normalizer_newline_local(const tk_normalizer *nz); /* NULL, NFC, or sequences */
+/* Is nz a BertNormalizer spacing Chinese characters? With defer set it leaves the spacing
+ * to BertPreTokenizer (tk_pretokenizer_isolate_chinese) in text without compatibility
+ * ideographs: see tokenizer.c cjk_fusion. */
+bool tk_normalizer_spaces_chinese(const tk_normalizer *nz);
+void tk_normalizer_defer_chinese(tk_normalizer *nz, bool defer);
 
 typedef struct tk_pretokenizer tk_pretokenizer;
 hfc_status tk_pretokenizer_from_json(const hfc_json_doc *doc, const hfc_json_value *v,
@@ -311,6 +333,9 @@ hfc_status tk_pretokenizer_apply(const tk_pretokenizer *p, tk_ctx *c, tk_pretok 
  * pretokenizers.c); with tk_normalizer_newline_local, long inputs may be encoded in
  * chunks cut at such places. */
 bool tk_pretokenizer_newline_local(const tk_pretokenizer *p);
+/* Is p a BertPreTokenizer? With isolate set it also isolates Chinese characters. */
+bool tk_pretokenizer_is_bert(const tk_pretokenizer *p);
+void tk_pretokenizer_isolate_chinese(tk_pretokenizer *p, bool isolate);
 /* The memo cut (see pretokenizers.c): the step whose slices the rest of the pre-tokenizer
  * handles one by one, or NULL, and its index (*stage, in a Sequence); the regex of a cut
  * that is an Isolated regex split (its slices are the non-empty spans of the matches), else
@@ -323,6 +348,8 @@ hfc_status tk_pretokenizer_apply_stages(const tk_pretokenizer *p, size_t from, t
                                         tk_pretok *pt, size_t to);
 hfc_status tk_pretokenizer_apply_rest(const tk_pretokenizer *p, size_t stage, tk_ctx *c,
                                       tk_pretok *pt);
+/* Is the rest after the cut empty (the cut is the last step and keeps the bytes)? */
+bool tk_pretokenizer_cut_is_last(const tk_pretokenizer *p, size_t stage);
 
 typedef struct tk_model tk_model;
 hfc_status tk_model_from_json(const hfc_json_doc *doc, const hfc_json_value *v,

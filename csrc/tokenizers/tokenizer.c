@@ -31,6 +31,7 @@ struct hfc_tokenizer {
     const tk_regex *memo_re;         /* its regex when it is an Isolated regex split */
     size_t memo_stage;               /* its step in a Sequence */
     tk_memo *memo;           /* piece of the memo cut -> its tokens */
+    bool memo_plain;         /* the cut is the pre-tokenizer's last step (see encode_cut) */
 };
 
 struct hfc_tk_scratch {
@@ -178,6 +179,18 @@ static hfc_status load_padding(hfc_tokenizer *t, const hfc_json_doc *doc, const 
 
 static bool chunkable(const hfc_tokenizer *t);
 
+/* BERT's BertNormalizer (handle_chinese_chars) + BertPreTokenizer: the normalizer's spaces
+ * around Chinese chars only make the pre-tokenizer split there, so the pre-tokenizer
+ * isolates them instead (normalizers.c chinese_chars says why that is the same), and CJK
+ * text keeps its alignments and goes through the memo. Not with normalized added tokens:
+ * they are matched in the normalized text, spaces included. */
+static void cjk_fusion(hfc_tokenizer *t, bool on) {
+    on = on && tk_normalizer_spaces_chinese(t->normalizer) &&
+         tk_pretokenizer_is_bert(t->pretokenizer) && !t->added.has_norm;
+    tk_normalizer_defer_chinese(t->normalizer, on);
+    tk_pretokenizer_isolate_chinese(t->pretokenizer, on);
+}
+
 static hfc_status load_doc(hfc_tokenizer *t, const hfc_json_doc *doc) {
     const hfc_json_value *root = hfc_json_root(doc);
     if (root->type != HFC_JSON_OBJECT)
@@ -201,10 +214,12 @@ static hfc_status load_doc(hfc_tokenizer *t, const hfc_json_doc *doc) {
     v = hfc_json_getz(root, "decoder");
     if (present(v)) HFC_TRY(tk_decoder_from_json(doc, v, "$.decoder", &t->decoder));
     HFC_TRY(load_added_tokens(t, doc, hfc_json_getz(root, "added_tokens")));
+    cjk_fusion(t, true);
     t->chunkable = chunkable(t);
     t->memo_cut = tk_pretokenizer_memo_cut(t->pretokenizer, &t->memo_stage);
     if (t->memo_cut) {
         t->memo_re = tk_pretokenizer_cut_regex(t->memo_cut);
+        t->memo_plain = tk_pretokenizer_cut_is_last(t->pretokenizer, t->memo_stage);
         HFC_TRY(tk_memo_create(MEMO_SLOTS, &t->memo));
     }
     return HFC_OK;
@@ -354,7 +369,10 @@ static bool identity_aligned(const tk_norm *n, const tk_norm *whole) {
 /* One identity-aligned split, from the memo cut on: each slice of the cut has its tokens
  * (ids, offsets from the slice's start, word ids from its first split on, and the number
  * of splits it makes) in the memo, or they are made by the rest of the pre-tokenizer and
- * the model and remembered. */
+ * the model and remembered. When the cut is the pre-tokenizer's last step (memo_plain),
+ * the model's tokens are byte ranges of the slice itself: the memo keeps those (in the
+ * slice's bytes, not original offsets) and maps them through the slice's alignments as
+ * push_split does, so any split can take this path, whatever its normalizer did. */
 static hfc_status encode_cut(const hfc_tokenizer *t, tk_ctx *c, const tk_norm *n, uint32_t type_id,
                              int32_t word, int32_t *nword, hfc_encoding *e) {
     /* the slices [a, b) of n: spans of the regex's matches, or the cut's own splits */
@@ -369,9 +387,15 @@ static hfc_status encode_cut(const hfc_tokenizer *t, tk_ctx *c, const tk_norm *n
         tk_memo_item it[TK_MEMO_ITEMS];
         if (tk_memo_get(t->memo, n->s + a, b - a, &key, it, &cnt, &nsplits)) {
             if (e->n + cnt > e->cap) HFC_TRY(hfc_encoding_reserve(e, e->n + cnt));
-            for (uint32_t k = 0; k < cnt; k++)
-                tk_encoding_set(e, e->n + k, it[k].id, type_id, at + it[k].start, at + it[k].end,
+            for (uint32_t k = 0; k < cnt; k++) {
+                uint32_t s0 = at + it[k].start, s1 = at + it[k].end;
+                if (t->memo_plain) {
+                    s0 = n->al[a + it[k].start].start;
+                    s1 = n->al[a + it[k].end - 1].end;
+                }
+                tk_encoding_set(e, e->n + k, it[k].id, type_id, s0, s1,
                                 word >= 0 ? word : *nword + it[k].word, 0, 0, 1);
+            }
             e->n += cnt;
             *nword += (int32_t)nsplits;
             continue;
@@ -384,6 +408,16 @@ static hfc_status encode_cut(const hfc_tokenizer *t, tk_ctx *c, const tk_norm *n
         int32_t w0 = *nword;
         HFC_TRY(encode_splits(t, c, &one, PRE_AFTER_CUT, type_id, word, nword, e));
         bool fits = key.slot && word < 0 && e->n - first <= TK_MEMO_ITEMS && one.n <= 0xFFFF;
+        if (t->memo_plain) { /* one split (non-empty), its tokens in the slice's bytes */
+            fits = fits && one.n == 1 && one.v[0].ntoks == e->n - first;
+            for (size_t k = 0; fits && k < e->n - first; k++) {
+                const tk_token *tk = &one.v[0].toks[k];
+                if (tk->start >= tk->end || tk->end > 255) fits = false;
+                else it[k] = (tk_memo_item){tk->id, (uint8_t)tk->start, (uint8_t)tk->end, 0};
+            }
+            if (fits) tk_memo_put(t->memo, &key, it, (uint32_t)(e->n - first), 1);
+            continue;
+        }
         for (size_t k = first; fits && k < e->n; k++) {
             uint32_t s0 = e->offsets[2 * k] - at, s1 = e->offsets[2 * k + 1] - at;
             int32_t wd = e->words[k] - w0;
@@ -403,7 +437,8 @@ static hfc_status encode_memo(const hfc_tokenizer *t, tk_ctx *c, tk_pretok *pt, 
                               uint32_t type_id, int32_t word, int32_t *nword, hfc_encoding *e) {
     for (size_t i = 0; i < pt->n; i++) {
         tk_split *sp = &pt->v[i];
-        bool cut_now = t->memo_stage == 0 && !sp->tokenized && identity_aligned(&sp->norm, whole);
+        bool cut_now = t->memo_stage == 0 && !sp->tokenized &&
+                       (t->memo_plain || identity_aligned(&sp->norm, whole));
         if (cut_now) {
             HFC_TRY(encode_cut(t, c, &sp->norm, type_id, word, nword, e));
             continue;
@@ -411,13 +446,13 @@ static hfc_status encode_memo(const hfc_tokenizer *t, tk_ctx *c, tk_pretok *pt, 
         tk_pretok one = {0};
         HFC_TRY(tk_pretok_push(c, &one, &sp->norm));
         one.v[0] = *sp;
-        if (sp->tokenized || !identity_aligned(&sp->norm, whole)) {
+        if (sp->tokenized || !(t->memo_plain || identity_aligned(&sp->norm, whole))) {
             HFC_TRY(encode_splits(t, c, &one, PRE_ALL, type_id, word, nword, e));
             continue;
         }
         HFC_TRY(pretokenize(t, c, &one, PRE_BEFORE_CUT)); /* the steps before the cut */
         for (size_t j = 0; j < one.n; j++) {
-            if (!one.v[j].tokenized && identity_aligned(&one.v[j].norm, whole)) {
+            if (!one.v[j].tokenized && (t->memo_plain || identity_aligned(&one.v[j].norm, whole))) {
                 HFC_TRY(encode_cut(t, c, &one.v[j].norm, type_id, word, nword, e));
                 continue;
             }
@@ -950,7 +985,9 @@ hfc_status hfc_tokenizer_add_tokens(hfc_tokenizer *t, const hfc_added_token_spec
         v[i].normalized = tokens[i].normalized;
         v[i].special = tokens[i].special;
     }
+    cjk_fusion(t, false); /* new normalized tokens are normalized exactly */
     hfc_status st = tk_added_add(&t->added, v, n, t->model, t->normalizer, n_added);
+    cjk_fusion(t, true);
     hfc_free(v);
     t->chunkable = chunkable(t);
     return st;

@@ -55,6 +55,17 @@ bool tk_is_ascii_punctuation(uint32_t cp) {
 }
 uint8_t tk_combining_class(uint32_t cp) { return urec(cp)->ccc; }
 
+unsigned tk_bert_char(uint32_t cp) {
+    const tk_u_record *r = urec(cp);
+    unsigned f = r->flags, out = 0;
+    if (!(f & (TK_UF_OTHER | TK_UF_WS)) && cp != 0xFFFD) out |= TK_BERT_CLEAN;
+    if (!(f & (TK_UF_CANON | TK_UF_MN)) && !r->ccc && !(cp >= 0xAC00 && cp < 0xAC00 + 11172))
+        out |= TK_BERT_STRIP;
+    if (!(f & TK_UF_LOWER)) out |= TK_BERT_LOWER;
+    if (f & TK_UF_WS) out |= TK_BERT_SPACE;
+    return out;
+}
+
 /* Index of key in a sorted array, or -1. */
 static long find_u32(const uint32_t *keys, size_t n, uint32_t key) {
     size_t lo = 0, hi = n;

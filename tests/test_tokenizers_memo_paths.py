@@ -1,0 +1,138 @@
+"""hfc.tokenizers vs HF tokenizers on the inputs that exercise hfc's shortcuts.
+
+hfc takes shortcuts that must be invisible: BERT's Chinese-char spacing done by
+BertPreTokenizer instead of BertNormalizer (when both are top level and no normalized added
+token exists), BertNormalizer's one-pass path for text no step changes, and the memo of
+tokens per pre-tokenizer slice, which also serves splits whose normalizer changed their
+alignments when the memo cut is the pre-tokenizer's last step (NFD'd Hangul and kana,
+accents stripped, "İ" lowercased to two chars, ...). Each text is encoded twice (the second
+time from the memo) and every field is compared with HF's.
+"""
+import json
+import random
+
+import pytest
+
+import tokenizers  # the reference, pinned in the test extra
+from tokenizers import AddedToken as HFAddedToken
+
+from hfc.tokenizers import AddedToken, Tokenizer
+
+from test_tokenizers_pypi import minilm_json
+from test_tokenizers_trained import LINES, differences
+
+HF = tokenizers.Tokenizer
+
+# chars each shortcut treats specially: Chinese (unified, extension B, compatibility
+# ideographs, which NFD changes), kana with and without voicing marks, Hangul (NFD splits
+# it), ideographic space and other whitespace, Greek sigma, combining marks, a control
+# char, U+FFFD, zero-width space, full-width forms, Kangxi radicals (compatibility only)
+ALPHABET = (list("中国人的字ΣσςAbcXyz é,.。、！!?-'") + ["\t", "\n", "\r", "\u3000", "\u00a0", "\u2003"]
+            + ["\u0301", "\u0300", "\u0308", "\u3099", "\u309a"]
+            + ["\uF900", "\uFA0E", "\uFA10", "\U0002F800", "\U0002FA1D", "\U00020000", "\u3400", "\u9fff"]
+            + ["が", "か", "パ", "ﾊﾟ", "한", "국", "어", "ᄀ", "ᅡ", "İ", "ẞ", "Ǆ", "\u200b", "\x00", "\x07",
+               "\ufffd", "ｶ", "Ａ", "１", "\u2F00", "\u2E80", "٣", "ß", "ﬁ"])
+
+
+def _random_texts(n, seed):
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        k = rng.randint(1, 40)
+        out.append("".join(rng.choice(ALPHABET) for _ in range(k)))
+    return out
+
+
+TEXTS = _random_texts(600, 0) + [line for line in LINES if any(ord(ch) > 0x2000 for ch in line)] + [
+    "日本語のテキストと한국어 텍스트, 中文文本。",
+    "ＡＢＣ　ｄｅｆ　全角スペース",
+    "Ελληνικά ΣΟΦΟΣ σοφός",
+    "\uF900\uF901 豈更 compat",
+    "a\u3000b\u3000\u3000c",
+]
+
+
+def _variant(normalizer=None, pre_tokenizer=None):
+    j = json.loads(minilm_json())
+    j["truncation"] = None
+    j["padding"] = None
+    if normalizer is not None:
+        j["normalizer"] = normalizer
+    if pre_tokenizer is not None:
+        j["pre_tokenizer"] = pre_tokenizer
+    return json.dumps(j)
+
+
+def _bert(clean, chinese, strip, lower):
+    return {"type": "BertNormalizer", "clean_text": clean, "handle_chinese_chars": chinese,
+            "strip_accents": strip, "lowercase": lower}
+
+
+BERT_FLAGS = [(c, h, s, lo) for c in (True, False) for h in (True, False)
+              for s in (None, True, False) for lo in (True, False)]
+
+PRE_TOKENIZERS = {
+    "bert": {"type": "BertPreTokenizer"},
+    "whitespace": {"type": "Whitespace"},
+    "whitespace_split": {"type": "WhitespaceSplit"},
+    "punctuation": {"type": "Punctuation", "behavior": "Isolated"},
+    "digits": {"type": "Digits", "individual_digits": True},
+    "char_delimiter": {"type": "CharDelimiterSplit", "delimiter": " "},
+    "split_regex": {"type": "Split", "pattern": {"Regex": r"\s+|[\p{P}]"}, "behavior": "Isolated",
+                    "invert": False},
+    "sequence_bert": {"type": "Sequence", "pretokenizers": [{"type": "WhitespaceSplit"},
+                                                            {"type": "BertPreTokenizer"}]},
+}
+
+NORMALIZERS = {
+    "nfd_strip_lower": {"type": "Sequence", "normalizers": [{"type": "NFD"}, {"type": "StripAccents"},
+                                                           {"type": "Lowercase"}]},
+    "nfkc": {"type": "NFKC"},
+    "lower": {"type": "Lowercase"},
+    "replace": {"type": "Replace", "pattern": {"String": "中"}, "content": "中中"},
+    "bert_in_sequence": {"type": "Sequence", "normalizers": [_bert(True, True, None, True)]},
+}
+
+
+def _check(ref, ours, texts):
+    bad = []
+    for rnd in range(2):  # the second round is served from the memo
+        for text in texts:
+            d = differences(ref, ours, text)
+            if d:
+                bad.append((rnd, text, d[:3]))
+    assert not bad, bad[:5]
+
+
+@pytest.mark.parametrize("flags", BERT_FLAGS, ids=lambda f: "clean%d-chinese%d-strip%s-lower%d" % f)
+def test_bert_normalizer_with_bert_pretokenizer(flags):
+    js = _variant(normalizer=_bert(*flags))
+    _check(HF.from_str(js), Tokenizer.from_str(js), TEXTS)
+
+
+@pytest.mark.parametrize("pre", sorted(PRE_TOKENIZERS))
+@pytest.mark.parametrize("norm", sorted(NORMALIZERS) + ["bert"])
+def test_memo_with_resizing_normalizers(norm, pre):
+    normalizer = _bert(True, True, None, True) if norm == "bert" else NORMALIZERS[norm]
+    js = _variant(normalizer=normalizer, pre_tokenizer=PRE_TOKENIZERS[pre])
+    _check(HF.from_str(js), Tokenizer.from_str(js), TEXTS[:300] + TEXTS[600:])
+
+
+def test_normalized_added_tokens_turn_the_fusion_off():
+    """Normalized added tokens are matched in the normalized text, where BertNormalizer's
+    spaces around Chinese chars count: loaded from the file and added later."""
+    js = json.loads(_variant())
+    js["added_tokens"].append({"id": 30522, "content": "中国", "single_word": False, "lstrip": False,
+                               "rstrip": False, "normalized": True, "special": False})
+    js = json.dumps(js)
+    texts = TEXTS[:200] + ["中国人", "我在中国", "中 国", "中国中国", "x中国y"]
+    _check(HF.from_str(js), Tokenizer.from_str(js), texts)
+
+    ref, ours = HF.from_str(_variant()), Tokenizer.from_str(_variant())
+    _check(ref, ours, texts)  # fused, memo warm
+    ref.add_tokens([HFAddedToken("人的", normalized=True), HFAddedToken("字", normalized=True, single_word=True)])
+    ours.add_tokens([AddedToken("人的", normalized=True), AddedToken("字", normalized=True, single_word=True)])
+    _check(ref, ours, texts + ["中国人的字", "人的 字", "的字人"])
+    ref.add_tokens([HFAddedToken("國", normalized=False)])
+    ours.add_tokens([AddedToken("國", normalized=False)])
+    _check(ref, ours, texts + ["中國人", "國的"])
