@@ -136,3 +136,50 @@ def test_normalized_added_tokens_turn_the_fusion_off():
     ref.add_tokens([HFAddedToken("國", normalized=False)])
     ours.add_tokens([AddedToken("國", normalized=False)])
     _check(ref, ours, texts + ["中國人", "國的"])
+
+
+def _long_words(seed):
+    """Single pre-tokenizer words around the memos' limits (64 and 240 bytes, 16 and 96
+    tokens): CJK runs, Latin letters, byte-fallback-prone symbols."""
+    rng = random.Random(seed)
+    pools = ["中国人的字日本語", "한국어텍스트", "abcdefghijklmnopqrstuvwxyz", "ÀÉÎÕÜàéîõü", "ΣσςΑΒΓ", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢"]
+    out = []
+    for nbytes in (60, 63, 64, 65, 66, 100, 200, 239, 240, 241, 300, 800):
+        for pool in pools:
+            w = ""
+            while len((w + pool[0]).encode()) <= nbytes:
+                w += rng.choice(pool)
+            out.append(w)
+    return out
+
+
+@pytest.mark.parametrize("name", ["qwen3", "deepseek_v3", "llama2"])
+def test_long_word_memo(tokenizer_json_path, name):
+    path = str(tokenizer_json_path(name))
+    ref, ours = HF.from_file(path), Tokenizer.from_file(path)
+    words = _long_words(1)
+    texts = words + [" ".join(words[i:i + 3]) for i in range(0, len(words), 3)]
+    _check(ref, ours, texts)
+
+
+def test_long_word_memo_threads(tokenizer_json_path):
+    """Many threads fill and read the word memos at once (the wide one included): every
+    encoding equals HF's."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = str(tokenizer_json_path("qwen3"))
+    ref, ours = HF.from_file(path), Tokenizer.from_file(path)
+    texts = _long_words(2) + _long_words(3)
+    want = [(e.ids, e.offsets) for e in ref.encode_batch(texts)]
+
+    def run(k):
+        order = list(range(len(texts)))
+        random.Random(k).shuffle(order)
+        return [(i, ours.encode(texts[i])) for i in order for _ in range(2)]
+
+    with ThreadPoolExecutor(4) as ex:
+        results = list(ex.map(run, range(8)))
+    bad = [(i, texts[i]) for res in results for i, e in res if (e.ids, e.offsets) != want[i]]
+    assert not bad, bad[:3]
+    got = ours.encode_batch(texts * 3)
+    assert [(e.ids, e.offsets) for e in got] == want * 3

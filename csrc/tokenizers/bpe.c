@@ -64,6 +64,7 @@ struct tk_bpe {
     int64_t byte_id[256];
     int64_t char_id[CHAR_TABLE];
     tk_memo *cache; /* word cache, NULL when disabled */
+    tk_memo *wide;  /* the same for longer words */
     bool segment;  /* cut pieces before U+2581 (see the file comment) */
     uint32_t nranks; /* ranks are below this */
 };
@@ -108,6 +109,7 @@ void tk_bpe_free(tk_bpe *m) {
     if (!m) return;
     tk_vocab_free(m->vocab);
     tk_memo_free(m->cache);
+    tk_memo_free(m->wide);
     hfc_free(m->merges);
     hfc_free(m->bloom);
     hfc_free(m->unk);
@@ -865,11 +867,16 @@ static hfc_status split_word(const tk_bpe *m, tk_ctx *c, const char *s, uint32_t
 
 hfc_status tk_bpe_resize_cache(tk_bpe *m, size_t capacity) {
     tk_memo_free(m->cache);
-    m->cache = NULL;
-    return tk_memo_create(capacity, &m->cache);
+    tk_memo_free(m->wide);
+    m->cache = m->wide = NULL;
+    HFC_TRY(tk_memo_create(capacity, &m->cache));
+    return tk_memo_create_wide(capacity / 8, &m->wide);
 }
 
-void tk_bpe_clear_cache(tk_bpe *m) { tk_memo_clear(m->cache); }
+void tk_bpe_clear_cache(tk_bpe *m) {
+    tk_memo_clear(m->cache);
+    tk_memo_clear(m->wide);
+}
 
 /* ------------------------------------------------------------------ tokenize */
 
@@ -893,9 +900,12 @@ static hfc_status tokenize_word(const tk_bpe *m, tk_ctx *c, const char *s, uint3
                                 uint32_t *pos, tk_tokens *out) {
     uint32_t base = *pos;
     tk_memo_key key;
-    tk_memo_item it[TK_MEMO_ITEMS];
+    tk_memo_item it[TK_MEMO_WIDE_ITEMS];
     uint32_t n = 0;
-    if (tk_memo_get(m->cache, s, len, &key, it, &n, NULL)) {
+    bool wide = len > TK_MEMO_KEY;
+    tk_memo *memo = wide ? m->wide : m->cache;
+    if (wide ? tk_memo_get_wide(memo, s, len, &key, it, &n, NULL)
+             : tk_memo_get(memo, s, len, &key, it, &n, NULL)) {
         tk_token *t = tokens_room(c, out, n);
         if (!t) return HFC_ERR_NOMEM;
         for (uint32_t i = 0; i < n; i++) t[i] = (tk_token){it[i].id, base + it[i].start, base + it[i].end};
@@ -913,7 +923,7 @@ static hfc_status tokenize_word(const tk_bpe *m, tk_ctx *c, const char *s, uint3
     for (uint32_t i = 0; i < w.n; i++) {
         if (!w.s[i].len) continue;
         t[n] = (tk_token){w.s[i].id, p, p + w.s[i].len};
-        if (fits && n < TK_MEMO_ITEMS && p + w.s[i].len - base <= 255)
+        if (fits && n < (wide ? TK_MEMO_WIDE_ITEMS : TK_MEMO_ITEMS) && p + w.s[i].len - base <= 255)
             it[n] = (tk_memo_item){w.s[i].id, (uint8_t)(p - base), (uint8_t)(p + w.s[i].len - base), 0};
         else
             fits = false;
@@ -922,7 +932,7 @@ static hfc_status tokenize_word(const tk_bpe *m, tk_ctx *c, const char *s, uint3
     }
     out->n += n;
     *pos = p;
-    if (fits) tk_memo_put(m->cache, &key, it, n, 0);
+    if (fits) tk_memo_put(memo, &key, it, n, 0);
     return HFC_OK;
 }
 

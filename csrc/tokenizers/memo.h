@@ -9,19 +9,25 @@
 #include <stdint.h>
 #include <string.h>
 
-enum { W_SEQ = 0, W_HEAD = 1, W_KEY = 2, W_ID = 10, W_START = 18, W_END = 20, W_WORD = 22, W_N = 24 };
+/* Slot layout in 64-bit words, for a memo of KW key words and MI items (memo.c): */
+#define W_SEQ 0
+#define W_HEAD 1
+#define W_KEY 2
+#define W_ID(KW) (W_KEY + (KW))
+#define W_START(KW, MI) (W_ID(KW) + (MI) / 2)
+#define W_END(KW, MI) (W_START(KW, MI) + (MI) / 8)
+#define W_WORD(KW, MI) (W_END(KW, MI) + (MI) / 8)
+#define W_N(KW, MI) ((W_WORD(KW, MI) + (MI) / 8 + 7) & ~7u) /* whole cache lines */
 
-typedef struct memo_slot {
-    _Atomic uint64_t w[W_N];
-} memo_slot;
-_Static_assert(sizeof(memo_slot) == 192, "a memo slot is three cache lines");
-_Static_assert(TK_MEMO_KEY == 8 * (W_ID - W_KEY), "key words");
-_Static_assert(TK_MEMO_ITEMS == 2 * (W_START - W_ID), "id words");
+_Static_assert(W_N(TK_MEMO_KEY / 8, TK_MEMO_ITEMS) == 24, "a memo slot is three cache lines");
+_Static_assert(TK_MEMO_ITEMS % 8 == 0 && TK_MEMO_WIDE_ITEMS % 8 == 0, "items per word");
+_Static_assert(TK_MEMO_WIDE_KEY < 256 && TK_MEMO_WIDE_ITEMS < 256, "8-bit lengths");
 
 struct tk_memo {
-    memo_slot *slots; /* mask + 1 slots, 64-byte aligned inside mem */
+    _Atomic uint64_t *slots; /* mask + 1 slots of `words` words, 64-byte aligned in mem */
     void *mem;
     size_t mask;
+    uint32_t key_words, items, words;
 };
 
 static inline uint64_t memo_mum(uint64_t a, uint64_t b) {
@@ -49,10 +55,12 @@ static const uint64_t MEMO_SEEDS[8] = {
 #define memo_ld(p) atomic_load_explicit((p), memory_order_relaxed)
 #define memo_st(p, v) atomic_store_explicit((p), (v), memory_order_relaxed)
 
-static inline bool tk_memo_get(const tk_memo *m, const char *s, uint32_t len, tk_memo_key *key,
-                 tk_memo_item *items, uint32_t *n_items, uint32_t *aux) {
+/* The lookup for a memo of KW key words and MI items (constants at each call site). */
+static inline bool memo_get(const tk_memo *m, const char *s, uint32_t len, tk_memo_key *key,
+                            tk_memo_item *items, uint32_t *n_items, uint32_t *aux,
+                            const uint32_t KW, const uint32_t MI) {
     key->slot = NULL;
-    if (!m || len > TK_MEMO_KEY) return false;
+    if (!m || len > 8 * KW) return false;
     const uint8_t *p = (const uint8_t *)s;
     uint64_t *k = key->k;
     uint32_t nw = (len + 7) / 8, i = 0;
@@ -60,33 +68,34 @@ static inline bool tk_memo_get(const tk_memo *m, const char *s, uint32_t len, tk
     if (i < len) k[i / 8] = memo_tail(p + i, len - i);
     uint64_t h = memo_mum((nw > 0 ? k[0] : 0) ^ MEMO_SEEDS[0], (nw > 1 ? k[1] : 0) ^ MEMO_SEEDS[1] ^ len);
     for (uint32_t j = 2; j < nw; j += 2)
-        h ^= memo_mum(k[j] ^ MEMO_SEEDS[j], (j + 1 < nw ? k[j + 1] : 0) ^ MEMO_SEEDS[j + 1]);
+        h ^= memo_mum(k[j] ^ MEMO_SEEDS[j & 7], (j + 1 < nw ? k[j + 1] : 0) ^ MEMO_SEEDS[(j + 1) & 7]);
     h = memo_mum(h ^ 0x1d8e4e27c47d124full, 0x9E3779B97F4A7C15ull);
     /* two-way: the key may sit in either slot of its pair */
-    memo_slot *pair = &m->slots[(size_t)h & m->mask & ~(size_t)1];
+    const size_t words = W_N(KW, MI);
+    _Atomic uint64_t *pair = m->slots + ((size_t)h & m->mask & ~(size_t)1) * words;
     key->slot = pair;
     key->head = (uint64_t)((uint32_t)(h >> 32) | 1) | (uint64_t)len << 32;
     for (int way = 0; way < 2; way++) {
-        _Atomic uint64_t *w = pair[way].w;
+        _Atomic uint64_t *w = pair + way * words;
         uint64_t s1 = atomic_load_explicit(&w[W_SEQ], memory_order_acquire);
         if (s1 & 1) continue;
         uint64_t hd = memo_ld(&w[W_HEAD]);
         if ((hd & 0xFFFFFFFFFFull) != key->head) continue;
         uint32_t n = (uint32_t)(hd >> 40) & 0xFF;
-        if (n > TK_MEMO_ITEMS) continue; /* torn */
+        if (n > MI) continue; /* torn */
         bool same = true;
         for (uint32_t j = 0; j < nw && same; j++) same = memo_ld(&w[W_KEY + j]) == k[j];
         if (!same) continue;
-        uint64_t st[2], en[2], wd[2];
+        uint64_t st[TK_MEMO_WIDE_ITEMS / 8], en[TK_MEMO_WIDE_ITEMS / 8], wd[TK_MEMO_WIDE_ITEMS / 8];
         for (uint32_t j = 0; j < (n + 7) / 8; j++) {
-            st[j] = memo_ld(&w[W_START + j]);
-            en[j] = memo_ld(&w[W_END + j]);
-            wd[j] = memo_ld(&w[W_WORD + j]);
+            st[j] = memo_ld(&w[W_START(KW, MI) + j]);
+            en[j] = memo_ld(&w[W_END(KW, MI) + j]);
+            wd[j] = memo_ld(&w[W_WORD(KW, MI) + j]);
         }
         for (uint32_t j = 0; j < n; j += 2) {
-            uint64_t ids = memo_ld(&w[W_ID + j / 2]);
+            uint64_t ids = memo_ld(&w[W_ID(KW) + j / 2]);
             items[j].id = (uint32_t)ids;
-            items[j + 1].id = (uint32_t)(ids >> 32); /* items has TK_MEMO_ITEMS entries */
+            items[j + 1].id = (uint32_t)(ids >> 32); /* items has MI entries */
         }
         atomic_thread_fence(memory_order_acquire);
         if (memo_ld(&w[W_SEQ]) != s1) continue;
@@ -101,6 +110,17 @@ static inline bool tk_memo_get(const tk_memo *m, const char *s, uint32_t len, tk
         return true;
     }
     return false;
+}
+
+static inline bool tk_memo_get(const tk_memo *m, const char *s, uint32_t len, tk_memo_key *key,
+                               tk_memo_item *items, uint32_t *n_items, uint32_t *aux) {
+    return memo_get(m, s, len, key, items, n_items, aux, TK_MEMO_KEY / 8, TK_MEMO_ITEMS);
+}
+
+static inline bool tk_memo_get_wide(const tk_memo *m, const char *s, uint32_t len,
+                                    tk_memo_key *key, tk_memo_item *items, uint32_t *n_items,
+                                    uint32_t *aux) {
+    return memo_get(m, s, len, key, items, n_items, aux, TK_MEMO_WIDE_KEY / 8, TK_MEMO_WIDE_ITEMS);
 }
 
 #endif /* HFC_TK_MEMO_H */

@@ -204,24 +204,30 @@ hfc_status tk_pretok_push(tk_ctx *c, tk_pretok *p, const tk_norm *n);
 
 /* A shared lock-free memo: key (<= TK_MEMO_KEY bytes) -> up to TK_MEMO_ITEMS items of
  * (id, start, end, word) with small offsets, plus a 16-bit aux value. Safe for concurrent
- * readers and writers (seqlock slots; a busy or torn slot is a miss). Speed only. */
+ * readers and writers (seqlock slots; a busy or torn slot is a miss). Speed only. A wide
+ * memo (tk_memo_create_wide, tk_memo_get_wide) holds keys up to TK_MEMO_WIDE_KEY bytes
+ * and TK_MEMO_WIDE_ITEMS items in bigger slots (long words). */
 #define TK_MEMO_KEY 64
 #define TK_MEMO_ITEMS 16
+#define TK_MEMO_WIDE_KEY 240
+#define TK_MEMO_WIDE_ITEMS 96
 typedef struct tk_memo_item {
     uint32_t id;
     uint8_t start, end, word;
 } tk_memo_item;
 typedef struct tk_memo tk_memo;
 typedef struct tk_memo_key {
-    uint64_t k[TK_MEMO_KEY / 8];
+    uint64_t k[TK_MEMO_WIDE_KEY / 8];
     uint64_t head;
     void *slot; /* NULL: not memoizable (too long, no memo) */
 } tk_memo_key;
 hfc_status tk_memo_create(size_t capacity, tk_memo **out); /* capacity 0: *out = NULL */
+hfc_status tk_memo_create_wide(size_t capacity, tk_memo **out);
 void tk_memo_free(tk_memo *m);
 void tk_memo_clear(tk_memo *m);
 /* tk_memo_get (memo.h, inline): true on a hit (items[TK_MEMO_ITEMS] and *n_items, *aux
- * filled); on a miss `key` is set up for tk_memo_put. m may be NULL (always a miss). */
+ * filled); on a miss `key` is set up for tk_memo_put. m may be NULL (always a miss).
+ * tk_memo_get_wide: the same for a wide memo (items[TK_MEMO_WIDE_ITEMS]). */
 /* Store a result for the key of a missed tk_memo_get (dropped when it does not fit). */
 void tk_memo_put(tk_memo *m, const tk_memo_key *key, const tk_memo_item *items, uint32_t n,
                  uint32_t aux);
