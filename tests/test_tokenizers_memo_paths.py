@@ -183,3 +183,50 @@ def test_long_word_memo_threads(tokenizer_json_path):
     assert not bad, bad[:3]
     got = ours.encode_batch(texts * 3)
     assert [(e.ids, e.offsets) for e in got] == want * 3
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("padding", [False, True])
+def test_encode_batch_objects_made_while_encoding(tokenizer_json_path, threads, padding):
+    """encode_batch on several threads makes the Encoding objects of finished items while the
+    rest is encoded (not with padding, which needs the whole batch): same encodings as HF's,
+    in order, pairs included, and no reference leaked or lost."""
+    import sys
+
+    import hfc
+
+    path = str(tokenizer_json_path("qwen3"))
+    ref, ours = HF.from_file(path), Tokenizer.from_file(path)
+    if padding:
+        ref.enable_padding(pad_id=0, pad_token="<|endoftext|>")
+        ours.enable_padding(pad_id=0, pad_token="<|endoftext|>")
+    texts = [f"{i}: {text}" for i, text in enumerate(TEXTS)][:400]
+    assert len(texts) == 400
+    batch = texts[:200] + list(zip(texts[200:300], texts[300:400]))
+    counts = [sys.getrefcount(t) for t in texts]
+    old = hfc.get_num_threads()
+    hfc.set_num_threads(threads)
+    try:
+        want = ref.encode_batch(batch)
+        def fields(encodings):
+            return [(e.ids, e.offsets, e.attention_mask, e.type_ids) for e in encodings]
+
+        for _ in range(3):
+            assert fields(ours.encode_batch(batch)) == fields(want)
+        assert [sys.getrefcount(t) for t in texts] == counts
+        with pytest.raises(TypeError):
+            ours.encode_batch(texts[:100] + [12] + texts[:100])
+        assert [sys.getrefcount(t) for t in texts] == counts
+        # a core error after some Encodings were made: HF and hfc raise, nothing leaks
+        failing = [(t, "x") for t in texts[:150]] + [("a", t) for t in texts[150:]]
+        for tok in (ref, ours):
+            tok.enable_truncation(max_length=3, strategy="only_second")
+        with pytest.raises(Exception) as err:
+            ref.encode_batch(failing)
+        with pytest.raises(ValueError, match="Truncation error"):
+            ours.encode_batch(failing)
+        assert "Truncation error" in str(err.value)
+        del failing
+        assert [sys.getrefcount(t) for t in texts] == counts
+    finally:
+        hfc.set_num_threads(old)

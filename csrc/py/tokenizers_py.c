@@ -10,6 +10,7 @@
 #include "hfc_numpy.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #define SCRATCH_POOL 64
@@ -531,23 +532,76 @@ static PyObject *Tokenizer_encode(TokenizerObject *self, PyObject *args, PyObjec
 
 /* ---- batch encoding on the pool ---- */
 
+/* encode_batch's Encoding objects are made while the batch is encoded: every worker posts
+ * the ranges of items it finished (blocks of BATCH_BLOCK), and the caller (worker 0, the
+ * thread that released the GIL) takes the GIL back between its blocks to wrap the posted
+ * items, so making the objects overlaps the other workers' encoding instead of following
+ * it. Not with padding (BatchLongest needs every encoding first). */
+#define BATCH_BLOCK 16
+
+typedef struct batch_objs {
+    PyTypeObject *etype;
+    PyObject **objs;           /* per item, NULL until made */
+    size_t (*ranges)[2];       /* posted [begin, end) ranges */
+    _Atomic unsigned char *ready; /* ranges[k] is written */
+    _Atomic size_t posted;     /* ranges claimed */
+    size_t taken;              /* ranges wrapped (caller only) */
+    PyThreadState *save;       /* the caller's thread state while the GIL is released */
+    bool failed;               /* a Python error is set on the caller's thread state */
+} batch_objs;
+
 typedef struct batch_job {
     TokenizerObject *self;
     seq_in *a, *b; /* b[i].n == 0: no pair */
     hfc_encoding *out;
     bool add_special;
     hfc_tk_scratch **scratch; /* one per worker */
+    batch_objs *objs;         /* NULL: encodings only */
 } batch_job;
+
+/* Wrap the posted ranges that are ready (the caller, GIL held). */
+static void batch_wrap(batch_job *j) {
+    batch_objs *o = j->objs;
+    size_t posted = atomic_load_explicit(&o->posted, memory_order_acquire);
+    while (!o->failed && o->taken < posted &&
+           atomic_load_explicit(&o->ready[o->taken], memory_order_acquire)) {
+        for (size_t i = o->ranges[o->taken][0]; i < o->ranges[o->taken][1]; i++) {
+            o->objs[i] = make_encoding(o->etype, (PyObject *)j->self, &j->out[i], j->a[i].obj,
+                                       j->b[i].obj);
+            if (!o->objs[i]) {
+                o->failed = true;
+                break;
+            }
+        }
+        o->taken++;
+    }
+}
 
 static hfc_status batch_task(void *vctx, size_t begin, size_t end, int worker) {
     batch_job *j = vctx;
     if (!j->scratch[worker]) HFC_TRY(borrow_scratch(j->self, &j->scratch[worker]));
-    for (size_t i = begin; i < end; i++) {
-        const seq_in *a = &j->a[i], *b = &j->b[i];
-        hfc_tk_input ia = {a->texts, a->lens, a->n, a->pretokenized, true}; /* from str */
-        hfc_tk_input ib = {b->texts, b->lens, b->n, b->pretokenized, true};
-        HFC_TRY(hfc_tokenizer_encode_input(j->self->tok, j->scratch[worker], &ia,
-                                           b->obj ? &ib : NULL, j->add_special, &j->out[i]));
+    for (size_t blk = begin; blk < end;) {
+        size_t stop = j->objs && end - blk > BATCH_BLOCK ? blk + BATCH_BLOCK : end;
+        for (size_t i = blk; i < stop; i++) {
+            const seq_in *a = &j->a[i], *b = &j->b[i];
+            hfc_tk_input ia = {a->texts, a->lens, a->n, a->pretokenized, true}; /* from str */
+            hfc_tk_input ib = {b->texts, b->lens, b->n, b->pretokenized, true};
+            HFC_TRY(hfc_tokenizer_encode_input(j->self->tok, j->scratch[worker], &ia,
+                                               b->obj ? &ib : NULL, j->add_special, &j->out[i]));
+        }
+        if (j->objs) {
+            batch_objs *o = j->objs;
+            size_t k = atomic_fetch_add_explicit(&o->posted, 1, memory_order_relaxed);
+            o->ranges[k][0] = blk;
+            o->ranges[k][1] = stop;
+            atomic_store_explicit(&o->ready[k], 1, memory_order_release);
+            if (worker == 0 && !o->failed) {
+                PyEval_RestoreThread(o->save);
+                batch_wrap(j);
+                o->save = PyEval_SaveThread();
+            }
+        }
+        blk = stop;
     }
     return HFC_OK;
 }
@@ -611,7 +665,17 @@ static int batch_item(PyObject *item, bool pretok, seq_in *a, seq_in *b) {
     return rc;
 }
 
-static int batch_run(TokenizerObject *self, PyObject *inputs, bool add_special, bool pretok, batch *bt) {
+static void batch_objs_free(batch_objs *o) {
+    PyMem_Free(o->objs);
+    PyMem_Free(o->ranges);
+    PyMem_Free((void *)o->ready);
+    memset(o, 0, sizeof *o);
+}
+
+/* Encode the batch on the pool. With `objs` (encode_batch), the Encoding objects may be
+ * made meanwhile (batch_objs): then objs->objs is set, else the caller makes them. */
+static int batch_run(TokenizerObject *self, PyObject *inputs, bool add_special, bool pretok, batch *bt,
+                     batch_objs *objs) {
     memset(bt, 0, sizeof *bt);
     bt->seq = PySequence_Fast(inputs, "encode_batch expects a list of inputs");
     if (!bt->seq) return -1;
@@ -631,17 +695,36 @@ static int batch_run(TokenizerObject *self, PyObject *inputs, bool add_special, 
         PyErr_NoMemory();
         return -1;
     }
-    batch_job job = {self, bt->a, bt->b, bt->out, add_special, scratch};
+    batch_job job = {self, bt->a, bt->b, bt->out, add_special, scratch, NULL};
+    if (objs && nthreads > 1 && n > BATCH_BLOCK) {
+        memset(objs, 0, sizeof *objs);
+        objs->etype = encoding_type((PyObject *)self);
+        if (!objs->etype) {
+            PyMem_Free(scratch);
+            return -1;
+        }
+        objs->objs = PyMem_Calloc((size_t)n, sizeof *objs->objs);
+        objs->ranges = PyMem_Calloc((size_t)n + 1, sizeof *objs->ranges);
+        objs->ready = PyMem_Calloc((size_t)n + 1, sizeof *objs->ready);
+        if (objs->objs && objs->ranges && objs->ready) job.objs = objs;
+        else batch_objs_free(objs); /* no memory to spare: make them afterwards */
+    }
     hfc_status st;
-    Py_BEGIN_ALLOW_THREADS
+    PyThreadState *save = PyEval_SaveThread();
     pthread_rwlock_rdlock(&self->settings);
+    if (hfc_tokenizer_padding(self->tok)) job.objs = NULL;
+    if (job.objs) job.objs->save = save;
     st = hfc_parallel_for_max((size_t)n, 1, nthreads, batch_task, &job);
+    if (job.objs) save = job.objs->save;
     if (st == HFC_OK && hfc_tokenizer_padding(self->tok))
         st = hfc_encodings_pad_batch(hfc_tokenizer_padding(self->tok), bt->out, (size_t)n);
     pthread_rwlock_unlock(&self->settings);
     for (int w = 0; w < nthreads; w++) if (scratch[w]) return_scratch(self, scratch[w]);
-    Py_END_ALLOW_THREADS
+    PyEval_RestoreThread(save);
     PyMem_Free(scratch);
+    if (objs && !job.objs) batch_objs_free(objs);
+    if (job.objs) batch_wrap(&job); /* what was left */
+    if (st == HFC_OK && job.objs && job.objs->failed) return -1;
     return st == HFC_OK ? 0 : hfc_py_raise_int(st);
 }
 
@@ -652,16 +735,21 @@ static PyObject *Tokenizer_encode_batch(TokenizerObject *self, PyObject *args, P
     if (!PyArg_ParseTupleAndKeywords(args, kw, "O|pp:encode_batch", kwlist, &inputs, &add_special, &pretok))
         return NULL;
     batch bt;
+    batch_objs objs = {0};
     PyObject *result = NULL;
-    if (batch_run(self, inputs, add_special != 0, pretok != 0, &bt) == 0) {
+    if (batch_run(self, inputs, add_special != 0, pretok != 0, &bt, &objs) == 0) {
         PyTypeObject *etype = encoding_type((PyObject *)self);
         result = etype ? PyList_New(bt.n) : NULL;
         for (Py_ssize_t i = 0; result && i < bt.n; i++) {
-            PyObject *r = make_encoding(etype, (PyObject *)self, &bt.out[i], bt.a[i].obj, bt.b[i].obj);
+            PyObject *r = objs.objs ? objs.objs[i] : NULL;
+            if (r) objs.objs[i] = NULL; /* the list takes it */
+            else r = make_encoding(etype, (PyObject *)self, &bt.out[i], bt.a[i].obj, bt.b[i].obj);
             if (!r) { Py_CLEAR(result); break; }
             PyList_SET_ITEM(result, i, r);
         }
     }
+    for (Py_ssize_t i = 0; objs.objs && i < bt.n; i++) Py_XDECREF(objs.objs[i]);
+    batch_objs_free(&objs);
     batch_release(&bt);
     return result;
 }
@@ -680,7 +768,7 @@ static PyObject *Tokenizer_encode_batch_ids(TokenizerObject *self, PyObject *arg
         return NULL;
     batch bt;
     PyObject *result = NULL;
-    if (batch_run(self, inputs, add_special != 0, false, &bt) < 0) {
+    if (batch_run(self, inputs, add_special != 0, false, &bt, NULL) < 0) {
         batch_release(&bt);
         return NULL;
     }
