@@ -377,6 +377,10 @@ hfc_status tk_postproc_default(const hfc_encoding *a, const hfc_encoding *b, hfc
     return st;
 }
 
+bool tk_postproc_keeps_single(const tk_postproc *p) {
+    return !p || (p->kind == PP_BYTELEVEL && !p->trim_offsets);
+}
+
 /* The common case — no overflowing, no offset trimming — is plain appends into `out`
  * with the type / sequence ids HF's process() would set, without copies. */
 static bool direct_ok(const tk_postproc *p) {

@@ -20,5 +20,8 @@ hfc_status tk_postproc_process(const tk_postproc *p, const hfc_tokenizer *t, con
                                hfc_encoding *out);
 /* Without a post-processor: HF default_process (concatenate, sequence ids 0 / 1). */
 hfc_status tk_postproc_default(const hfc_encoding *a, const hfc_encoding *b, hfc_encoding *out);
+/* Does p (NULL: none) give a single sequence's encoding back as it is (type and sequence
+ * ids 0, no token added, offsets kept), when it has no overflowing parts? */
+bool tk_postproc_keeps_single(const tk_postproc *p);
 
 #endif

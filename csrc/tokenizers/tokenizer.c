@@ -666,7 +666,13 @@ static hfc_status post_process(const hfc_tokenizer *t, hfc_encoding *a, hfc_enco
         HFC_TRY(truncate_encodings(&t->trunc, max_length, a, b));
     }
     hfc_encoding_clear(out);
-    if (t->postproc) HFC_TRY(tk_postproc_process(t->postproc, t, a, b, add_special, out));
+    if (!b && !a->n_overflowing && tk_postproc_keeps_single(t->postproc)) {
+        /* the result is `a` itself (type and sequence ids 0 as encode_sequence set them):
+         * hand its arrays over instead of copying them */
+        hfc_encoding x = *out;
+        *out = *a;
+        *a = x;
+    } else if (t->postproc) HFC_TRY(tk_postproc_process(t->postproc, t, a, b, add_special, out));
     else HFC_TRY(tk_postproc_default(a, b, out));
     if (t->pad.enabled) HFC_TRY(hfc_encodings_pad_batch(&t->pad, out, 1));
     return HFC_OK;
