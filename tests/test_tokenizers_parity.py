@@ -401,3 +401,38 @@ def test_long_documents(name, tokenizer_json_path):
     assert len(doc.encode()) > 600_000
     for text, pair_text in ((doc, None), (doc[:300_000] + "\r\n" + doc, "short pair")):
         encodings_equal(ours.encode(text, pair_text), ref.encode(text, pair_text), name)
+
+
+def _encode_in_child(tok, texts):
+    return [(e.ids, e.offsets) for e in tok.encode_batch(texts)]
+
+
+def test_pickle_like_hf(pair):
+    """A Tokenizer pickles (and copies) as HF's does: the tokenizer.json text with the current
+    truncation, padding and added tokens, encode_special_tokens left out; a spawned process
+    pool gets it by pickle."""
+    import copy
+    import multiprocessing
+    import pickle
+
+    name, _, _ = pair
+    ref = tokenizers.Tokenizer.from_str(pair[1].to_str())
+    ours = Tokenizer.from_str(pair[2].to_str())
+    for tok in (ref, ours):
+        tok.add_tokens(["zzqq", "<tool_x>"])
+        tok.enable_truncation(12, stride=2)
+        tok.enable_padding(length=16, pad_id=0, pad_token="<pad>")
+        tok.encode_special_tokens = True
+    ref2, ours2 = pickle.loads(pickle.dumps(ref)), pickle.loads(pickle.dumps(ours))
+    assert isinstance(ours2, Tokenizer)
+    assert ours2.encode_special_tokens == ref2.encode_special_tokens
+    assert ours2.truncation == ref2.truncation and ours2.padding == ref2.padding
+    assert ours2.get_vocab_size() == ref2.get_vocab_size()
+    texts = LINES[:8] + ["a zzqq b <tool_x> c " * 5, "<|endoftext|> <s> [CLS]"]
+    for t in texts:
+        encodings_equal(ours2.encode(t), ref2.encode(t), f"{name}: {t!r}")
+        encodings_equal(copy.deepcopy(ours).encode(t), ref2.encode(t), f"{name}: {t!r}")
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(1) as pool:
+        got = pool.apply(_encode_in_child, (ours, texts))
+    assert got == [(e.ids, e.offsets) for e in ref2.encode_batch(texts)]

@@ -120,6 +120,14 @@ class Tokenizer:
             raise TypeError("use Tokenizer.from_file / from_str / from_buffer / from_pretrained")
         self._tok = core
 
+    # -- pickling (as HF's: the tokenizer.json text with the current truncation, padding and
+    # added tokens; encode_special_tokens is not part of it, there as here)
+    def __getstate__(self) -> bytes:
+        return self.to_str().encode("utf-8")
+
+    def __setstate__(self, state: bytes) -> None:
+        self._tok = _C.Tokenizer.from_buffer(state)
+
     # -- loading
     @staticmethod
     def from_file(path: Union[str, os.PathLike]) -> "Tokenizer":
