@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 
 import tokenizers  # noqa: E402  the reference, pinned in the test extra
 
-from hfc.tokenizers import Tokenizer  # noqa: E402
+from hfc.tokenizers import AddedToken, Tokenizer  # noqa: E402
 
 from conftest import TOKENIZER_NAMES  # noqa: E402
 
@@ -436,3 +436,70 @@ def test_pickle_like_hf(pair):
     with ctx.Pool(1) as pool:
         got = pool.apply(_encode_in_child, (ours, texts))
     assert got == [(e.ids, e.offsets) for e in ref2.encode_batch(texts)]
+
+
+def test_encode_batch_fast_like_hf(pair):
+    """encode_batch_fast: HF's encode without offsets (offsets (0, 0), no word ids, the text's
+    tokens as empty strings), with truncation, overflowing, padding and pairs; the async_*
+    methods give what their synchronous versions give."""
+    import asyncio
+
+    name, _, _ = pair
+    ref = tokenizers.Tokenizer.from_str(pair[1].to_str())
+    ours = Tokenizer.from_str(pair[2].to_str())
+    texts = LINES[:6] + [(LINES[6], LINES[7]), "x <s> y <|endoftext|> [CLS] z"]
+    fields = ("ids", "tokens", "offsets", "word_ids", "sequence_ids", "special_tokens_mask",
+              "type_ids", "attention_mask")
+
+    def same(got, want):
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            for f in fields:
+                assert getattr(g, f) == getattr(w, f), (name, f)
+            assert len(g.overflowing) == len(w.overflowing)
+            same(g.overflowing, w.overflowing)
+            assert [g.char_to_token(1), g.token_to_chars(0)] == [w.char_to_token(1), w.token_to_chars(0)]
+
+    for trunc, pad in [(None, None), (dict(max_length=16, stride=1), dict(length=20)),
+                       (dict(max_length=9), dict(direction="left"))]:
+        for tok in (ref, ours):
+            tok.no_truncation() if trunc is None else tok.enable_truncation(**trunc)
+            tok.no_padding() if pad is None else tok.enable_padding(**pad)
+        same(ours.encode_batch_fast(texts), ref.encode_batch_fast(texts))
+        same(ours.encode_batch_fast(texts * 10), ref.encode_batch_fast(texts * 10))  # > 16 items
+
+    async def run(tok):
+        a = await tok.async_encode(LINES[0], LINES[1])
+        b = await tok.async_encode_batch(texts)
+        c = await tok.async_encode_batch_fast(texts)
+        d = await tok.async_decode_batch([a.ids, b[0].ids])
+        return a, b, c, d
+
+    (a1, b1, c1, d1), (a2, b2, c2, d2) = asyncio.run(run(ours)), asyncio.run(run(ref))
+    same([a1], [a2])
+    same(b1, b2)
+    same(c1, c2)
+    assert d1 == d2
+
+
+def test_added_tokens_decoder_like_hf(pair):
+    import tokenizers as hf
+
+    name, _, _ = pair
+    ref = tokenizers.Tokenizer.from_str(pair[1].to_str())
+    ours = Tokenizer.from_str(pair[2].to_str())
+    ref.add_tokens(["zzqq", hf.AddedToken("<tool>", lstrip=True, single_word=True)])
+    ref.add_special_tokens([hf.AddedToken("<ctl>", rstrip=True, normalized=True)])
+    ours.add_tokens(["zzqq", AddedToken("<tool>", lstrip=True, single_word=True)])
+    ours.add_special_tokens([AddedToken("<ctl>", rstrip=True, normalized=True)])
+    want, got = ref.get_added_tokens_decoder(), ours.get_added_tokens_decoder()
+    assert list(got) == list(want)
+    for i in want:
+        w, g = want[i], got[i]
+        assert (g.content, g.single_word, g.lstrip, g.rstrip, g.normalized, g.special) == \
+            (w.content, w.single_word, w.lstrip, w.rstrip, w.normalized, w.special), (name, i)
+        assert repr(g) == repr(w) and str(g) == str(w)
+    # AddedToken compares every field and hashes by content, as HF's
+    assert (AddedToken("a") == AddedToken("a", special=True)) == (hf.AddedToken("a") == hf.AddedToken("a", special=True))
+    assert AddedToken("a", lstrip=True) == AddedToken("a", lstrip=True)
+    assert hash(AddedToken("a")) == hash(AddedToken("a", lstrip=True))

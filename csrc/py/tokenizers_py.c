@@ -557,6 +557,7 @@ typedef struct batch_job {
     bool add_special;
     hfc_tk_scratch **scratch; /* one per worker */
     batch_objs *objs;         /* NULL: encodings only */
+    bool fast;                /* encode_batch_fast: offsets dropped */
 } batch_job;
 
 /* Wrap the posted ranges that are ready (the caller, GIL held). */
@@ -586,8 +587,8 @@ static hfc_status batch_task(void *vctx, size_t begin, size_t end, int worker) {
             const seq_in *a = &j->a[i], *b = &j->b[i];
             hfc_tk_input ia = {a->texts, a->lens, a->n, a->pretokenized, true}; /* from str */
             hfc_tk_input ib = {b->texts, b->lens, b->n, b->pretokenized, true};
-            HFC_TRY(hfc_tokenizer_encode_input(j->self->tok, j->scratch[worker], &ia,
-                                               b->obj ? &ib : NULL, j->add_special, &j->out[i]));
+            HFC_TRY((j->fast ? hfc_tokenizer_encode_input_fast : hfc_tokenizer_encode_input)(
+                j->self->tok, j->scratch[worker], &ia, b->obj ? &ib : NULL, j->add_special, &j->out[i]));
         }
         if (j->objs) {
             batch_objs *o = j->objs;
@@ -675,7 +676,7 @@ static void batch_objs_free(batch_objs *o) {
 /* Encode the batch on the pool. With `objs` (encode_batch), the Encoding objects may be
  * made meanwhile (batch_objs): then objs->objs is set, else the caller makes them. */
 static int batch_run(TokenizerObject *self, PyObject *inputs, bool add_special, bool pretok, batch *bt,
-                     batch_objs *objs) {
+                     batch_objs *objs, bool fast) {
     memset(bt, 0, sizeof *bt);
     bt->seq = PySequence_Fast(inputs, "encode_batch expects a list of inputs");
     if (!bt->seq) return -1;
@@ -695,7 +696,7 @@ static int batch_run(TokenizerObject *self, PyObject *inputs, bool add_special, 
         PyErr_NoMemory();
         return -1;
     }
-    batch_job job = {self, bt->a, bt->b, bt->out, add_special, scratch, NULL};
+    batch_job job = {self, bt->a, bt->b, bt->out, add_special, scratch, NULL, fast};
     if (objs && nthreads > 1 && n > BATCH_BLOCK) {
         memset(objs, 0, sizeof *objs);
         objs->etype = encoding_type((PyObject *)self);
@@ -729,15 +730,16 @@ static int batch_run(TokenizerObject *self, PyObject *inputs, bool add_special, 
 }
 
 static PyObject *Tokenizer_encode_batch(TokenizerObject *self, PyObject *args, PyObject *kw) {
-    static char *kwlist[] = {"inputs", "add_special_tokens", "is_pretokenized", NULL};
+    static char *kwlist[] = {"inputs", "add_special_tokens", "is_pretokenized", "fast", NULL};
     PyObject *inputs;
-    int add_special = 1, pretok = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|pp:encode_batch", kwlist, &inputs, &add_special, &pretok))
+    int add_special = 1, pretok = 0, fast = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|ppp:encode_batch", kwlist, &inputs, &add_special,
+                                     &pretok, &fast))
         return NULL;
     batch bt;
     batch_objs objs = {0};
     PyObject *result = NULL;
-    if (batch_run(self, inputs, add_special != 0, pretok != 0, &bt, &objs) == 0) {
+    if (batch_run(self, inputs, add_special != 0, pretok != 0, &bt, &objs, fast != 0) == 0) {
         PyTypeObject *etype = encoding_type((PyObject *)self);
         result = etype ? PyList_New(bt.n) : NULL;
         for (Py_ssize_t i = 0; result && i < bt.n; i++) {
@@ -768,7 +770,7 @@ static PyObject *Tokenizer_encode_batch_ids(TokenizerObject *self, PyObject *arg
         return NULL;
     batch bt;
     PyObject *result = NULL;
-    if (batch_run(self, inputs, add_special != 0, false, &bt, NULL) < 0) {
+    if (batch_run(self, inputs, add_special != 0, false, &bt, NULL, false) < 0) {
         batch_release(&bt);
         return NULL;
     }
@@ -1131,7 +1133,7 @@ static PyMethodDef Tokenizer_methods[] = {
      METH_VARARGS | METH_KEYWORDS,
      "encode_batch_ids(inputs, add_special_tokens=True, padded=False, pad_id=0) -> NumPy arrays"},
     {"encode_batch", (PyCFunction)(void (*)(void))Tokenizer_encode_batch, METH_VARARGS | METH_KEYWORDS,
-     "encode_batch(inputs, add_special_tokens=True) -> list of tuples"},
+     "encode_batch(inputs, add_special_tokens=True, is_pretokenized=False, fast=False) -> list of Encoding (fast: offsets dropped, as HF encode_batch_fast)"},
     {"decode", (PyCFunction)(void (*)(void))Tokenizer_decode, METH_VARARGS | METH_KEYWORDS,
      "decode(ids, skip_special_tokens=True) -> str"},
     {"token_to_id", (PyCFunction)Tokenizer_token_to_id, METH_O, "token_to_id(token) -> int | None"},
@@ -1177,6 +1179,7 @@ static PyObject *Encoding_get_tokens(EncodingObject *self, void *c) {
         uint32_t len = 0;
         const char *s;
         if (pd && !e->attention_mask[i] && e->seq_ids[i] < 0) { s = pd->pad_token; len = (uint32_t)strlen(s); }
+        else if (e->no_strings && !e->special_mask[i]) s = ""; /* encode_batch_fast */
         else if (!(s = hfc_encoding_token_override(e, i, &len)))
             s = hfc_tokenizer_token_value(tok->tok, e->ids[i], &len);
         PyObject *x = s ? PyUnicode_DecodeUTF8(s, len, "replace") : (Py_INCREF(Py_None), Py_None);

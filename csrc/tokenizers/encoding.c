@@ -5,6 +5,13 @@
 
 void hfc_encoding_init(hfc_encoding *e) { memset(e, 0, sizeof *e); }
 
+void hfc_encoding_drop_offsets(hfc_encoding *e) {
+    memset(e->offsets, 0, 2 * e->n * sizeof *e->offsets);
+    for (size_t i = 0; i < e->n; i++) e->words[i] = -1;
+    e->no_strings = true;
+    for (size_t i = 0; i < e->n_overflowing; i++) hfc_encoding_drop_offsets(&e->overflowing[i]);
+}
+
 /* All seven arrays live in one block (ids first; the block pointer is e->ids). Layout
  * for capacity c: offsets[2c] u32, ids[c], type_ids[c], words[c], seq_ids[c] (4-byte
  * each), then special_mask[c], attention_mask[c] bytes. */
@@ -26,6 +33,7 @@ void hfc_encoding_clear(hfc_encoding *e) {
     e->n = 0;
     e->n_ov = 0;
     e->pool.len = 0;
+    e->no_strings = false;
 }
 
 hfc_status tk_encoding_set_override(hfc_encoding *e, size_t index, const char *s, uint32_t len) {
@@ -135,6 +143,7 @@ hfc_status hfc_encoding_copy(hfc_encoding *dst, const hfc_encoding *src) {
 hfc_status tk_encoding_copy(hfc_encoding *dst, const hfc_encoding *src) {
     hfc_encoding_init(dst);
     HFC_TRY(tk_encoding_append(dst, src, -1, -2));
+    dst->no_strings = src->no_strings;
     if (src->n_overflowing) {
         dst->overflowing = hfc_calloc(src->n_overflowing, sizeof *dst->overflowing);
         if (!dst->overflowing) return hfc_fail(HFC_ERR_NOMEM, "out of memory");

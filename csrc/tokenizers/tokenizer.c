@@ -719,17 +719,31 @@ static hfc_status encode_sequence(const hfc_tokenizer *t, tk_ctx *c, const hfc_t
     return HFC_OK;
 }
 
-hfc_status hfc_tokenizer_encode_input(const hfc_tokenizer *t, hfc_tk_scratch *s,
-                                      const hfc_tk_input *seq, const hfc_tk_input *pair,
-                                      bool add_special_tokens, hfc_encoding *out) {
+static hfc_status encode_input(const hfc_tokenizer *t, hfc_tk_scratch *s, const hfc_tk_input *seq,
+                               const hfc_tk_input *pair, bool add_special_tokens, bool fast,
+                               hfc_encoding *out) {
     HFC_TRY(check_input(seq, "input"));
     if (pair) HFC_TRY(check_input(pair, "pair input"));
     tk_ctx_reset(&s->ctx);
     hfc_encoding_clear(&s->a);
     hfc_encoding_clear(&s->b);
     HFC_TRY(encode_sequence(t, &s->ctx, seq, 0, &s->a));
-    if (pair) HFC_TRY(encode_sequence(t, &s->ctx, pair, 1, &s->b));
-    return post_process(t, &s->a, pair ? &s->b : NULL, add_special_tokens, out);
+    if (pair) HFC_TRY(encode_sequence(t, &s->ctx, pair, fast ? 0 : 1, &s->b));
+    HFC_TRY(post_process(t, &s->a, pair ? &s->b : NULL, add_special_tokens, out));
+    if (fast) hfc_encoding_drop_offsets(out);
+    return HFC_OK;
+}
+
+hfc_status hfc_tokenizer_encode_input(const hfc_tokenizer *t, hfc_tk_scratch *s,
+                                      const hfc_tk_input *seq, const hfc_tk_input *pair,
+                                      bool add_special_tokens, hfc_encoding *out) {
+    return encode_input(t, s, seq, pair, add_special_tokens, false, out);
+}
+
+hfc_status hfc_tokenizer_encode_input_fast(const hfc_tokenizer *t, hfc_tk_scratch *s,
+                                           const hfc_tk_input *seq, const hfc_tk_input *pair,
+                                           bool add_special_tokens, hfc_encoding *out) {
+    return encode_input(t, s, seq, pair, add_special_tokens, true, out);
 }
 
 hfc_status hfc_tokenizer_encode(const hfc_tokenizer *t, hfc_tk_scratch *s, const char *text,

@@ -8,8 +8,11 @@
 A Tokenizer is safe to share between threads; ``encode_batch`` runs on hfc's worker pool
 (``hfc.set_num_threads``) with the GIL released.
 """
+import asyncio
+import functools
+import json
 import os
-from typing import Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from . import _C
 
@@ -89,9 +92,21 @@ class AddedToken:
     def normalized(self) -> bool:
         return (not self.special) if self._normalized is None else self._normalized
 
-    def __repr__(self) -> str:
-        return (f"AddedToken({self.content!r}, rstrip={self.rstrip}, lstrip={self.lstrip}, "
+    def __repr__(self) -> str:  # HF's format, content unescaped
+        return (f'AddedToken("{self.content}", rstrip={self.rstrip}, lstrip={self.lstrip}, '
                 f"single_word={self.single_word}, normalized={self.normalized}, special={self.special})")
+
+    def __str__(self) -> str:
+        return self.content
+
+    def _key(self):
+        return (self.content, self.single_word, self.lstrip, self.rstrip, self.normalized, self.special)
+
+    def __eq__(self, other) -> bool:  # as HF's: every field; hashed by content
+        return isinstance(other, AddedToken) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self.content)
 
 
 def _token_spec(tok, special: bool):
@@ -166,6 +181,34 @@ class Tokenizer:
                      add_special_tokens: bool = True) -> List[Encoding]:
         return self._tok.encode_batch(inputs, add_special_tokens, is_pretokenized)
 
+    def encode_batch_fast(self, inputs: Sequence[Union[str, Tuple[str, str]]],
+                          is_pretokenized: bool = False,
+                          add_special_tokens: bool = True) -> List[Encoding]:
+        """encode_batch without offsets, as HF's: offsets (0, 0), no word ids, and the tokens
+        of the text as empty strings (the special tokens the post-processor or padding add
+        keep theirs)."""
+        return self._tok.encode_batch(inputs, add_special_tokens, is_pretokenized, True)
+
+    # -- asyncio (HF's async_* methods: the work runs on a thread of the loop's executor,
+    # with the GIL released in the core)
+    def _in_executor(self, fn, *args):
+        return asyncio.get_running_loop().run_in_executor(None, functools.partial(fn, *args))
+
+    def async_encode(self, sequence: InputSequence, pair: Optional[InputSequence] = None,
+                     is_pretokenized: bool = False, add_special_tokens: bool = True):
+        return self._in_executor(self.encode, sequence, pair, is_pretokenized, add_special_tokens)
+
+    def async_encode_batch(self, input: Sequence[Union[str, Tuple[str, str]]],
+                           is_pretokenized: bool = False, add_special_tokens: bool = True):
+        return self._in_executor(self.encode_batch, input, is_pretokenized, add_special_tokens)
+
+    def async_encode_batch_fast(self, input: Sequence[Union[str, Tuple[str, str]]],
+                                is_pretokenized: bool = False, add_special_tokens: bool = True):
+        return self._in_executor(self.encode_batch_fast, input, is_pretokenized, add_special_tokens)
+
+    def async_decode_batch(self, sequences: Iterable[Sequence[int]], skip_special_tokens: bool = True):
+        return self._in_executor(self.decode_batch, list(sequences), skip_special_tokens)
+
     def encode_batch_ids(self, inputs: Sequence[Union[str, Tuple[str, str]]],
                          add_special_tokens: bool = True, padded: bool = False,
                          pad_id: Optional[int] = None):
@@ -215,6 +258,14 @@ class Tokenizer:
 
     def add_special_tokens(self, tokens: Sequence[Union[str, "AddedToken"]]) -> int:
         return self._tok._add_tokens([_token_spec(t, True) for t in tokens])
+
+    def get_added_tokens_decoder(self) -> Dict[int, "AddedToken"]:
+        """id -> AddedToken for every added token, in id order (HF's; transformers reads it)."""
+        out = {}
+        for t in sorted(json.loads(self.to_str())["added_tokens"], key=lambda t: t["id"]):
+            out[t["id"]] = AddedToken(t["content"], single_word=t["single_word"], lstrip=t["lstrip"],
+                                      rstrip=t["rstrip"], normalized=t["normalized"], special=t["special"])
+        return out
 
     # -- vocabulary
     def token_to_id(self, token: str) -> Optional[int]:

@@ -41,12 +41,17 @@ typedef struct hfc_encoding {
     } *ov;
     size_t n_ov, cap_ov;
     hfc_buf pool;
+    bool no_strings; /* hfc_encoding_drop_offsets: tokens of the text have no string */
 } hfc_encoding;
 
 /* The string of token i if overridden, else NULL. */
 const char *hfc_encoding_token_override(const hfc_encoding *e, size_t i, uint32_t *len);
 
 void hfc_encoding_init(hfc_encoding *e);
+/* HF's encode without offsets (encode_batch_fast, OffsetType::None): offsets (0, 0), no
+ * word ids, and the tokens of the text (special_mask 0) without a string; overflowing
+ * parts too. */
+void hfc_encoding_drop_offsets(hfc_encoding *e);
 void hfc_encoding_free(hfc_encoding *e); /* frees arrays and overflowing; not e itself */
 void hfc_encoding_clear(hfc_encoding *e); /* n = 0, overflowing freed, capacity kept */
 hfc_status hfc_encoding_copy(hfc_encoding *dst, const hfc_encoding *src); /* deep; dst uninit */
@@ -79,6 +84,12 @@ typedef struct hfc_tk_input {
 hfc_status hfc_tokenizer_encode_input(const hfc_tokenizer *t, hfc_tk_scratch *s,
                                       const hfc_tk_input *seq, const hfc_tk_input *pair,
                                       bool add_special_tokens, hfc_encoding *out);
+/* The same without offsets, as HF's encode_batch_fast (OffsetType::None): the text's tokens
+ * get type id 0 in both sequences before post-processing (so overflowing parts keep 0),
+ * and the result's offsets are dropped (hfc_encoding_drop_offsets). */
+hfc_status hfc_tokenizer_encode_input_fast(const hfc_tokenizer *t, hfc_tk_scratch *s,
+                                           const hfc_tk_input *seq, const hfc_tk_input *pair,
+                                           bool add_special_tokens, hfc_encoding *out);
 
 /* Decode ids to text into out (appended). Unknown ids are skipped, as HF does. */
 hfc_status hfc_tokenizer_decode(const hfc_tokenizer *t, hfc_tk_scratch *s, const uint32_t *ids,
