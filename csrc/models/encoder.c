@@ -474,14 +474,13 @@ static hfc_status run_layer(const hfc_encoder *e, const layer *L, size_t batch, 
                             const int32_t *mask, scratch *s, float *x) {
     const hfc_encoder_config *c = &e->cfg;
     size_t m = batch * seq, h = c->hidden;
-    HFC_TRY(hfc_linear(x, m, h, L->q.w, L->q.wt, h, L->q.b, HFC_ACT_NONE, s->q));
-    HFC_TRY(hfc_linear(x, m, h, L->k.w, L->k.wt, h, L->k.b, HFC_ACT_NONE, s->k));
-    HFC_TRY(hfc_linear(x, m, h, L->v.w, L->v.wt, h, L->v.b, HFC_ACT_NONE, s->v));
     size_t hd = h / c->heads;
-    hfc_attention_args a = {.batch = batch, .seq = seq, .heads = c->heads, .head_dim = hd,
-                            .q = s->q, .k = s->k, .v = s->v, .ld_qkv = h, .mask_i32 = mask,
-                            .scale = 1.0f / sqrtf((float)hd), .out = s->ctx, .ld_out = h};
-    HFC_TRY(hfc_attention(&a));
+    hfc_self_attention_args a = {.batch = batch, .seq = seq, .heads = c->heads, .head_dim = hd,
+                                 .x = x, .wq = {L->q.w, L->q.wt, L->q.b},
+                                 .wk = {L->k.w, L->k.wt, L->k.b}, .wv = {L->v.w, L->v.wt, L->v.b},
+                                 .mask_i32 = mask, .scale = 1.0f / sqrtf((float)hd),
+                                 .q = s->q, .k = s->k, .v = s->v, .out = s->ctx};
+    HFC_TRY(hfc_self_attention(&a));
     HFC_TRY(hfc_linear(s->ctx, m, h, L->o.w, L->o.wt, h, L->o.b, HFC_ACT_NONE, s->tmp));
     HFC_TRY(hfc_add_layernorm(s->tmp, x, m, h, L->ln1.g, L->ln1.b, c->layer_norm_eps, x));
     HFC_TRY(hfc_linear(x, m, h, L->in.w, L->in.wt, c->intermediate, L->in.b, (hfc_act)c->act,

@@ -112,6 +112,27 @@ typedef struct hfc_attention_args {
 } hfc_attention_args;
 hfc_status hfc_attention(const hfc_attention_args *a);
 
+/* Self-attention of an encoder layer from its input x [batch*seq, heads*head_dim]:
+ * q, k, v = x·Wq^T + bq, x·Wk^T + bk, x·Wv^T + bv (written to the caller's q, k, v
+ * buffers, [batch*seq, hidden] each), then hfc_attention into out [batch*seq, hidden]
+ * (contiguous rows). For a few token rows (batch-1 inference) the projections and the
+ * attention of one head run in one task, one pool job for the whole step. */
+typedef struct hfc_linear_weights {
+    const void *w;    /* [out, in] nn.Linear layout */
+    hfc_wtype wt;
+    const float *bias; /* [out] or NULL */
+} hfc_linear_weights;
+typedef struct hfc_self_attention_args {
+    size_t batch, seq, heads, head_dim;
+    const float *x;
+    hfc_linear_weights wq, wk, wv; /* each [hidden, hidden] */
+    const int32_t *mask_i32;        /* key padding mask [batch, seq], at most one */
+    const uint8_t *mask_u8;
+    float scale;
+    float *q, *k, *v, *out;
+} hfc_self_attention_args;
+hfc_status hfc_self_attention(const hfc_self_attention_args *s);
+
 /* ---- embeddings ---- */
 
 /* out[i, :] = table[ids[i], :] (converted to fp32), table [rows, dim] of type wt.

@@ -296,7 +296,6 @@ size_t hfc_wtype_size(hfc_wtype wt) {
 
 /* ---- small m: dot-product kernel over column ranges ---- */
 
-#define SMALL_M_MAX 32
 #define SMALL_N_GRAIN 64
 
 typedef struct small_job {
@@ -335,7 +334,7 @@ hfc_status hfc_linear_threads(const float *x, size_t ldx, size_t m, size_t k, co
                   .alpha = 1.0f, .b = w, .wt = (int)wt, .trans = 1, .ldb = k,
                   .esize = hfc_wtype_size(wt), .beta = 0.0f, .c = y, .ldc = ldy,
                   .bias = bias, .act = act};
-    if (g.K->linear_small && m <= SMALL_M_MAX && m > 0 && n > 0 && k > 0)
+    if (g.K->linear_small && m <= HFC_SMALL_M_MAX && m > 0 && n > 0 && k > 0)
         return linear_small_run(&g, threads);
     return gemm_run(&g, threads);
 }

@@ -26,6 +26,10 @@ hfc_status hfc_gemm_f32_threads(bool trans_b, size_t m, size_t n, size_t k, floa
                                 const float *a, size_t lda, const float *b, size_t ldb,
                                 float beta, float *c, size_t ldc, int threads);
 
+/* Up to this many rows hfc_linear runs the dot-product kernel (linear_small) where the
+ * level has one, instead of the packed GEMM. */
+#define HFC_SMALL_M_MAX 32
+
 /* This thread's scratch buffer number `slot` (< HFC_SCRATCH_SLOTS) with room for
  * `floats` floats, 64-byte aligned, kept for the thread's lifetime; NULL when out of
  * memory. Slot 0: GEMM packing panels; slot 1: attention scores; slot 2: gathered
