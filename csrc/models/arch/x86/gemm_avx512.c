@@ -118,7 +118,7 @@ small_tile(const float *x, size_t ldx, size_t k, const void *w, int wt, size_t l
         size_t es = wt == HFC_DT_F32 ? 4 : 2;
         for (; p + 16 <= k; p += 16) {
 #pragma GCC unroll 4
-            for (int j = 0; j < 4; j++) _mm_prefetch(pf + j * ldw_bytes + p * es, _MM_HINT_T0);
+            for (int j = 0; j < 4; j++) _mm_prefetch(pf + j * ldw_bytes + p * es, _MM_HINT_T1);
             SMALL_STEP((__mmask16)0xFFFF);
         }
     }
