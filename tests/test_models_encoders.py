@@ -136,6 +136,31 @@ def test_thread_counts(tmp_path, threads):
         hfc.set_num_threads(old)
 
 
+def test_concurrent_forwards_share_one_model(tmp_path):
+    # several Python threads run forwards of different shapes on one model at once (the
+    # activation buffers are cached per model: a busy cache must not be shared)
+    import threading
+    model, path, cfg = build(tmp_path, "bert_h60_gelu_new")
+    h = AutoModel.from_pretrained(path)
+    shapes = [(1, 5), (3, 17), (2, 40), (4, 9)]
+    batches = [inputs(cfg, b, s, 50 + i) for i, (b, s) in enumerate(shapes)]
+    errors = []
+
+    def run(ids, mask, types):
+        try:
+            for _ in range(5):
+                compare(model, h, ids, mask, types)
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=b) for b in batches]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]
+
+
 def test_prefixed_checkpoint_and_gamma_beta_names(tmp_path):
     # BertForMaskedLM saves "bert."-prefixed names and no pooler
     model, path, cfg = build(tmp_path, "bert_h36_gelu", model_cls="BertForMaskedLM")
