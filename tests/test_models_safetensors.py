@@ -273,6 +273,38 @@ def test_sharded_checkpoint(tmp_path):
         hs.ShardedCheckpoint(tmp_path)
 
 
+def test_sharded_checkpoint_index_errors(tmp_path):
+    # the index checks are the C checkpoint reader's (the one AutoModel loads through)
+    ref.save_file({"a": np.zeros(3, np.float32)}, str(tmp_path / "s1.safetensors"))
+    ref.save_file({"b": np.ones(2, np.float32)}, str(tmp_path / "s2.safetensors"))
+    idx = tmp_path / "model.safetensors.index.json"
+
+    def opened(index):
+        idx.write_text(json.dumps(index))
+        return hs.ShardedCheckpoint(tmp_path)
+
+    ck = opened({"metadata": {"total_size": 20}, "weight_map": {"a": "s1.safetensors",
+                                                                 "b": "s2.safetensors"}})
+    assert ck.keys() == ["a", "b"] and ck.metadata() == {"total_size": 20}
+    assert ck.shard_of("b") == str(tmp_path / "s2.safetensors")
+    assert raw(ck.get_tensor("b")) == raw(np.ones(2, np.float32))
+    with pytest.raises(ValueError, match="weight_map"):
+        opened({"metadata": {}})
+    with pytest.raises(ValueError, match="bad shard file name"):
+        opened({"weight_map": {"a": "../s1.safetensors", "b": "s2.safetensors"}})
+    with pytest.raises(ValueError, match="'b' is mapped to s1.safetensors"):
+        opened({"weight_map": {"a": "s1.safetensors", "b": "s1.safetensors"}})
+    ref.save_file({"c": np.zeros(1, np.float32), "d": np.zeros(1, np.float32)},
+                  str(tmp_path / "s3.safetensors"))
+    with pytest.raises(ValueError, match="unlisted"):  # s3 also holds "d"
+        opened({"weight_map": {"a": "s1.safetensors", "c": "s3.safetensors"}})
+    with pytest.raises(FileNotFoundError, match="s4.safetensors"):
+        opened({"weight_map": {"a": "s1.safetensors", "b": "s4.safetensors"}})
+    idx.write_text("{")
+    with pytest.raises(ValueError, match="model.safetensors.index.json"):
+        hs.ShardedCheckpoint(tmp_path)
+
+
 # ---- malformed files: every rule, hfc ValueError naming the tensor; reference rejects too ----
 
 def build(header, data=b"", raw_header=False):
