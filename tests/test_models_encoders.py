@@ -124,6 +124,21 @@ def test_matches_transformers(tmp_path, case):
     compare(model, h, ids, None, None)  # no mask, default token types
 
 
+@pytest.mark.parametrize("act", ["quick_gelu", "silu", "swish", "gelu_accurate",
+                                 "gelu_python_tanh", "tanh", "linear"])
+def test_more_activations(tmp_path, act):
+    # transformers' ACT2FN names BERT-family configs may carry, each against transformers
+    kind, kw = CASES["bert_h36_gelu"]
+    CASES["_act"] = (kind, {**kw, "hidden_act": act})
+    try:
+        model, path, cfg = build(tmp_path, "_act")
+    finally:
+        del CASES["_act"]
+    h = AutoModel.from_pretrained(path)
+    for seed, (batch, seq) in enumerate([(1, 9), (3, 40)]):
+        compare(model, h, *inputs(cfg, batch, seq, seed))
+
+
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_thread_counts(tmp_path, threads):
     model, path, cfg = build(tmp_path, "bert_h60_gelu_new")
@@ -288,7 +303,7 @@ def test_load_errors(tmp_path):
     # unsupported activation, bad config values
     act = tmp_path / "act"
     shutil.copytree(path, act)
-    (act / "config.json").write_text(json.dumps({**cfg, "hidden_act": "quick_gelu"}))
+    (act / "config.json").write_text(json.dumps({**cfg, "hidden_act": "mish"}))
     with pytest.raises(NotImplementedError, match="hidden_act"):
         AutoModel.from_pretrained(act)
     (act / "config.json").write_text(json.dumps({**cfg, "num_attention_heads": 5}))

@@ -88,7 +88,11 @@ static hfc_status cfg_act(cfg_reader *r, const char *key, int *out) {
         int act;
     } acts[] = {{"gelu", HFC_ACT_GELU_ERF},          {"gelu_python", HFC_ACT_GELU_ERF},
                 {"gelu_new", HFC_ACT_GELU_TANH},     {"gelu_pytorch_tanh", HFC_ACT_GELU_TANH},
-                {"gelu_fast", HFC_ACT_GELU_TANH},    {"relu", HFC_ACT_RELU}};
+                {"gelu_fast", HFC_ACT_GELU_TANH},    {"gelu_accurate", HFC_ACT_GELU_TANH},
+                {"gelu_python_tanh", HFC_ACT_GELU_TANH}, {"relu", HFC_ACT_RELU},
+                {"quick_gelu", HFC_ACT_QUICK_GELU},  {"silu", HFC_ACT_SILU},
+                {"swish", HFC_ACT_SILU},             {"tanh", HFC_ACT_TANH},
+                {"linear", HFC_ACT_NONE}};
     if (!v) {
         *out = HFC_ACT_GELU_ERF;
         return HFC_OK;
@@ -98,9 +102,8 @@ static hfc_status cfg_act(cfg_reader *r, const char *key, int *out) {
             *out = acts[i].act;
             return HFC_OK;
         }
-    hfc_status st = hfc_json_fail_at(r->doc, v, path,
-                                     "unsupported activation (supported: gelu, gelu_python, "
-                                     "gelu_new, gelu_pytorch_tanh, gelu_fast, relu)");
+    hfc_status st = hfc_json_fail_at(r->doc, v, path, "unsupported activation (supported: "
+                                     HFC_ENCODER_ACTIVATIONS ")");
     return st == HFC_ERR_INVALID ? HFC_ERR_UNSUPPORTED : st;
 }
 

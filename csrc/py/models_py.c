@@ -488,7 +488,8 @@ static void Encoder_dealloc(EncoderObject *self) {
 
 static PyObject *Encoder_get_config(EncoderObject *self, void *closure) {
     const hfc_encoder_config *c = hfc_encoder_get_config(self->enc);
-    static const char *acts[] = {"none", "gelu", "gelu_tanh", "relu"};
+    static const char *acts[] = {"none", "gelu", "gelu_tanh", "relu", "tanh", "quick_gelu",
+                                 "silu"};
     return Py_BuildValue("{s:s,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:d,s:s,s:L,s:O}", "model_type",
                          c->model_type, "vocab_size", (Py_ssize_t)c->vocab_size, "hidden_size",
                          (Py_ssize_t)c->hidden, "num_hidden_layers", (Py_ssize_t)c->layers,
@@ -496,7 +497,7 @@ static PyObject *Encoder_get_config(EncoderObject *self, void *closure) {
                          (Py_ssize_t)c->intermediate, "max_position_embeddings",
                          (Py_ssize_t)c->max_positions, "type_vocab_size",
                          (Py_ssize_t)c->type_vocab, "layer_norm_eps", (double)c->layer_norm_eps,
-                         "activation", acts[c->act & 3], "pad_token_id",
+                         "activation", acts[(unsigned)c->act < 7 ? c->act : 0], "pad_token_id",
                          (long long)c->pad_token_id, "has_pooler",
                          c->has_pooler ? Py_True : Py_False);
 }

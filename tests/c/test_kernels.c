@@ -116,7 +116,7 @@ static void test_linear(void) {
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
         for (int wt = 0; wt < 3; wt++)
             check_linear(sizes[s][0], sizes[s][1], sizes[s][2], (hfc_wtype)wt,
-                         (hfc_act)(s % 5), s % 3 != 0, s % 2 ? 3 : 0);
+                         (hfc_act)(s % 7), s % 3 != 0, s % 2 ? 3 : 0);
     check_linear(40, 70, 90, HFC_DT_F32, HFC_ACT_GELU_ERF, true, 0);
     check_linear(40, 70, 90, HFC_DT_F32, HFC_ACT_GELU_TANH, true, 0);
     check_linear(40, 70, 90, HFC_DT_BF16, HFC_ACT_RELU, false, 0);
@@ -177,12 +177,20 @@ static void test_rowwise(void) {
         for (int scale = 0; scale < 3; scale++) {
             float lim = scale == 0 ? 1.0f : scale == 1 ? 6.0f : 12.0f;
             fill(xs, n, -lim, lim);
-            memcpy(y, xs, n * 4), memcpy(r, xs, n * 4);
-            k.gelu_erf(y, n), ref.gelu_erf(r, n);
-            for (size_t i = 0; i < n && ok; i++) ok = close_to("gelu_erf", y[i], r[i], 1e-7, 1e-6, i);
-            memcpy(y, xs, n * 4), memcpy(r, xs, n * 4);
-            k.gelu_tanh(y, n), ref.gelu_tanh(r, n);
-            for (size_t i = 0; i < n && ok; i++) ok = close_to("gelu_tanh", y[i], r[i], 1e-7, 1e-6, i);
+            const struct {
+                const char *name;
+                void (*got)(float *, size_t), (*want)(float *, size_t);
+                double rtol;
+            } maps[] = {{"gelu_erf", k.gelu_erf, ref.gelu_erf, 1e-6},
+                        {"gelu_tanh", k.gelu_tanh, ref.gelu_tanh, 1e-6},
+                        {"quick_gelu", k.quick_gelu, ref.quick_gelu, 2e-6},
+                        {"silu", k.silu, ref.silu, 2e-6}};
+            for (size_t f = 0; f < sizeof maps / sizeof maps[0]; f++) {
+                memcpy(y, xs, n * 4), memcpy(r, xs, n * 4);
+                maps[f].got(y, n), maps[f].want(r, n);
+                for (size_t i = 0; i < n && ok; i++)
+                    ok = close_to(maps[f].name, y[i], r[i], 1e-7, maps[f].rtol, i);
+            }
             for (size_t i = 0; i < n; i++) xs[i] *= 4;
             memcpy(y, xs, n * 4), memcpy(r, xs, n * 4);
             k.softmax_row(y, n), ref.softmax_row(r, n);
@@ -208,6 +216,15 @@ static void test_rowwise(void) {
     memcpy(y, sp, sizeof sp), memcpy(r, sp, sizeof sp);
     k.gelu_tanh(y, nsp), ref.gelu_tanh(r, nsp);
     for (size_t i = 0; i < nsp; i++) CHECK(close_to("gelu_tanh special", y[i], r[i], 1e-7, 1e-6, i));
+    /* swish forms: finite specials against the reference; -inf gives NaN like torch */
+    memcpy(y, sp, sizeof sp), memcpy(r, sp, sizeof sp);
+    k.quick_gelu(y, nsp), ref.quick_gelu(r, nsp);
+    for (size_t i = 0; i < nsp - 2; i++) CHECK(close_to("quick_gelu special", y[i], r[i], 1e-7, 2e-6, i));
+    CHECK(y[nsp - 2] == INFINITY && isnan(y[nsp - 1]));
+    memcpy(y, sp, sizeof sp), memcpy(r, sp, sizeof sp);
+    k.silu(y, nsp), ref.silu(r, nsp);
+    for (size_t i = 0; i < nsp - 2; i++) CHECK(close_to("silu special", y[i], r[i], 1e-7, 2e-6, i));
+    CHECK(y[nsp - 2] == INFINITY && isnan(y[nsp - 1]));
 }
 
 static void test_conversions(void) {

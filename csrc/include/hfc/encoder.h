@@ -37,6 +37,10 @@ typedef struct hfc_encoder_config {
 typedef struct hfc_encoder hfc_encoder;
 
 #define HFC_ENCODER_SUPPORTED "bert, roberta, xlm-roberta, camembert, distilbert"
+/* hidden_act / activation values of config.json (transformers' ACT2FN names) */
+#define HFC_ENCODER_ACTIVATIONS                                                            \
+    "gelu, gelu_python, gelu_new, gelu_pytorch_tanh, gelu_fast, gelu_accurate, "          \
+    "gelu_python_tanh, relu, quick_gelu, silu, swish, tanh, linear"
 
 /* Load `dir`. Errors name the file and the JSON path or tensor: an unsupported
  * model_type (HFC_ERR_UNSUPPORTED, listing HFC_ENCODER_SUPPORTED), a missing tensor

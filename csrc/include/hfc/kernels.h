@@ -35,7 +35,9 @@ typedef enum hfc_act {
     HFC_ACT_GELU_ERF = 1,
     HFC_ACT_GELU_TANH = 2,
     HFC_ACT_RELU = 3,
-    HFC_ACT_TANH = 4
+    HFC_ACT_TANH = 4,
+    HFC_ACT_QUICK_GELU = 5, /* x * sigmoid(1.702 x): transformers' quick_gelu */
+    HFC_ACT_SILU = 6        /* x * sigmoid(x): silu / swish */
 } hfc_act;
 
 size_t hfc_wtype_size(hfc_wtype wt); /* 4, 2, 2; 0 for an unknown value */
@@ -77,6 +79,8 @@ hfc_status hfc_add_layernorm(const float *x, const float *residual, size_t m, si
 void hfc_gelu_erf(float *x, size_t n);
 void hfc_gelu_tanh(float *x, size_t n);
 void hfc_relu(float *x, size_t n);
+void hfc_quick_gelu(float *x, size_t n);
+void hfc_silu(float *x, size_t n);
 /* In place softmax over each row of x[m,n] (threaded over rows). */
 hfc_status hfc_softmax_rows(float *x, size_t m, size_t n);
 

@@ -50,6 +50,8 @@ static void apply_act(const hfc_kernels *K, hfc_act act, float *y, size_t n) {
     switch (act) {
     case HFC_ACT_GELU_ERF: K->gelu_erf(y, n); break;
     case HFC_ACT_GELU_TANH: K->gelu_tanh(y, n); break;
+    case HFC_ACT_QUICK_GELU: K->quick_gelu(y, n); break;
+    case HFC_ACT_SILU: K->silu(y, n); break;
     case HFC_ACT_RELU:
         for (size_t j = 0; j < n; j++) y[j] = y[j] > 0.0f ? y[j] : 0.0f;
         break;
@@ -280,7 +282,7 @@ static hfc_status gemm_run(gemm_job *g, int threads) {
 static hfc_status check_wt_act(hfc_wtype wt, hfc_act act) {
     if ((unsigned)wt > HFC_DT_BF16)
         return hfc_fail(HFC_ERR_INVALID, "linear: unknown weight dtype %d", (int)wt);
-    if ((unsigned)act > HFC_ACT_TANH)
+    if ((unsigned)act > HFC_ACT_SILU)
         return hfc_fail(HFC_ERR_INVALID, "linear: unknown activation %d", (int)act);
     return HFC_OK;
 }

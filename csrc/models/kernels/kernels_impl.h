@@ -50,6 +50,8 @@ void hfc_layernorm_row_ref(const float *x, const float *res, size_t n, const flo
                            const float *beta, float eps, float *y);
 void hfc_gelu_erf_ref(float *x, size_t n);
 void hfc_gelu_tanh_ref(float *x, size_t n);
+void hfc_quick_gelu_ref(float *x, size_t n);
+void hfc_silu_ref(float *x, size_t n);
 void hfc_softmax_row_ref(float *x, size_t n);
 void hfc_bf16_to_f32_ref(const uint16_t *src, float *dst, size_t n);
 void hfc_f16_to_f32_ref(const uint16_t *src, float *dst, size_t n);
@@ -73,6 +75,8 @@ void hfc_layernorm_row_avx2(const float *x, const float *res, size_t n, const fl
                             const float *beta, float eps, float *y);
 void hfc_gelu_erf_avx2(float *x, size_t n);
 void hfc_gelu_tanh_avx2(float *x, size_t n);
+void hfc_quick_gelu_avx2(float *x, size_t n);
+void hfc_silu_avx2(float *x, size_t n);
 void hfc_softmax_row_avx2(float *x, size_t n);
 void hfc_bf16_to_f32_avx2(const uint16_t *src, float *dst, size_t n);
 void hfc_f16_to_f32_avx2(const uint16_t *src, float *dst, size_t n);
@@ -89,6 +93,8 @@ void hfc_layernorm_row_avx512(const float *x, const float *res, size_t n, const 
                               const float *beta, float eps, float *y);
 void hfc_gelu_erf_avx512(float *x, size_t n);
 void hfc_gelu_tanh_avx512(float *x, size_t n);
+void hfc_quick_gelu_avx512(float *x, size_t n);
+void hfc_silu_avx512(float *x, size_t n);
 void hfc_softmax_row_avx512(float *x, size_t n);
 void hfc_bf16_to_f32_avx512(const uint16_t *src, float *dst, size_t n);
 void hfc_f16_to_f32_avx512(const uint16_t *src, float *dst, size_t n);

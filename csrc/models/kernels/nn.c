@@ -77,6 +77,8 @@ static void relu_rows(float *x, size_t n) {
 void hfc_gelu_erf(float *x, size_t n) { map_run(hfc_models_kernels()->gelu_erf, x, n); }
 void hfc_gelu_tanh(float *x, size_t n) { map_run(hfc_models_kernels()->gelu_tanh, x, n); }
 void hfc_relu(float *x, size_t n) { map_run(relu_rows, x, n); }
+void hfc_quick_gelu(float *x, size_t n) { map_run(hfc_models_kernels()->quick_gelu, x, n); }
+void hfc_silu(float *x, size_t n) { map_run(hfc_models_kernels()->silu, x, n); }
 
 typedef struct softmax_job {
     float *x;

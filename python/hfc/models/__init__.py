@@ -8,7 +8,8 @@
     emb = SentenceEmbedder("path/to/all-MiniLM-L6-v2").encode(["a sentence", "another"])
 
 Supported model_type: bert, roberta, xlm-roberta, camembert, distilbert (absolute
-positions; activations gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu). Weights are
+positions; activations gelu, gelu_python, gelu_new, gelu_pytorch_tanh, gelu_fast,
+gelu_accurate, gelu_python_tanh, relu, quick_gelu, silu, swish, tanh, linear). Weights are
 memory-mapped and used in place (fp32, f16 or bf16 in the file; compute is fp32); the
 forward pass runs in C on hfc's thread pool (hfc.set_num_threads) with the GIL released.
 Only safetensors checkpoints are read: a folder with only pytorch_model.bin is refused.
