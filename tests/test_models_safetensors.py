@@ -213,7 +213,10 @@ def test_views_are_zero_copy_and_outlive_the_file(tmp_path):
 # ---- get_slice ----
 
 SLICES = [np.s_[:], np.s_[1:3], np.s_[1:3, 2:], np.s_[:, 0], np.s_[-1], np.s_[0, 1:2, 3],
-          np.s_[2:4, :, 1:5], (), np.s_[1], np.s_[0:0], np.s_[:, :, 4], np.s_[-2, -1]]
+          np.s_[2:4, :, 1:5], (), np.s_[1], np.s_[0:0], np.s_[:, :, 4], np.s_[-2, -1],
+          # positive steps (safetensors 0.8 honours them)
+          np.s_[::2], np.s_[1:4:2, ::3], np.s_[0, :, 1:6:4], np.s_[::5], np.s_[2:2:3],
+          np.s_[:, 1::1, ::7]]
 
 
 @pytest.mark.parametrize("idx", range(len(SLICES)))
@@ -231,7 +234,7 @@ def test_get_slice_like_reference(tmp_path, idx):
 
 
 @pytest.mark.parametrize("bad", [np.s_[4], np.s_[0:5], np.s_[5:], np.s_[:, 3], np.s_[0, 0, 0, 0],
-                                 np.s_[-5]])
+                                 np.s_[-5], np.s_[::-1], np.s_[::0], np.s_[0:5:2], np.s_[:, 3:0:-1]])
 def test_get_slice_out_of_range(tmp_path, bad):
     x = np.zeros((4, 3), np.float32)
     p = tmp_path / "s.safetensors"

@@ -111,7 +111,7 @@ def _view(file, name, shape, offset, nbytes, dtype, convert=False) -> np.ndarray
 
 class _Slice:
     """``safe_open(...).get_slice(name)``: shape and dtype without reading, and
-    ``[...]`` indexing with slices (step 1) and integers, as safetensors allows."""
+    ``[...]`` indexing with slices (positive steps) and integers, as safetensors allows."""
 
     def __init__(self, file, info, convert):
         self._file, self._info, self._convert = file, info, convert
@@ -136,15 +136,17 @@ class _Slice:
         key = []
         for dim, (ix, size) in enumerate(zip(index, shape)):
             if isinstance(ix, slice):
-                if ix.step not in (None, 1):
-                    raise ValueError(f"get_slice('{name}'): step {ix.step} is not supported")
+                step = 1 if ix.step is None else _index(ix.step, name, dim, True)
+                if step < 1:  # as safetensors: only forward strides
+                    raise ValueError(f"get_slice('{name}'): slice step must be a positive "
+                                     f"integer, got {step}")
                 start = 0 if ix.start is None else _index(ix.start, name, dim, False)
                 stop = size if ix.stop is None else _index(ix.stop, name, dim, False)
                 bad = start if start >= size else (stop - 1 if stop > size else None)
                 if bad is not None or stop < start:
                     raise ValueError(f"get_slice('{name}'): index {bad if bad is not None else stop} "
                                      f"out of bounds for dimension {dim} of size {size}")
-                key.append(slice(start, stop))
+                key.append(slice(start, stop, step))
             else:
                 i = _index(ix, name, dim, True)
                 if i < 0:
