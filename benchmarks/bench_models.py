@@ -4,7 +4,7 @@ Same process, same thread count for all three (hfc.set_num_threads, torch.set_nu
 onnxruntime intra_op_num_threads; inter-op 1), paired rounds (A B C A B C ...), median of
 per-round ratios with min-max:
   - embedding throughput: last_hidden_state of a 32 x 128-token batch (no padding);
-  - latency: one 16-token sequence;
+  - latency: one 16-token sequence (and again with all three on one thread);
   - load time: AutoModel.from_pretrained (page cache warm) vs transformers';
   - memory: RSS after from_pretrained in a fresh process, against the weights' size;
   - bound: the model's FLOPs per second beside the measured fp32 FMA peak.
@@ -213,14 +213,23 @@ def main():
 
     rng = np.random.default_rng(0)
 
-    def case(batch, seq):
+    sess1 = None
+    if sess is not None and threads != 1:  # the same model on one thread, for the 1-thread row
+        import onnxruntime as ort
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = opts.inter_op_num_threads = 1
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        sess1 = ort.InferenceSession(os.path.join(tmp, "minilm.onnx"), opts,
+                                     providers=["CPUExecutionProvider"])
+
+    def case(batch, seq, session):
         ids = rng.integers(1000, 30000, (batch, seq))
         mask = np.ones_like(ids)
         tid, tmask = torch.from_numpy(ids), torch.from_numpy(mask)
         fns = {"hfc": lambda: h(ids, mask),
                "torch": lambda: t(input_ids=tid, attention_mask=tmask)}
-        if sess is not None:
-            fns["onnxruntime"] = lambda: sess.run(None, {"input_ids": ids, "attention_mask": mask})
+        if session is not None:
+            fns["onnxruntime"] = lambda: session.run(None, {"input_ids": ids, "attention_mask": mask})
         # correctness of what is timed
         with torch.inference_mode():
             want = t(input_ids=tid, attention_mask=tmask).last_hidden_state.numpy()
@@ -231,17 +240,30 @@ def main():
     # the best of several short measurements: on a shared machine one long one mostly
     # measures the neighbours
     peak = max(hfc._C._k_fma_peak(0.05, threads) for _ in range(8))
+    src, dst = np.ones(64 << 20, np.float32), np.empty(64 << 20, np.float32)
+    np.copyto(dst, src)
+    copy_bw = 0.0
+    for _ in range(3):
+        t0 = time.perf_counter()
+        np.copyto(dst, src)
+        copy_bw = max(copy_bw, 2 * src.nbytes / (time.perf_counter() - t0) / 1e9)
+    del src, dst
     with torch.inference_mode():
-        for label, batch, seq, inner in [("throughput 32 x 128 tokens", 32, 128, 1),
-                                         ("latency 1 x 16 tokens", 1, 16, 20)]:
-            fns = case(batch, seq)
+        cases = [("throughput 32 x 128 tokens", 32, 128, 1, threads),
+                 ("latency 1 x 16 tokens", 1, 16, 20, threads)]
+        if threads != 1:  # all three on one thread: what the other cores' load cannot change
+            cases.append(("latency 1 x 16 tokens, 1 thread each", 1, 16, 20, 1))
+        for label, batch, seq, inner, nthreads in cases:
+            hfc.set_num_threads(nthreads)
+            torch.set_num_threads(nthreads)
+            fns = case(batch, seq, sess if nthreads == threads else sess1)
             times = paired(fns, rounds=args.rounds, warmup=1, inner=inner)
             med = {k: float(np.median(v)) for k, v in times.items()}
             flops = model_flops(h.config, batch, seq)
             cells = [label,
                      f"{med['hfc'] * 1e3:.1f} ms ({batch * seq / med['hfc']:.0f} tok/s)",
                      f"{med['torch'] * 1e3:.1f} ms", fmt_ratio(ratio_stats(times, "hfc", "torch"))]
-            if sess is not None:
+            if "onnxruntime" in med:
                 cells += [f"{med['onnxruntime'] * 1e3:.1f} ms",
                           fmt_ratio(ratio_stats(times, "hfc", "onnxruntime"))]
             else:
@@ -252,8 +274,19 @@ def main():
                 notes_after.append(f"CPU time per {label} forward (all threads, median of 3): "
                                    f"{cpu_note}")
             gf = flops / med["hfc"] / 1e9
-            cells.append(f"{gf:.1f} GFLOP/s" + (f" = {100 * gf / peak:.0f}% of {peak:.0f}" if peak else ""))
+            pk = peak if nthreads == threads else max(hfc._C._k_fma_peak(0.05, 1) for _ in range(8))
+            if batch * seq <= 32:
+                c = h.config
+                layer_bytes = 4 * c["num_hidden_layers"] * (4 * c["hidden_size"] ** 2 + 2 * c["hidden_size"] * c["intermediate_size"])
+                notes_after.append(f"{label}: each forward streams the layers' {layer_bytes / 2**20:.0f} MB of fp32 "
+                                   f"weights (used by only {batch * seq} token rows each): hfc's median is "
+                                   f"{layer_bytes / med['hfc'] / 1e9:.1f} GB/s of weights; this size is bound by "
+                                   f"memory bandwidth more than by the FMA peak (numpy.copyto of 256 MB in "
+                                   f"this run: {copy_bw:.1f} GB/s read + write)")
+            cells.append(f"{gf:.1f} GFLOP/s = {100 * gf / pk:.0f}% of {pk:.0f}")
             rows.append(cells)
+        hfc.set_num_threads(threads)
+        torch.set_num_threads(threads)
 
     # load time, paired
     load = paired({"hfc": lambda: AutoModel.from_pretrained(path),
