@@ -100,6 +100,8 @@ void hfc_bf16_to_f32_avx512(const uint16_t *src, float *dst, size_t n);
 void hfc_f16_to_f32_avx512(const uint16_t *src, float *dst, size_t n);
 void hfc_f32_to_bf16_avx512(const float *src, uint16_t *dst, size_t n);
 void hfc_f32_to_f16_avx512(const float *src, uint16_t *dst, size_t n);
+void hfc_linear_small_avx2(const float *x, size_t ldx, size_t m, size_t k, const void *w,
+                           int wt, size_t n0, size_t n1, float *y, size_t ldy);
 void hfc_linear_small_avx512(const float *x, size_t ldx, size_t m, size_t k, const void *w,
                              int wt, size_t n0, size_t n1, float *y, size_t ldy);
 double hfc_fma_peak_avx2(unsigned long long iters);   /* returns flops done */

@@ -41,7 +41,10 @@ void hfc_models_kernels_fill(hfc_isa isa, hfc_kernels *k) {
         k->f32_to_bf16 = hfc_f32_to_bf16_##isa;                                          \
         k->f32_to_f16 = hfc_f32_to_f16_##isa;                                            \
     } while (0)
-    if (isa == HFC_ISA_AVX2) FILL(AVX2, avx2);
+    if (isa == HFC_ISA_AVX2) {
+        FILL(AVX2, avx2);
+        k->linear_small = hfc_linear_small_avx2;
+    }
     if (isa == HFC_ISA_AVX512) {
         FILL(AVX512, avx512);
         k->linear_small = hfc_linear_small_avx512;
