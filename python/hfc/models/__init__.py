@@ -33,7 +33,11 @@ SUPPORTED_MODEL_TYPES = ("bert", "roberta", "xlm-roberta", "camembert", "distilb
 
 class EncoderOutput:
     """Result of an encoder call: ``last_hidden_state`` float32 [batch, seq, hidden] and
-    ``pooler_output`` float32 [batch, hidden] (None for models without a pooler)."""
+    ``pooler_output`` float32 [batch, hidden] (None for models without a pooler).
+
+    Positions where attention_mask is 0 hold zeros (transformers fills them with values
+    no unmasked token depends on). A padded batch (from 1/8 of the tokens masked, first
+    tokens kept) runs only its unmasked tokens through the layers."""
 
     __slots__ = ("last_hidden_state", "pooler_output")
 
