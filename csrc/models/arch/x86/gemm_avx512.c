@@ -93,7 +93,8 @@ load_w16(const void *w, int wt, size_t p, __mmask16 mk) {
 
 static inline __attribute__((always_inline)) HFC_TARGET_AVX512 void
 small_tile(const float *x, size_t ldx, size_t k, const void *w, int wt, size_t ldw_bytes,
-           const char *pf, float *y, size_t ldy, int accum, const int R, const int W) {
+           const char *pf, int pf_rows, float *y, size_t ldy, int accum, const int R,
+           const int W) {
     __m512 acc[4][4];
 #pragma GCC unroll 4
     for (int i = 0; i < R; i++)
@@ -118,7 +119,7 @@ small_tile(const float *x, size_t ldx, size_t k, const void *w, int wt, size_t l
         size_t es = wt == HFC_DT_F32 ? 4 : 2;
         for (; p + 16 <= k; p += 16) {
 #pragma GCC unroll 4
-            for (int j = 0; j < 4; j++) _mm_prefetch(pf + j * ldw_bytes + p * es, _MM_HINT_T1);
+            for (int j = 0; j < pf_rows; j++) _mm_prefetch(pf + j * ldw_bytes + p * es, _MM_HINT_T1);
             SMALL_STEP((__mmask16)0xFFFF);
         }
     }
@@ -174,24 +175,30 @@ linear_small_block(const float *x, size_t ldx, size_t m, size_t k, const char *w
                    const int wt, size_t ldw, size_t n0, size_t n1, float *y, size_t ldy,
                    int accum) {
     size_t j = n0;
+    /* the row tiles of a column group share the prefetching of the weight rows PF_AHEAD
+     * groups further on, a few rows each: an even request rate, not a burst */
+    size_t tiles = m / 4 + m % 4, per = (4 + tiles - 1) / tiles;
     for (; j + 4 <= n1; j += 4) {
-        /* the first row tile prefetches the weight rows PF_AHEAD tiles further on */
         const char *pf = j + 4 * (PF_AHEAD + 1) <= n1 ? wbase + (j + 4 * PF_AHEAD) * ldw : NULL;
-        size_t i = 0;
-        for (; i + 4 <= m; i += 4, pf = NULL)
-            small_tile(x + i * ldx, ldx, k, wbase + j * ldw, wt, ldw, pf, y + i * ldy + j, ldy,
-                       accum, 4, 4);
-        for (; i < m; i++, pf = NULL)
-            small_tile(x + i * ldx, ldx, k, wbase + j * ldw, wt, ldw, pf, y + i * ldy + j, ldy,
-                       accum, 1, 4);
+        size_t i = 0, t = 0;
+        for (; i + 4 <= m; i += 4, t++) {
+            int rows = pf && t * per < 4 ? (int)(4 - t * per < per ? 4 - t * per : per) : 0;
+            small_tile(x + i * ldx, ldx, k, wbase + j * ldw, wt, ldw, rows ? pf + t * per * ldw : NULL,
+                       rows, y + i * ldy + j, ldy, accum, 4, 4);
+        }
+        for (; i < m; i++, t++) {
+            int rows = pf && t * per < 4 ? (int)(4 - t * per < per ? 4 - t * per : per) : 0;
+            small_tile(x + i * ldx, ldx, k, wbase + j * ldw, wt, ldw, rows ? pf + t * per * ldw : NULL,
+                       rows, y + i * ldy + j, ldy, accum, 1, 4);
+        }
     }
     for (; j < n1; j++) {
         size_t i = 0;
         for (; i + 4 <= m; i += 4)
-            small_tile(x + i * ldx, ldx, k, wbase + j * ldw, wt, ldw, NULL, y + i * ldy + j,
+            small_tile(x + i * ldx, ldx, k, wbase + j * ldw, wt, ldw, NULL, 0, y + i * ldy + j,
                        ldy, accum, 4, 1);
         for (; i < m; i++)
-            small_tile(x + i * ldx, ldx, k, wbase + j * ldw, wt, ldw, NULL, y + i * ldy + j,
+            small_tile(x + i * ldx, ldx, k, wbase + j * ldw, wt, ldw, NULL, 0, y + i * ldy + j,
                        ldy, accum, 1, 1);
     }
 }
