@@ -124,6 +124,21 @@ def test_matches_transformers(tmp_path, case):
     compare(model, h, ids, None, None)  # no mask, default token types
 
 
+@pytest.mark.parametrize("act", ["quick_gelu", "silu", "swish", "gelu_accurate",
+                                 "gelu_python_tanh", "tanh", "linear"])
+def test_more_activations(tmp_path, act):
+    # transformers' ACT2FN names BERT-family configs may carry, each against transformers
+    kind, kw = CASES["bert_h36_gelu"]
+    CASES["_act"] = (kind, {**kw, "hidden_act": act})
+    try:
+        model, path, cfg = build(tmp_path, "_act")
+    finally:
+        del CASES["_act"]
+    h = AutoModel.from_pretrained(path)
+    for seed, (batch, seq) in enumerate([(1, 9), (3, 40)]):
+        compare(model, h, *inputs(cfg, batch, seq, seed))
+
+
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_thread_counts(tmp_path, threads):
     model, path, cfg = build(tmp_path, "bert_h60_gelu_new")
@@ -134,6 +149,65 @@ def test_thread_counts(tmp_path, threads):
         compare(model, AutoModel.from_pretrained(path), ids, mask, types)
     finally:
         hfc.set_num_threads(old)
+
+
+@pytest.mark.parametrize("case", ["bert_h60_gelu_new", "roberta_h60_pad3", "distilbert_d36"])
+def test_padded_batches_run_unpadded(tmp_path, case):
+    # From 1/8 of the tokens masked (first tokens kept) only the kept tokens run through
+    # the layers; kept positions and the pooler match transformers either way, masked
+    # positions are 0 on both paths.
+    model, path, cfg = build(tmp_path, case)
+    h = AutoModel.from_pretrained(path)
+    g = torch.Generator().manual_seed(7)
+    pad = getattr(cfg, "pad_token_id", 0) or 0
+    for batch, seq, kind in [(5, 30, "right"), (3, 21, "holes"), (4, 12, "left"), (6, 9, "few"),
+                             (2, 7, "right")]:
+        ids = torch.randint(0, cfg.vocab_size, (batch, seq), generator=g)
+        ids[ids == pad] = (pad + 1) % cfg.vocab_size
+        mask = torch.ones(batch, seq, dtype=torch.long)
+        for b in range(batch):
+            n = int(torch.randint(1, seq + 1, (1,), generator=g))
+            if kind == "right":
+                mask[b, n:] = 0
+            elif kind == "left":  # first tokens masked: the padded path
+                mask[b, :seq - n] = 0
+            elif kind == "holes":
+                mask[b, 1:][torch.rand(seq - 1, generator=g) < 0.4] = 0
+            elif kind == "few" and b == 0:
+                mask[b, -1] = 0  # 1 of 54 tokens: the padded path
+        if kind in ("right", "left"):
+            ids[mask == 0] = pad
+        types = torch.randint(0, getattr(cfg, "type_vocab_size", 1) or 1, (batch, seq),
+                              generator=g) if getattr(cfg, "type_vocab_size", 0) else None
+        compare(model, h, ids, mask, types)
+        kw = {} if types is None else {"token_type_ids": types}
+        got = h(ids, attention_mask=mask, **kw).last_hidden_state
+        assert not got[mask.numpy() == 0].any()
+
+
+def test_concurrent_forwards_share_one_model(tmp_path):
+    # several Python threads run forwards of different shapes on one model at once (the
+    # activation buffers are cached per model: a busy cache must not be shared)
+    import threading
+    model, path, cfg = build(tmp_path, "bert_h60_gelu_new")
+    h = AutoModel.from_pretrained(path)
+    shapes = [(1, 5), (3, 17), (2, 40), (4, 9)]
+    batches = [inputs(cfg, b, s, 50 + i) for i, (b, s) in enumerate(shapes)]
+    errors = []
+
+    def run(ids, mask, types):
+        try:
+            for _ in range(5):
+                compare(model, h, ids, mask, types)
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=b) for b in batches]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]
 
 
 def test_prefixed_checkpoint_and_gamma_beta_names(tmp_path):
@@ -263,7 +337,7 @@ def test_load_errors(tmp_path):
     # unsupported activation, bad config values
     act = tmp_path / "act"
     shutil.copytree(path, act)
-    (act / "config.json").write_text(json.dumps({**cfg, "hidden_act": "quick_gelu"}))
+    (act / "config.json").write_text(json.dumps({**cfg, "hidden_act": "mish"}))
     with pytest.raises(NotImplementedError, match="hidden_act"):
         AutoModel.from_pretrained(act)
     (act / "config.json").write_text(json.dumps({**cfg, "num_attention_heads": 5}))

@@ -10,6 +10,7 @@ import hfc
 from hfc import _C
 
 import torch
+import transformers.activations
 F = torch.nn.functional
 
 LEVELS = hfc.cpu_features()["isa_available"]
@@ -51,6 +52,8 @@ def torch_act(y, act):
         return F.relu(y)
     if act == "tanh":
         return torch.tanh(y)
+    if act in ("quick_gelu", "silu"):  # transformers' QuickGELUActivation / SiLU
+        return transformers.activations.ACT2FN[act](y)
     return y
 
 
@@ -60,12 +63,13 @@ def close(got, want, k=1):
 
 
 SHAPES = [(1, 7, 3), (1, 384, 1536), (2, 33, 17), (16, 384, 384), (13, 257, 65),
-          (37, 300, 129), (100, 513, 47), (128, 384, 1536), (9, 1536, 384), (3, 0, 5),
+          (37, 300, 129), (100, 513, 47), (128, 384, 1536), (9, 1536, 384), (5, 1000, 37),
+          (3, 0, 5),
           (0, 5, 4)]
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
-@pytest.mark.parametrize("act", ["none", "gelu", "gelu_tanh", "relu", "tanh"])
+@pytest.mark.parametrize("act", ["none", "gelu", "gelu_tanh", "relu", "tanh", "quick_gelu", "silu"])
 def test_linear_f32(level, shape, act):
     m, k, n = shape
     x, w, b = rand(m, k), rand(n, k, seed=1), rand(n, seed=2)
@@ -120,7 +124,7 @@ def test_layernorm(level, n):
     np.testing.assert_allclose(_C._k_layernorm(x, None, None, 1e-5), want, rtol=1e-5, atol=2e-5)
 
 
-@pytest.mark.parametrize("kind", ["gelu", "gelu_tanh", "relu"])
+@pytest.mark.parametrize("kind", ["gelu", "gelu_tanh", "relu", "quick_gelu", "silu"])
 def test_activations(level, kind):
     x = np.concatenate([rand(1001, lo=-12, hi=12), rand(77, lo=-1e-3, hi=1e-3),
                         np.array([0.0, -0.0, 30.0, -30.0, 1e5, -1e5], np.float32)])
@@ -131,7 +135,7 @@ def test_activations(level, kind):
     want32 = torch_act(t(x), kind).numpy()
     np.testing.assert_allclose(got, want32, rtol=2e-6, atol=1e-6)
     want64 = torch_act(t(x).double(), kind).numpy()
-    np.testing.assert_allclose(got, want64, rtol=2e-6 if kind == "gelu_tanh" else 1e-6,
+    np.testing.assert_allclose(got, want64, rtol=1e-6 if kind in ("gelu", "relu") else 2e-6,
                                atol=1e-12)
     # large enough to run in chunks on the pool
     big = rand(300007, lo=-6, hi=6, seed=3)

@@ -213,7 +213,10 @@ def test_views_are_zero_copy_and_outlive_the_file(tmp_path):
 # ---- get_slice ----
 
 SLICES = [np.s_[:], np.s_[1:3], np.s_[1:3, 2:], np.s_[:, 0], np.s_[-1], np.s_[0, 1:2, 3],
-          np.s_[2:4, :, 1:5], (), np.s_[1], np.s_[0:0], np.s_[:, :, 4], np.s_[-2, -1]]
+          np.s_[2:4, :, 1:5], (), np.s_[1], np.s_[0:0], np.s_[:, :, 4], np.s_[-2, -1],
+          # positive steps (safetensors 0.8 honours them)
+          np.s_[::2], np.s_[1:4:2, ::3], np.s_[0, :, 1:6:4], np.s_[::5], np.s_[2:2:3],
+          np.s_[:, 1::1, ::7]]
 
 
 @pytest.mark.parametrize("idx", range(len(SLICES)))
@@ -231,7 +234,7 @@ def test_get_slice_like_reference(tmp_path, idx):
 
 
 @pytest.mark.parametrize("bad", [np.s_[4], np.s_[0:5], np.s_[5:], np.s_[:, 3], np.s_[0, 0, 0, 0],
-                                 np.s_[-5]])
+                                 np.s_[-5], np.s_[::-1], np.s_[::0], np.s_[0:5:2], np.s_[:, 3:0:-1]])
 def test_get_slice_out_of_range(tmp_path, bad):
     x = np.zeros((4, 3), np.float32)
     p = tmp_path / "s.safetensors"
@@ -270,6 +273,38 @@ def test_sharded_checkpoint(tmp_path):
     index["weight_map"]["extra.weight"] = sorted(set(index["weight_map"].values()))[0]
     (tmp_path / "model.safetensors.index.json").write_text(json.dumps(index))
     with pytest.raises(ValueError, match="extra.weight"):
+        hs.ShardedCheckpoint(tmp_path)
+
+
+def test_sharded_checkpoint_index_errors(tmp_path):
+    # the index checks are the C checkpoint reader's (the one AutoModel loads through)
+    ref.save_file({"a": np.zeros(3, np.float32)}, str(tmp_path / "s1.safetensors"))
+    ref.save_file({"b": np.ones(2, np.float32)}, str(tmp_path / "s2.safetensors"))
+    idx = tmp_path / "model.safetensors.index.json"
+
+    def opened(index):
+        idx.write_text(json.dumps(index))
+        return hs.ShardedCheckpoint(tmp_path)
+
+    ck = opened({"metadata": {"total_size": 20}, "weight_map": {"a": "s1.safetensors",
+                                                                 "b": "s2.safetensors"}})
+    assert ck.keys() == ["a", "b"] and ck.metadata() == {"total_size": 20}
+    assert ck.shard_of("b") == str(tmp_path / "s2.safetensors")
+    assert raw(ck.get_tensor("b")) == raw(np.ones(2, np.float32))
+    with pytest.raises(ValueError, match="weight_map"):
+        opened({"metadata": {}})
+    with pytest.raises(ValueError, match="bad shard file name"):
+        opened({"weight_map": {"a": "../s1.safetensors", "b": "s2.safetensors"}})
+    with pytest.raises(ValueError, match="'b' is mapped to s1.safetensors"):
+        opened({"weight_map": {"a": "s1.safetensors", "b": "s1.safetensors"}})
+    ref.save_file({"c": np.zeros(1, np.float32), "d": np.zeros(1, np.float32)},
+                  str(tmp_path / "s3.safetensors"))
+    with pytest.raises(ValueError, match="unlisted"):  # s3 also holds "d"
+        opened({"weight_map": {"a": "s1.safetensors", "c": "s3.safetensors"}})
+    with pytest.raises(FileNotFoundError, match="s4.safetensors"):
+        opened({"weight_map": {"a": "s1.safetensors", "b": "s4.safetensors"}})
+    idx.write_text("{")
+    with pytest.raises(ValueError, match="model.safetensors.index.json"):
         hs.ShardedCheckpoint(tmp_path)
 
 

@@ -1,13 +1,17 @@
 /* The library's one worker pool (see hfc/pool.h).
  *
  * How a job runs. The submitting thread (the "owner") holds pool.lock for the whole
- * job, writes the job description (fn, ctx, n, chunk size), sets `active` to the number
- * of live workers and bumps the generation counter `gen` (release). Every live worker
- * notices the new generation (spinning briefly, else sleeping on wake_cond), takes
- * chunks from the atomic `next_chunk` counter alongside the owner, then checks out by
- * decrementing `active`; the last one to check out signals done_cond. The owner returns
- * once it has run out of chunks and `active` is 0, so the job description is never
- * rewritten while a worker can still read it, and no worker can miss a generation.
+ * job, writes the job description (fn, ctx, n, chunk size), opens the job in `ticket`
+ * (its generation, an open bit, a count of workers inside) and bumps the generation
+ * counter `gen`. A live worker notices the new generation (spinning briefly, else
+ * sleeping on wake_cond) and joins by incrementing the count with a CAS that only
+ * succeeds while the ticket still names that generation and is open; inside, it takes
+ * chunks from the atomic `next_chunk` counter alongside the owner, then leaves. Once the
+ * owner runs out of chunks it closes the ticket and waits only for the workers inside
+ * (the last to leave a closed job signals done_cond). So the job description is never
+ * rewritten while a worker can still read it, and a worker that the OS has not
+ * scheduled yet (a loaded machine) costs the owner nothing: it finds the job closed and
+ * waits for the next one, instead of the owner waiting a time slice for it.
  *
  * Who runs inline. A caller that finds pool.lock taken (another thread's job, a resize)
  * or that is itself inside a task (tls_in_task) runs the whole range as one call with
@@ -42,6 +46,8 @@
  * to burn CPU. For the first POOL_BUSY_NS it only pauses, then it also yields. */
 #define POOL_SPIN_NS 5000
 #define POOL_BUSY_NS 1000
+#define TICKET_OPEN (1ull << 31)
+#define TICKET_COUNT (TICKET_OPEN - 1)
 
 typedef struct pool_worker {
     pthread_t thread;
@@ -56,7 +62,7 @@ static struct pool {
     /* Guards the sleep/wake hand-offs on the two conditions below. */
     pthread_mutex_t wake_lock;
     pthread_cond_t wake_cond; /* workers: gen changed or stop set */
-    pthread_cond_t done_cond; /* owner: active reached 0 */
+    pthread_cond_t done_cond; /* owner: no worker inside the closed job */
 
     int n_workers; /* live pthreads, ids 1..n_workers (under lock) */
     pool_worker workers[POOL_MAX_THREADS - 1];
@@ -66,7 +72,7 @@ static struct pool {
     hfc_task_fn fn;
     void *ctx;
     size_t n, chunk, n_chunks;
-    int n_participants;  /* workers with id < this run chunks; the others only check in */
+    int n_participants;  /* workers with id < this run chunks; the others stay out */
     hfc_error_state err; /* first failure, written by whoever wins `failed` */
 
     _Atomic int n_threads; /* configured size; 0 until first asked */
@@ -79,7 +85,8 @@ static struct pool {
     _Atomic bool owner_waiting; /* the owner is blocked (or about to block) on done_cond */
     alignas(64) _Atomic size_t next_chunk;
     _Atomic bool failed;
-    alignas(64) _Atomic int active; /* workers still to check out of the current job */
+    /* (generation << 32) | TICKET_OPEN while workers may join | workers inside */
+    alignas(64) _Atomic uint64_t ticket;
 } pool = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .wake_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -142,7 +149,7 @@ static void pool_atfork_child(void) {
     atomic_store(&pool.stop, false);
     atomic_store(&pool.sleepers, 0);
     atomic_store(&pool.owner_waiting, false);
-    atomic_store(&pool.active, 0);
+    atomic_store(&pool.ticket, 0);
     /* Stop any chunk loop the forking thread returns to (it forked inside a task). */
     atomic_store(&pool.failed, true);
     atomic_fetch_add(&pool_epoch, 1);
@@ -225,10 +232,20 @@ static bool wait_for_job(unsigned *seen) {
     return true;
 }
 
-/* Leave the current job; the last worker out wakes the owner if it went to sleep
+/* Enter job `gen` if it is still open; false if it closed (or a newer one replaced it). */
+static bool join_job(unsigned gen) {
+    uint64_t t = atomic_load(&pool.ticket);
+    while ((unsigned)(t >> 32) == gen && (t & TICKET_OPEN))
+        if (atomic_compare_exchange_weak(&pool.ticket, &t, t + 1)) return true;
+    return false;
+}
+
+/* Leave the job; the last worker out of a closed job wakes the owner if it went to sleep
  * (same handshake as wait_for_job, with owner_waiting in the role of sleepers). */
-static void check_out(void) {
-    if (atomic_fetch_sub(&pool.active, 1) == 1 && atomic_load(&pool.owner_waiting)) {
+static void leave_job(void) {
+    uint64_t before = atomic_fetch_sub(&pool.ticket, 1);
+    if ((before & TICKET_COUNT) == 1 && !(before & TICKET_OPEN) &&
+        atomic_load(&pool.owner_waiting)) {
         pthread_mutex_lock(&pool.wake_lock);
         pthread_cond_broadcast(&pool.done_cond);
         pthread_mutex_unlock(&pool.wake_lock);
@@ -241,11 +258,12 @@ static void *worker_main(void *arg) {
     unsigned seen = w->start_gen, epoch = w->epoch;
     tls_in_task = true; /* a task on a worker that calls hfc_parallel_for runs inline */
     while (wait_for_job(&seen)) {
+        if (!join_job(seen)) continue;
         if (id < pool.n_participants) run_chunks(id);
         /* This thread forked inside a task and is now the child's only thread: there is
          * no owner to report to. Returning ends the child like any last thread does. */
         if (atomic_load(&pool_epoch) != epoch) return NULL;
-        check_out();
+        leave_job();
     }
     return NULL;
 }
@@ -314,14 +332,17 @@ static void run_chunks(int worker) {
 
 static bool all_checked_out(void *unused) {
     (void)unused;
-    return atomic_load_explicit(&pool.active, memory_order_acquire) == 0;
+    return (atomic_load_explicit(&pool.ticket, memory_order_acquire) & TICKET_COUNT) == 0;
 }
 
+/* Close the job to latecomers, then wait for the workers inside it. */
 static void wait_for_workers(void) {
+    atomic_fetch_and(&pool.ticket, ~(uint64_t)TICKET_OPEN);
     if (spin_until(all_checked_out, NULL)) return;
     pthread_mutex_lock(&pool.wake_lock);
     atomic_store(&pool.owner_waiting, true);
-    while (atomic_load(&pool.active) != 0) pthread_cond_wait(&pool.done_cond, &pool.wake_lock);
+    while (atomic_load(&pool.ticket) & TICKET_COUNT)
+        pthread_cond_wait(&pool.done_cond, &pool.wake_lock);
     atomic_store(&pool.owner_waiting, false);
     pthread_mutex_unlock(&pool.wake_lock);
 }
@@ -355,10 +376,11 @@ static hfc_status run_owned(size_t n, size_t grain, int max_threads, hfc_task_fn
     pool.n_participants = participants;
     atomic_store_explicit(&pool.next_chunk, 0, memory_order_relaxed);
     atomic_store_explicit(&pool.failed, false, memory_order_relaxed);
-    atomic_store_explicit(&pool.active, pool.n_workers, memory_order_relaxed);
     atomic_fetch_add_explicit(&pool.parallel_jobs, 1, memory_order_relaxed);
 
-    atomic_fetch_add(&pool.gen, 1); /* publishes the job (seq_cst, see wait_for_job) */
+    unsigned gen = atomic_load_explicit(&pool.gen, memory_order_relaxed) + 1;
+    atomic_store(&pool.ticket, ((uint64_t)gen << 32) | TICKET_OPEN); /* releases the job */
+    atomic_fetch_add(&pool.gen, 1); /* wakes the workers (seq_cst, see wait_for_job) */
     if (atomic_load(&pool.sleepers) > 0) {
         pthread_mutex_lock(&pool.wake_lock);
         pthread_cond_broadcast(&pool.wake_cond);

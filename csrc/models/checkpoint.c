@@ -10,6 +10,7 @@
 struct hfc_st_checkpoint {
     hfc_st_file **files;
     size_t nfiles;
+    char *index; /* path of model.safetensors.index.json, or NULL for one file */
 };
 
 static int is_file(const char *p) {
@@ -49,6 +50,8 @@ static hfc_status add_file(hfc_st_checkpoint *c, const char *path) {
 /* Open each distinct shard of the weight map, then check the map against them. */
 static hfc_status open_index(hfc_st_checkpoint *c, const char *index) {
     hfc_json_doc *doc = NULL;
+    if (!(c->index = hfc_strndup(index, strlen(index))))
+        return hfc_fail(HFC_ERR_NOMEM, "%s: out of memory", index);
     HFC_TRY(hfc_json_parse_file(index, NULL, &doc));
     hfc_status st = HFC_OK;
     const hfc_json_value *map = hfc_json_getz(hfc_json_root(doc), "weight_map");
@@ -154,8 +157,11 @@ void hfc_st_checkpoint_free(hfc_st_checkpoint *c) {
     if (!c) return;
     for (size_t i = 0; i < c->nfiles; i++) hfc_st_free(c->files[i]);
     hfc_free(c->files);
+    hfc_free(c->index);
     hfc_free(c);
 }
+
+const char *hfc_st_checkpoint_index(const hfc_st_checkpoint *c) { return c->index; }
 
 const hfc_st_tensor *hfc_st_checkpoint_find(const hfc_st_checkpoint *c, const char *name,
                                             size_t len) {

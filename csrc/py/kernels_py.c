@@ -21,10 +21,11 @@ static PyArrayObject *as_array(PyObject *o, int type, int nd, const char *what) 
 }
 
 static int parse_act(const char *s, hfc_act *out) {
-    static const char *names[] = {"none", "gelu", "gelu_tanh", "relu", "tanh"};
-    for (int i = 0; i < 5; i++)
+    static const char *names[] = {"none", "gelu", "gelu_tanh", "relu", "tanh", "quick_gelu", "silu"};
+    for (int i = 0; i < 7; i++)
         if (strcmp(s, names[i]) == 0) return *out = (hfc_act)i, 0;
-    PyErr_Format(PyExc_ValueError, "unknown activation '%s' (none, gelu, gelu_tanh, relu, tanh)", s);
+    PyErr_Format(PyExc_ValueError, "unknown activation '%s' (none, gelu, gelu_tanh, relu, tanh, "
+                 "quick_gelu, silu)", s);
     return -1;
 }
 
@@ -179,6 +180,8 @@ static PyObject *py_k_act(PyObject *self, PyObject *args) {
     if (strcmp(kind, "gelu") == 0) hfc_gelu_erf(p, n);
     else if (strcmp(kind, "gelu_tanh") == 0) hfc_gelu_tanh(p, n);
     else if (strcmp(kind, "relu") == 0) hfc_relu(p, n);
+    else if (strcmp(kind, "quick_gelu") == 0) hfc_quick_gelu(p, n);
+    else if (strcmp(kind, "silu") == 0) hfc_silu(p, n);
     else if (strcmp(kind, "softmax") == 0) {
         size_t cols = (size_t)PyArray_DIM(x, PyArray_NDIM(x) - 1);
         Py_BEGIN_ALLOW_THREADS

@@ -12,7 +12,7 @@
 
 #include <string.h>
 
-enum { MODELS_SLOT_ST_FILE = 0, MODELS_SLOT_ENCODER = 1 };
+enum { MODELS_SLOT_ST_FILE = 0, MODELS_SLOT_ENCODER = 1, MODELS_SLOT_CHECKPOINT = 2 };
 
 int hfc_py_init_kernels(PyObject *m); /* kernels_py.c: private _k_* test bindings */
 
@@ -22,6 +22,7 @@ typedef struct {
     PyObject_HEAD
     hfc_st_file *file;
     Py_buffer source; /* the bytes-like object of a data= file (obj NULL for paths) */
+    PyObject *owner;  /* a SafetensorsCheckpoint owning `file`, or NULL (owned here) */
 } StFileObject;
 
 static PyObject *StFile_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
@@ -66,7 +67,8 @@ static PyObject *StFile_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
 
 static void StFile_dealloc(StFileObject *self) {
     PyTypeObject *tp = Py_TYPE(self);
-    hfc_st_free(self->file);
+    if (self->owner) Py_DECREF(self->owner);
+    else hfc_st_free(self->file);
     if (self->source.obj) PyBuffer_Release(&self->source);
     tp->tp_free((PyObject *)self);
     Py_DECREF(tp);
@@ -219,6 +221,99 @@ static PyType_Spec StFile_spec = {
     .basicsize = sizeof(StFileObject),
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE,
     .slots = StFile_slots,
+};
+
+/* ---- SafetensorsCheckpoint ----
+ * hfc._C.SafetensorsCheckpoint(path): hfc_st_checkpoint_open (a folder, an index .json
+ * or one .safetensors file; the index is checked against the shards in C). shards()
+ * gives each file as a SafetensorsFile that keeps the checkpoint alive. */
+
+typedef struct {
+    PyObject_HEAD
+    hfc_st_checkpoint *ck;
+} StCkptObject;
+
+static PyObject *StCkpt_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"path", NULL};
+    PyObject *path = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&:SafetensorsCheckpoint", kwlist,
+                                     PyUnicode_FSConverter, &path))
+        return NULL;
+    hfc_st_checkpoint *ck = NULL;
+    hfc_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = hfc_st_checkpoint_open(PyBytes_AS_STRING(path), &ck);
+    Py_END_ALLOW_THREADS
+    Py_DECREF(path);
+    if (st != HFC_OK) return hfc_py_raise(st);
+    StCkptObject *self = (StCkptObject *)type->tp_alloc(type, 0);
+    if (!self) {
+        hfc_st_checkpoint_free(ck);
+        return NULL;
+    }
+    self->ck = ck;
+    return (PyObject *)self;
+}
+
+static void StCkpt_dealloc(StCkptObject *self) {
+    PyTypeObject *tp = Py_TYPE(self);
+    hfc_st_checkpoint_free(self->ck);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static PyObject *StCkpt_shards(StCkptObject *self, PyObject *unused) {
+    PyObject *mod = PyType_GetModule(Py_TYPE(self));
+    if (!mod) return NULL;
+    PyTypeObject *ftype = (PyTypeObject *)hfc_py_get_state(mod)->models[MODELS_SLOT_ST_FILE];
+    size_t n = hfc_st_checkpoint_files(self->ck);
+    PyObject *list = PyList_New((Py_ssize_t)n);
+    for (size_t i = 0; list && i < n; i++) {
+        StFileObject *f = (StFileObject *)ftype->tp_alloc(ftype, 0);
+        if (!f) {
+            Py_CLEAR(list);
+            break;
+        }
+        f->file = (hfc_st_file *)hfc_st_checkpoint_file(self->ck, i);
+        f->owner = Py_NewRef(self);
+        PyList_SET_ITEM(list, (Py_ssize_t)i, (PyObject *)f);
+    }
+    return list;
+}
+
+static PyObject *StCkpt_get_index(StCkptObject *self, void *closure) {
+    const char *index = hfc_st_checkpoint_index(self->ck);
+    if (!index) Py_RETURN_NONE;
+    return PyUnicode_DecodeFSDefault(index);
+}
+
+static PyMethodDef StCkpt_methods[] = {
+    {"shards", (PyCFunction)StCkpt_shards, METH_NOARGS,
+     "shards() -> [SafetensorsFile]: the checkpoint's files, in index order"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef StCkpt_getset[] = {
+    {"index", (getter)StCkpt_get_index, NULL, "the index .json path, or None for one file",
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot StCkpt_slots[] = {
+    {Py_tp_new, StCkpt_new},
+    {Py_tp_dealloc, StCkpt_dealloc},
+    {Py_tp_methods, StCkpt_methods},
+    {Py_tp_getset, StCkpt_getset},
+    {Py_tp_doc, (void *)"SafetensorsCheckpoint(path): one safetensors file or the shards of "
+                        "model.safetensors.index.json, validated."},
+    {0, NULL},
+};
+
+static PyType_Spec StCkpt_spec = {
+    .name = "hfc._C.SafetensorsCheckpoint",
+    .basicsize = sizeof(StCkptObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = StCkpt_slots,
 };
 
 /* ---- writer ---- */
@@ -393,7 +488,8 @@ static void Encoder_dealloc(EncoderObject *self) {
 
 static PyObject *Encoder_get_config(EncoderObject *self, void *closure) {
     const hfc_encoder_config *c = hfc_encoder_get_config(self->enc);
-    static const char *acts[] = {"none", "gelu", "gelu_tanh", "relu"};
+    static const char *acts[] = {"none", "gelu", "gelu_tanh", "relu", "tanh", "quick_gelu",
+                                 "silu"};
     return Py_BuildValue("{s:s,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:d,s:s,s:L,s:O}", "model_type",
                          c->model_type, "vocab_size", (Py_ssize_t)c->vocab_size, "hidden_size",
                          (Py_ssize_t)c->hidden, "num_hidden_layers", (Py_ssize_t)c->layers,
@@ -401,7 +497,7 @@ static PyObject *Encoder_get_config(EncoderObject *self, void *closure) {
                          (Py_ssize_t)c->intermediate, "max_position_embeddings",
                          (Py_ssize_t)c->max_positions, "type_vocab_size",
                          (Py_ssize_t)c->type_vocab, "layer_norm_eps", (double)c->layer_norm_eps,
-                         "activation", acts[c->act & 3], "pad_token_id",
+                         "activation", acts[(unsigned)c->act < 7 ? c->act : 0], "pad_token_id",
                          (long long)c->pad_token_id, "has_pooler",
                          c->has_pooler ? Py_True : Py_False);
 }
@@ -516,5 +612,6 @@ int hfc_py_init_models(PyObject *m) {
     if (hfc_py_init_kernels(m) < 0) return -1;
     if (PyModule_AddFunctions(m, models_module_methods) < 0) return -1;
     if (add_type(m, &StFile_spec, MODELS_SLOT_ST_FILE, "SafetensorsFile") < 0) return -1;
+    if (add_type(m, &StCkpt_spec, MODELS_SLOT_CHECKPOINT, "SafetensorsCheckpoint") < 0) return -1;
     return add_type(m, &Encoder_spec, MODELS_SLOT_ENCODER, "Encoder");
 }

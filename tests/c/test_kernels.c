@@ -116,7 +116,7 @@ static void test_linear(void) {
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
         for (int wt = 0; wt < 3; wt++)
             check_linear(sizes[s][0], sizes[s][1], sizes[s][2], (hfc_wtype)wt,
-                         (hfc_act)(s % 5), s % 3 != 0, s % 2 ? 3 : 0);
+                         (hfc_act)(s % 7), s % 3 != 0, s % 2 ? 3 : 0);
     check_linear(40, 70, 90, HFC_DT_F32, HFC_ACT_GELU_ERF, true, 0);
     check_linear(40, 70, 90, HFC_DT_F32, HFC_ACT_GELU_TANH, true, 0);
     check_linear(40, 70, 90, HFC_DT_BF16, HFC_ACT_RELU, false, 0);
@@ -177,12 +177,20 @@ static void test_rowwise(void) {
         for (int scale = 0; scale < 3; scale++) {
             float lim = scale == 0 ? 1.0f : scale == 1 ? 6.0f : 12.0f;
             fill(xs, n, -lim, lim);
-            memcpy(y, xs, n * 4), memcpy(r, xs, n * 4);
-            k.gelu_erf(y, n), ref.gelu_erf(r, n);
-            for (size_t i = 0; i < n && ok; i++) ok = close_to("gelu_erf", y[i], r[i], 1e-7, 1e-6, i);
-            memcpy(y, xs, n * 4), memcpy(r, xs, n * 4);
-            k.gelu_tanh(y, n), ref.gelu_tanh(r, n);
-            for (size_t i = 0; i < n && ok; i++) ok = close_to("gelu_tanh", y[i], r[i], 1e-7, 1e-6, i);
+            const struct {
+                const char *name;
+                void (*got)(float *, size_t), (*want)(float *, size_t);
+                double rtol;
+            } maps[] = {{"gelu_erf", k.gelu_erf, ref.gelu_erf, 1e-6},
+                        {"gelu_tanh", k.gelu_tanh, ref.gelu_tanh, 1e-6},
+                        {"quick_gelu", k.quick_gelu, ref.quick_gelu, 2e-6},
+                        {"silu", k.silu, ref.silu, 2e-6}};
+            for (size_t f = 0; f < sizeof maps / sizeof maps[0]; f++) {
+                memcpy(y, xs, n * 4), memcpy(r, xs, n * 4);
+                maps[f].got(y, n), maps[f].want(r, n);
+                for (size_t i = 0; i < n && ok; i++)
+                    ok = close_to(maps[f].name, y[i], r[i], 1e-7, maps[f].rtol, i);
+            }
             for (size_t i = 0; i < n; i++) xs[i] *= 4;
             memcpy(y, xs, n * 4), memcpy(r, xs, n * 4);
             k.softmax_row(y, n), ref.softmax_row(r, n);
@@ -208,6 +216,15 @@ static void test_rowwise(void) {
     memcpy(y, sp, sizeof sp), memcpy(r, sp, sizeof sp);
     k.gelu_tanh(y, nsp), ref.gelu_tanh(r, nsp);
     for (size_t i = 0; i < nsp; i++) CHECK(close_to("gelu_tanh special", y[i], r[i], 1e-7, 1e-6, i));
+    /* swish forms: finite specials against the reference; -inf gives NaN like torch */
+    memcpy(y, sp, sizeof sp), memcpy(r, sp, sizeof sp);
+    k.quick_gelu(y, nsp), ref.quick_gelu(r, nsp);
+    for (size_t i = 0; i < nsp - 2; i++) CHECK(close_to("quick_gelu special", y[i], r[i], 1e-7, 2e-6, i));
+    CHECK(y[nsp - 2] == INFINITY && isnan(y[nsp - 1]));
+    memcpy(y, sp, sizeof sp), memcpy(r, sp, sizeof sp);
+    k.silu(y, nsp), ref.silu(r, nsp);
+    for (size_t i = 0; i < nsp - 2; i++) CHECK(close_to("silu special", y[i], r[i], 1e-7, 2e-6, i));
+    CHECK(y[nsp - 2] == INFINITY && isnan(y[nsp - 1]));
 }
 
 static void test_conversions(void) {
@@ -316,6 +333,58 @@ static void test_attention(void) {
     CHECK_STATUS(hfc_attention(&bad), HFC_ERR_INVALID);
 }
 
+/* hfc_self_attention = three hfc_linear_ref projections + hfc_attention_ref, on the
+ * fused few-rows path (m <= 32) and the general one, with f32 and bf16 weights. */
+static void check_self_attention(size_t batch, size_t seq, size_t heads, size_t hd,
+                                 hfc_wtype wt, int masked) {
+    size_t H = heads * hd, m = batch * seq;
+    float *x = malloc((m * H + 1) * 4), *bias = malloc((3 * H + 1) * 4);
+    float *wf = malloc((3 * H * H + 1) * 4);
+    uint16_t *wh = malloc((3 * H * H + 1) * 2);
+    float *buf = malloc((8 * m * H + 1) * 4);
+    int32_t *mask = malloc((m + 1) * 4);
+    fill(x, m * H, -1, 1), fill(wf, 3 * H * H, -0.5f, 0.5f), fill(bias, 3 * H, -1, 1);
+    hfc_f32_to_bf16(wf, wh, 3 * H * H);
+    if (wt == HFC_DT_BF16) hfc_bf16_to_f32(wh, wf, 3 * H * H); /* the values the kernel sees */
+    for (size_t b = 0; b < batch; b++)
+        for (size_t j = 0; j < seq; j++) mask[b * seq + j] = !masked || j + b < seq || j % 2;
+    const void *w = wt == HFC_DT_F32 ? (const void *)wf : (const void *)wh;
+    size_t es = hfc_wtype_size(wt);
+    float *q = buf, *k = q + m * H, *v = k + m * H, *out = v + m * H;
+    float *rq = out + m * H, *rk = rq + m * H, *rv = rk + m * H, *ref = rv + m * H;
+    hfc_self_attention_args s = {.batch = batch, .seq = seq, .heads = heads, .head_dim = hd,
+                                 .x = x, .wq = {w, wt, bias},
+                                 .wk = {(const char *)w + H * H * es, wt, bias + H},
+                                 .wv = {(const char *)w + 2 * H * H * es, wt, bias + 2 * H},
+                                 .mask_i32 = mask, .scale = 0.3f, .q = q, .k = k, .v = v,
+                                 .out = out};
+    CHECK_OK(hfc_self_attention(&s));
+    hfc_linear_ref(x, H, m, H, wf, HFC_DT_F32, H, bias, HFC_ACT_NONE, rq, H);
+    hfc_linear_ref(x, H, m, H, wf + H * H, HFC_DT_F32, H, bias + H, HFC_ACT_NONE, rk, H);
+    hfc_linear_ref(x, H, m, H, wf + 2 * H * H, HFC_DT_F32, H, bias + 2 * H, HFC_ACT_NONE, rv, H);
+    hfc_attention_args a = {.batch = batch, .seq = seq, .heads = heads, .head_dim = hd,
+                            .q = rq, .k = rk, .v = rv, .ld_qkv = H, .mask_i32 = mask,
+                            .scale = 0.3f, .out = ref, .ld_out = H};
+    hfc_attention_ref(&a);
+    int ok = 1;
+    for (size_t i = 0; i < m * H && ok; i++)
+        ok = close_to("self_attention", out[i], ref[i], 2e-5, 1e-4, i);
+    if (!ok)
+        fprintf(stderr, "    self_attention b=%zu s=%zu h=%zu hd=%zu wt=%d mask=%d\n", batch, seq,
+                heads, hd, (int)wt, masked);
+    CHECK(ok);
+    free(x), free(bias), free(wf), free(wh), free(buf), free(mask);
+}
+
+static void test_self_attention(void) {
+    check_self_attention(1, 16, 4, 8, HFC_DT_F32, 0);
+    check_self_attention(3, 7, 3, 5, HFC_DT_F32, 1);
+    check_self_attention(2, 9, 2, 16, HFC_DT_BF16, 1);
+    check_self_attention(2, 20, 3, 12, HFC_DT_F32, 1); /* 40 rows: the general path */
+    hfc_self_attention_args bad = {.batch = 1, .seq = 2, .heads = 1, .head_dim = 4};
+    CHECK_STATUS(hfc_self_attention(&bad), HFC_ERR_INVALID);
+}
+
 /* ---- embeddings ---- */
 
 static void test_embedding(void) {
@@ -390,6 +459,7 @@ static void run_all_levels(void) {
             RUN(test_linear);
             RUN(test_gemm);
             RUN(test_attention);
+            RUN(test_self_attention);
             RUN(test_public_rows);
             if (threads == 1) {
                 RUN(test_rowwise);

@@ -80,6 +80,8 @@ typedef struct hfc_kernels {
                           const float *beta, float eps, float *y);
     void (*gelu_erf)(float *x, size_t n);
     void (*gelu_tanh)(float *x, size_t n);
+    void (*quick_gelu)(float *x, size_t n); /* x * sigmoid(1.702 x) */
+    void (*silu)(float *x, size_t n);       /* x * sigmoid(x) */
     void (*softmax_row)(float *x, size_t n);
     void (*bf16_to_f32)(const uint16_t *src, float *dst, size_t n);
     void (*f16_to_f32)(const uint16_t *src, float *dst, size_t n);

@@ -37,6 +37,10 @@ typedef struct hfc_encoder_config {
 typedef struct hfc_encoder hfc_encoder;
 
 #define HFC_ENCODER_SUPPORTED "bert, roberta, xlm-roberta, camembert, distilbert"
+/* hidden_act / activation values of config.json (transformers' ACT2FN names) */
+#define HFC_ENCODER_ACTIVATIONS                                                            \
+    "gelu, gelu_python, gelu_new, gelu_pytorch_tanh, gelu_fast, gelu_accurate, "          \
+    "gelu_python_tanh, relu, quick_gelu, silu, swish, tanh, linear"
 
 /* Load `dir`. Errors name the file and the JSON path or tensor: an unsupported
  * model_type (HFC_ERR_UNSUPPORTED, listing HFC_ENCODER_SUPPORTED), a missing tensor
@@ -49,7 +53,11 @@ size_t hfc_encoder_weights_size(const hfc_encoder *e);
 
 /* One forward pass over ids[batch, seq]. mask and types may be NULL (all ones / all
  * zeros). hidden_out: [batch, seq, hidden]; pooled_out: [batch, hidden] or NULL (ignored
- * when the model has no pooler). Errors: ids out of the vocabulary (HFC_ERR_RANGE
+ * when the model has no pooler). Rows where mask is 0 are set to 0 in hidden_out (their
+ * values in transformers depend on padding only; no kept token attends to them). When
+ * at least 1/8 of the tokens are masked and every sequence's first token is kept, only
+ * the kept tokens run through the layers, packed ("unpadded"): less work, the same
+ * values at the kept positions. Errors: ids out of the vocabulary (HFC_ERR_RANGE
  * naming the position), types out of range, seq longer than the position table
  * (HFC_ERR_INVALID). Thread-safe: one encoder may run several forwards at once. */
 hfc_status hfc_encoder_forward(const hfc_encoder *e, const int64_t *ids, const int64_t *mask,

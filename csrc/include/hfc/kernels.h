@@ -35,7 +35,9 @@ typedef enum hfc_act {
     HFC_ACT_GELU_ERF = 1,
     HFC_ACT_GELU_TANH = 2,
     HFC_ACT_RELU = 3,
-    HFC_ACT_TANH = 4
+    HFC_ACT_TANH = 4,
+    HFC_ACT_QUICK_GELU = 5, /* x * sigmoid(1.702 x): transformers' quick_gelu */
+    HFC_ACT_SILU = 6        /* x * sigmoid(x): silu / swish */
 } hfc_act;
 
 size_t hfc_wtype_size(hfc_wtype wt); /* 4, 2, 2; 0 for an unknown value */
@@ -77,6 +79,8 @@ hfc_status hfc_add_layernorm(const float *x, const float *residual, size_t m, si
 void hfc_gelu_erf(float *x, size_t n);
 void hfc_gelu_tanh(float *x, size_t n);
 void hfc_relu(float *x, size_t n);
+void hfc_quick_gelu(float *x, size_t n);
+void hfc_silu(float *x, size_t n);
 /* In place softmax over each row of x[m,n] (threaded over rows). */
 hfc_status hfc_softmax_rows(float *x, size_t m, size_t n);
 
@@ -111,6 +115,27 @@ typedef struct hfc_attention_args {
     size_t ld_out;
 } hfc_attention_args;
 hfc_status hfc_attention(const hfc_attention_args *a);
+
+/* Self-attention of an encoder layer from its input x [batch*seq, heads*head_dim]:
+ * q, k, v = x·Wq^T + bq, x·Wk^T + bk, x·Wv^T + bv (written to the caller's q, k, v
+ * buffers, [batch*seq, hidden] each), then hfc_attention into out [batch*seq, hidden]
+ * (contiguous rows). For a few token rows (batch-1 inference) the projections and the
+ * attention of one head run in one task, one pool job for the whole step. */
+typedef struct hfc_linear_weights {
+    const void *w;    /* [out, in] nn.Linear layout */
+    hfc_wtype wt;
+    const float *bias; /* [out] or NULL */
+} hfc_linear_weights;
+typedef struct hfc_self_attention_args {
+    size_t batch, seq, heads, head_dim;
+    const float *x;
+    hfc_linear_weights wq, wk, wv; /* each [hidden, hidden] */
+    const int32_t *mask_i32;        /* key padding mask [batch, seq], at most one */
+    const uint8_t *mask_u8;
+    float scale;
+    float *q, *k, *v, *out;
+} hfc_self_attention_args;
+hfc_status hfc_self_attention(const hfc_self_attention_args *s);
 
 /* ---- embeddings ---- */
 

@@ -115,6 +115,8 @@ const hfc_st_tensor *hfc_st_checkpoint_find(const hfc_st_checkpoint *c, const ch
 /* Which file a tensor comes from (for messages); NULL if absent. */
 const char *hfc_st_checkpoint_file_of(const hfc_st_checkpoint *c, const hfc_st_tensor *t);
 size_t hfc_st_checkpoint_files(const hfc_st_checkpoint *c);
+/* The index .json path the checkpoint was opened from, or NULL for a single file. */
+const char *hfc_st_checkpoint_index(const hfc_st_checkpoint *c);
 const hfc_st_file *hfc_st_checkpoint_file(const hfc_st_checkpoint *c, size_t i);
 /* Total bytes of tensor data over all files. */
 size_t hfc_st_checkpoint_data_size(const hfc_st_checkpoint *c);

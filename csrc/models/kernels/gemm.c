@@ -50,6 +50,8 @@ static void apply_act(const hfc_kernels *K, hfc_act act, float *y, size_t n) {
     switch (act) {
     case HFC_ACT_GELU_ERF: K->gelu_erf(y, n); break;
     case HFC_ACT_GELU_TANH: K->gelu_tanh(y, n); break;
+    case HFC_ACT_QUICK_GELU: K->quick_gelu(y, n); break;
+    case HFC_ACT_SILU: K->silu(y, n); break;
     case HFC_ACT_RELU:
         for (size_t j = 0; j < n; j++) y[j] = y[j] > 0.0f ? y[j] : 0.0f;
         break;
@@ -280,7 +282,7 @@ static hfc_status gemm_run(gemm_job *g, int threads) {
 static hfc_status check_wt_act(hfc_wtype wt, hfc_act act) {
     if ((unsigned)wt > HFC_DT_BF16)
         return hfc_fail(HFC_ERR_INVALID, "linear: unknown weight dtype %d", (int)wt);
-    if ((unsigned)act > HFC_ACT_TANH)
+    if ((unsigned)act > HFC_ACT_SILU)
         return hfc_fail(HFC_ERR_INVALID, "linear: unknown activation %d", (int)act);
     return HFC_OK;
 }
@@ -296,7 +298,6 @@ size_t hfc_wtype_size(hfc_wtype wt) {
 
 /* ---- small m: dot-product kernel over column ranges ---- */
 
-#define SMALL_M_MAX 32
 #define SMALL_N_GRAIN 64
 
 typedef struct small_job {
@@ -335,7 +336,7 @@ hfc_status hfc_linear_threads(const float *x, size_t ldx, size_t m, size_t k, co
                   .alpha = 1.0f, .b = w, .wt = (int)wt, .trans = 1, .ldb = k,
                   .esize = hfc_wtype_size(wt), .beta = 0.0f, .c = y, .ldc = ldy,
                   .bias = bias, .act = act};
-    if (g.K->linear_small && m <= SMALL_M_MAX && m > 0 && n > 0 && k > 0)
+    if (g.K->linear_small && m <= HFC_SMALL_M_MAX && m > 0 && n > 0 && k > 0)
         return linear_small_run(&g, threads);
     return gemm_run(&g, threads);
 }

@@ -26,6 +26,10 @@ hfc_status hfc_gemm_f32_threads(bool trans_b, size_t m, size_t n, size_t k, floa
                                 const float *a, size_t lda, const float *b, size_t ldb,
                                 float beta, float *c, size_t ldc, int threads);
 
+/* Up to this many rows hfc_linear runs the dot-product kernel (linear_small) where the
+ * level has one, instead of the packed GEMM. */
+#define HFC_SMALL_M_MAX 32
+
 /* This thread's scratch buffer number `slot` (< HFC_SCRATCH_SLOTS) with room for
  * `floats` floats, 64-byte aligned, kept for the thread's lifetime; NULL when out of
  * memory. Slot 0: GEMM packing panels; slot 1: attention scores; slot 2: gathered
@@ -46,6 +50,8 @@ void hfc_layernorm_row_ref(const float *x, const float *res, size_t n, const flo
                            const float *beta, float eps, float *y);
 void hfc_gelu_erf_ref(float *x, size_t n);
 void hfc_gelu_tanh_ref(float *x, size_t n);
+void hfc_quick_gelu_ref(float *x, size_t n);
+void hfc_silu_ref(float *x, size_t n);
 void hfc_softmax_row_ref(float *x, size_t n);
 void hfc_bf16_to_f32_ref(const uint16_t *src, float *dst, size_t n);
 void hfc_f16_to_f32_ref(const uint16_t *src, float *dst, size_t n);
@@ -69,6 +75,8 @@ void hfc_layernorm_row_avx2(const float *x, const float *res, size_t n, const fl
                             const float *beta, float eps, float *y);
 void hfc_gelu_erf_avx2(float *x, size_t n);
 void hfc_gelu_tanh_avx2(float *x, size_t n);
+void hfc_quick_gelu_avx2(float *x, size_t n);
+void hfc_silu_avx2(float *x, size_t n);
 void hfc_softmax_row_avx2(float *x, size_t n);
 void hfc_bf16_to_f32_avx2(const uint16_t *src, float *dst, size_t n);
 void hfc_f16_to_f32_avx2(const uint16_t *src, float *dst, size_t n);
@@ -85,11 +93,15 @@ void hfc_layernorm_row_avx512(const float *x, const float *res, size_t n, const 
                               const float *beta, float eps, float *y);
 void hfc_gelu_erf_avx512(float *x, size_t n);
 void hfc_gelu_tanh_avx512(float *x, size_t n);
+void hfc_quick_gelu_avx512(float *x, size_t n);
+void hfc_silu_avx512(float *x, size_t n);
 void hfc_softmax_row_avx512(float *x, size_t n);
 void hfc_bf16_to_f32_avx512(const uint16_t *src, float *dst, size_t n);
 void hfc_f16_to_f32_avx512(const uint16_t *src, float *dst, size_t n);
 void hfc_f32_to_bf16_avx512(const float *src, uint16_t *dst, size_t n);
 void hfc_f32_to_f16_avx512(const float *src, uint16_t *dst, size_t n);
+void hfc_linear_small_avx2(const float *x, size_t ldx, size_t m, size_t k, const void *w,
+                           int wt, size_t n0, size_t n1, float *y, size_t ldy);
 void hfc_linear_small_avx512(const float *x, size_t ldx, size_t m, size_t k, const void *w,
                              int wt, size_t n0, size_t n1, float *y, size_t ldy);
 double hfc_fma_peak_avx2(unsigned long long iters);   /* returns flops done */

@@ -96,6 +96,14 @@ static double gelu_tanh_d(double x) {
     return 0.5 * x * (1.0 + tanh(0.79788456080286535588 * (x + 0.044715 * x * x * x)));
 }
 
+/* x * sigmoid(a x), as torch computes it: a x rounded to float first */
+static double swish_d(double x, float a) { return x / (1.0 + exp(-(double)(a * (float)x))); }
+void hfc_quick_gelu_ref(float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) x[i] = (float)swish_d(x[i], 1.702f);
+}
+void hfc_silu_ref(float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) x[i] = (float)swish_d(x[i], 1.0f);
+}
 void hfc_gelu_erf_ref(float *x, size_t n) {
     for (size_t i = 0; i < n; i++) x[i] = (float)gelu_erf_d(x[i]);
 }
@@ -163,6 +171,8 @@ static double act_d(hfc_act act, double v) {
     case HFC_ACT_GELU_TANH: return gelu_tanh_d(v);
     case HFC_ACT_RELU: return v > 0 ? v : 0;
     case HFC_ACT_TANH: return tanh(v);
+    case HFC_ACT_QUICK_GELU: return swish_d(v, 1.702f);
+    case HFC_ACT_SILU: return swish_d(v, 1.0f);
     default: return v;
     }
 }

@@ -25,7 +25,9 @@ static hfc_status ln_task(void *ctx, size_t begin, size_t end, int worker) {
     return HFC_OK;
 }
 
-static size_t row_grain(size_t n) { return n >= 4096 ? 1 : 4096 / (n ? n : 1); }
+/* Rows per chunk: at least 32K floats, so a handful of token rows (batch-1 inference)
+ * runs on the caller's thread: a pool round trip costs more than such a row block. */
+static size_t row_grain(size_t n) { return n >= 32768 ? 1 : 32768 / (n ? n : 1); }
 
 hfc_status hfc_add_layernorm(const float *x, const float *residual, size_t m, size_t n,
                              const float *gamma, const float *beta, float eps, float *y) {
@@ -75,6 +77,8 @@ static void relu_rows(float *x, size_t n) {
 void hfc_gelu_erf(float *x, size_t n) { map_run(hfc_models_kernels()->gelu_erf, x, n); }
 void hfc_gelu_tanh(float *x, size_t n) { map_run(hfc_models_kernels()->gelu_tanh, x, n); }
 void hfc_relu(float *x, size_t n) { map_run(relu_rows, x, n); }
+void hfc_quick_gelu(float *x, size_t n) { map_run(hfc_models_kernels()->quick_gelu, x, n); }
+void hfc_silu(float *x, size_t n) { map_run(hfc_models_kernels()->silu, x, n); }
 
 typedef struct softmax_job {
     float *x;
@@ -141,52 +145,53 @@ static size_t kept_keys(const hfc_attention_args *a, size_t b, bool *prefix) {
     return n;
 }
 
+/* Sequence b, head h of a: out_h = softmax(scale * q_h k_h^T) v_h over the kept keys.
+ * s: scratch of seq*seq floats. */
+static hfc_status attend_head(const hfc_attention_args *a, const hfc_kernels *K, size_t b,
+                              size_t h, float *s) {
+    size_t S = a->seq, hd = a->head_dim;
+    size_t base = b * S * a->ld_qkv + h * hd;
+    const float *kp = a->k + base, *vp = a->v + base;
+    size_t ldkv = a->ld_qkv;
+    bool prefix;
+    size_t nk = kept_keys(a, b, &prefix);
+    bool uniform = nk == 0; /* all masked: scores tie at finfo.min */
+    if (uniform) {
+        nk = S;
+    } else if (!prefix) {
+        float *kv = hfc_models_scratch(2, 2 * nk * hd);
+        if (!kv) return hfc_fail(HFC_ERR_NOMEM, "attention: out of memory");
+        for (size_t j = 0, r = 0; j < S; j++)
+            if (key_kept(a, b, j)) {
+                memcpy(kv + r * hd, kp + j * ldkv, hd * sizeof(float));
+                memcpy(kv + (nk + r) * hd, vp + j * ldkv, hd * sizeof(float));
+                r++;
+            }
+        kp = kv, vp = kv + nk * hd, ldkv = hd;
+    }
+    if (uniform) {
+        for (size_t i = 0; i < S * S; i++) s[i] = 1.0f / (float)S;
+    } else {
+        HFC_TRY(hfc_gemm_f32_threads(true, S, nk, hd, a->scale, a->q + base, a->ld_qkv, kp, ldkv,
+                                     0.0f, s, nk, 1));
+        for (size_t i = 0; i < S; i++) K->softmax_row(s + i * nk, nk);
+    }
+    return hfc_gemm_f32_threads(false, S, hd, nk, 1.0f, s, nk, vp, ldkv, 0.0f,
+                                a->out + b * S * a->ld_out + h * hd, a->ld_out, 1);
+}
+
 static hfc_status attn_task(void *ctx, size_t begin, size_t end, int worker) {
     const hfc_attention_args *a = ((const attn_job *)ctx)->a;
     const hfc_kernels *K = hfc_models_kernels();
-    size_t S = a->seq, hd = a->head_dim;
+    size_t S = a->seq;
     float *s = hfc_models_scratch(1, S * S);
     if (!s) return hfc_fail(HFC_ERR_NOMEM, "attention: cannot allocate %zu x %zu scores", S, S);
-    hfc_status st = HFC_OK;
-    for (size_t t = begin; t < end && st == HFC_OK; t++) {
-        size_t b = t / a->heads, h = t % a->heads;
-        size_t base = b * S * a->ld_qkv + h * hd;
-        const float *kp = a->k + base, *vp = a->v + base;
-        size_t ldkv = a->ld_qkv;
-        bool prefix;
-        size_t nk = kept_keys(a, b, &prefix);
-        bool uniform = nk == 0; /* all masked: scores tie at finfo.min */
-        if (uniform) {
-            nk = S;
-        } else if (!prefix) {
-            float *kv = hfc_models_scratch(2, 2 * nk * hd);
-            if (!kv) return hfc_fail(HFC_ERR_NOMEM, "attention: out of memory");
-            for (size_t j = 0, r = 0; j < S; j++)
-                if (key_kept(a, b, j)) {
-                    memcpy(kv + r * hd, kp + j * ldkv, hd * sizeof(float));
-                    memcpy(kv + (nk + r) * hd, vp + j * ldkv, hd * sizeof(float));
-                    r++;
-                }
-            kp = kv, vp = kv + nk * hd, ldkv = hd;
-        }
-        if (uniform) {
-            for (size_t i = 0; i < S * S; i++) s[i] = 1.0f / (float)S;
-        } else {
-            st = hfc_gemm_f32_threads(true, S, nk, hd, a->scale, a->q + base, a->ld_qkv, kp,
-                                      ldkv, 0.0f, s, nk, 1);
-            if (st != HFC_OK) break;
-            for (size_t i = 0; i < S; i++) K->softmax_row(s + i * nk, nk);
-        }
-        st = hfc_gemm_f32_threads(false, S, hd, nk, 1.0f, s, nk, vp, ldkv, 0.0f,
-                                  a->out + b * S * a->ld_out + h * hd, a->ld_out, 1);
-    }
-    return st;
+    for (size_t t = begin; t < end; t++) HFC_TRY(attend_head(a, K, t / a->heads, t % a->heads, s));
+    return HFC_OK;
 }
 
-hfc_status hfc_attention(const hfc_attention_args *a) {
-    if (!a) return hfc_fail(HFC_ERR_INVALID, "attention: NULL arguments");
+static hfc_status attention_check(const hfc_attention_args *a) {
     size_t hidden = a->heads * a->head_dim;
-    if (a->batch == 0 || a->seq == 0 || hidden == 0) return HFC_OK;
     if (!a->q || !a->k || !a->v || !a->out)
         return hfc_fail(HFC_ERR_INVALID, "attention: NULL data pointer");
     if (a->mask_i32 && a->mask_u8)
@@ -195,8 +200,75 @@ hfc_status hfc_attention(const hfc_attention_args *a) {
         return hfc_fail(HFC_ERR_INVALID,
                         "attention: row stride (%zu in, %zu out) smaller than heads*head_dim=%zu",
                         a->ld_qkv, a->ld_out, hidden);
+    return HFC_OK;
+}
+
+hfc_status hfc_attention(const hfc_attention_args *a) {
+    if (!a) return hfc_fail(HFC_ERR_INVALID, "attention: NULL arguments");
+    if (a->batch == 0 || a->seq == 0 || a->heads * a->head_dim == 0) return HFC_OK;
+    HFC_TRY(attention_check(a));
     attn_job j = {a};
     return hfc_parallel_for(a->batch * a->heads, 1, attn_task, &j);
+}
+
+/* ---- self-attention from the layer input ----
+ * Few token rows (m <= HFC_SMALL_M_MAX, where the dot-product linear kernel runs): one
+ * pool job whose task is a head h, computing q, k, v columns [h*hd, (h+1)*hd) of all
+ * rows and then that head's attention for every sequence, instead of three projection
+ * jobs and an attention job each waiting for all threads. Otherwise: three hfc_linear
+ * calls and hfc_attention. */
+
+typedef struct self_attn_job {
+    const hfc_self_attention_args *s;
+    hfc_attention_args a;
+} self_attn_job;
+
+static hfc_status self_attn_task(void *ctx, size_t begin, size_t end, int worker) {
+    const self_attn_job *j = ctx;
+    const hfc_self_attention_args *s = j->s;
+    const hfc_kernels *K = hfc_models_kernels();
+    size_t m = s->batch * s->seq, hd = s->head_dim, H = s->heads * hd, S = s->seq;
+    float *sc = hfc_models_scratch(1, S * S);
+    if (!sc) return hfc_fail(HFC_ERR_NOMEM, "attention: cannot allocate %zu x %zu scores", S, S);
+    const hfc_linear_weights *w[3] = {&s->wq, &s->wk, &s->wv};
+    float *dst[3] = {s->q, s->k, s->v};
+    for (size_t h = begin; h < end; h++) {
+        size_t c0 = h * hd;
+        for (int p = 0; p < 3; p++) {
+            K->linear_small(s->x, H, m, H, w[p]->w, (int)w[p]->wt, c0, c0 + hd, dst[p], H);
+            if (w[p]->bias)
+                for (size_t i = 0; i < m; i++) {
+                    float *row = dst[p] + i * H + c0;
+                    for (size_t c = 0; c < hd; c++) row[c] += w[p]->bias[c0 + c];
+                }
+        }
+        for (size_t b = 0; b < s->batch; b++) HFC_TRY(attend_head(&j->a, K, b, h, sc));
+    }
+    return HFC_OK;
+}
+
+hfc_status hfc_self_attention(const hfc_self_attention_args *s) {
+    if (!s) return hfc_fail(HFC_ERR_INVALID, "attention: NULL arguments");
+    size_t m = s->batch * s->seq, hd = s->head_dim, H = s->heads * hd;
+    if (m == 0 || H == 0) return HFC_OK;
+    if (!s->x || !s->wq.w || !s->wk.w || !s->wv.w)
+        return hfc_fail(HFC_ERR_INVALID, "attention: NULL data pointer");
+    self_attn_job j = {s, {.batch = s->batch, .seq = s->seq, .heads = s->heads, .head_dim = hd,
+                           .q = s->q, .k = s->k, .v = s->v, .ld_qkv = H,
+                           .mask_i32 = s->mask_i32, .mask_u8 = s->mask_u8, .scale = s->scale,
+                           .out = s->out, .ld_out = H}};
+    HFC_TRY(attention_check(&j.a));
+    const hfc_kernels *K = hfc_models_kernels();
+    if (K->linear_small && m <= HFC_SMALL_M_MAX) {
+        if ((unsigned)s->wq.wt > HFC_DT_BF16 || (unsigned)s->wk.wt > HFC_DT_BF16 ||
+            (unsigned)s->wv.wt > HFC_DT_BF16)
+            return hfc_fail(HFC_ERR_INVALID, "attention: unknown weight dtype");
+        return hfc_parallel_for(s->heads, 1, self_attn_task, &j);
+    }
+    HFC_TRY(hfc_linear(s->x, m, H, s->wq.w, s->wq.wt, H, s->wq.bias, HFC_ACT_NONE, s->q));
+    HFC_TRY(hfc_linear(s->x, m, H, s->wk.w, s->wk.wt, H, s->wk.bias, HFC_ACT_NONE, s->k));
+    HFC_TRY(hfc_linear(s->x, m, H, s->wv.w, s->wv.wt, H, s->wv.bias, HFC_ACT_NONE, s->v));
+    return hfc_attention(&j.a);
 }
 
 /* ---- embeddings and conversions ---- */

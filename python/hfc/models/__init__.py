@@ -2,13 +2,15 @@
 
     from hfc.models import AutoModel, SentenceEmbedder
     model = AutoModel.from_pretrained("path/to/bert")          # config.json + safetensors
+    model = AutoModel.from_pretrained("org/bert", revision="v1")  # or a Hub repo via hfc.hub
     out = model(input_ids, attention_mask=mask)                # NumPy or torch int tensors
     out.last_hidden_state, out.pooler_output                   # float32 NumPy arrays
 
     emb = SentenceEmbedder("path/to/all-MiniLM-L6-v2").encode(["a sentence", "another"])
 
 Supported model_type: bert, roberta, xlm-roberta, camembert, distilbert (absolute
-positions; activations gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu). Weights are
+positions; activations gelu, gelu_python, gelu_new, gelu_pytorch_tanh, gelu_fast,
+gelu_accurate, gelu_python_tanh, relu, quick_gelu, silu, swish, tanh, linear). Weights are
 memory-mapped and used in place (fp32, f16 or bf16 in the file; compute is fp32); the
 forward pass runs in C on hfc's thread pool (hfc.set_num_threads) with the GIL released.
 Only safetensors checkpoints are read: a folder with only pytorch_model.bin is refused.
@@ -31,7 +33,11 @@ SUPPORTED_MODEL_TYPES = ("bert", "roberta", "xlm-roberta", "camembert", "distilb
 
 class EncoderOutput:
     """Result of an encoder call: ``last_hidden_state`` float32 [batch, seq, hidden] and
-    ``pooler_output`` float32 [batch, hidden] (None for models without a pooler)."""
+    ``pooler_output`` float32 [batch, hidden] (None for models without a pooler).
+
+    Positions where attention_mask is 0 hold zeros (transformers fills them with values
+    no unmasked token depends on). A padded batch (from 1/8 of the tokens masked, first
+    tokens kept) runs only its unmasked tokens through the layers."""
 
     __slots__ = ("last_hidden_state", "pooler_output")
 
@@ -98,15 +104,64 @@ class EncoderModel:
                 f"hidden={c['hidden_size']}, path={self.name_or_path!r})")
 
 
+def _is_repo_id(name: str) -> bool:
+    """Looks like "org/name" or "name" rather than a filesystem path."""
+    parts = name.split("/")
+    return (0 < len(parts) <= 2 and all(parts) and not name.startswith((".", "~"))
+            and "\\" not in name and not os.path.isabs(name))
+
+
+def _hub_get(repo_id: str, filename: str, revision, token, optional=False) -> Optional[str]:
+    from .. import hub
+    try:
+        return hub.hf_hub_download(repo_id, filename, revision=revision, token=token)
+    except hub.EntryNotFoundError:
+        if optional:
+            return None
+        raise
+
+
+def _hub_model_folder(repo_id: str, revision: Optional[str], token, extra=()) -> str:
+    """Fetch what an encoder needs from the Hub (config.json, then model.safetensors, else
+    model.safetensors.index.json and its shards, plus `extra` files that exist) through
+    hfc.hub into the cache huggingface_hub shares; return the snapshot folder."""
+    def get(filename, optional=False):
+        return _hub_get(repo_id, filename, revision, token, optional)
+
+    folder = os.path.dirname(get("config.json"))
+    if get("model.safetensors", optional=True) is None:
+        index = get("model.safetensors.index.json", optional=True)
+        if index is None:
+            raise FileNotFoundError(
+                f"{repo_id}: no model.safetensors or model.safetensors.index.json in the repo "
+                "(hfc reads only safetensors checkpoints)")
+        weight_map = _read_json(index, {}).get("weight_map", {})
+        for shard in sorted(set(weight_map.values()) if isinstance(weight_map, dict) else ()):
+            get(shard)  # names are checked by the C checkpoint reader on load
+    for name in extra:
+        get(name, optional=True)
+    return folder
+
+
+def _model_folder(path, revision, token, extra=()) -> str:
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        return path
+    if os.path.exists(path) or not _is_repo_id(path):
+        raise FileNotFoundError(f"{path}: not a model folder (config.json + model.safetensors)")
+    return _hub_model_folder(path, revision, token, extra)
+
+
 class AutoModel:
-    """``AutoModel.from_pretrained(path)``: the encoder of a local model folder."""
+    """``AutoModel.from_pretrained(path_or_repo_id, revision=None, token=None)``: the
+    encoder of a local model folder, or of a Hub repo fetched through hfc.hub into the
+    shared cache (HF_ENDPOINT, HF_HOME, HF_HUB_OFFLINE and the token apply as in
+    huggingface_hub)."""
 
     @staticmethod
-    def from_pretrained(path: Union[str, os.PathLike], **_ignored) -> EncoderModel:
-        path = os.fspath(path)
-        if not os.path.isdir(path):
-            raise FileNotFoundError(f"{path}: not a model folder (config.json + model.safetensors)")
-        return EncoderModel(path)
+    def from_pretrained(path: Union[str, os.PathLike], revision: Optional[str] = None,
+                        token=None, **_ignored) -> EncoderModel:
+        return EncoderModel(_model_folder(path, revision, token))
 
 
 def _read_json(path: str, default=None):
@@ -119,6 +174,10 @@ def _read_json(path: str, default=None):
             raise ValueError(f"{path}: invalid JSON: {e}") from None
 
 
+_SENTENCE_FILES = ("modules.json", "sentence_bert_config.json", "tokenizer.json",
+                   "1_Pooling/config.json")
+
+
 class SentenceEmbedder:
     """Sentence embeddings of a sentence-transformers model folder (BERT-family
     transformer + Pooling [+ Normalize]), tokenized with hfc.tokenizers.
@@ -128,10 +187,16 @@ class SentenceEmbedder:
     (a Normalize module) unless ``normalize`` is given. Texts are truncated to
     sentence_bert_config.json's max_seq_length (else the tokenizer's settings)."""
 
-    def __init__(self, path: Union[str, os.PathLike]):
+    def __init__(self, path: Union[str, os.PathLike], revision: Optional[str] = None, token=None):
         from ..tokenizers import Tokenizer
 
-        path = self.path = os.fspath(path)
+        self.path = os.fspath(path)
+        path = _model_folder(path, revision, token, _SENTENCE_FILES)
+        if path != self.path:  # a Hub repo: its Pooling folder may be named otherwise
+            modules = _read_json(os.path.join(path, "modules.json"), [])
+            for m in modules if isinstance(modules, list) else ():
+                if isinstance(m, dict) and str(m.get("type", "")).endswith("Pooling") and m.get("path"):
+                    _hub_get(self.path, f"{m['path']}/config.json", revision, token, optional=True)
         modules = _read_json(os.path.join(path, "modules.json"), [])
         types = {m.get("type", "").rsplit(".", 1)[-1]: m for m in modules if isinstance(m, dict)}
         unknown = set(types) - {"Transformer", "Pooling", "Normalize"}

@@ -21,7 +21,6 @@ order, so its output with two or more entries varies from run to run).
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 from typing import Dict, Iterable, List, Optional, Union
@@ -112,7 +111,7 @@ def _view(file, name, shape, offset, nbytes, dtype, convert=False) -> np.ndarray
 
 class _Slice:
     """``safe_open(...).get_slice(name)``: shape and dtype without reading, and
-    ``[...]`` indexing with slices (step 1) and integers, as safetensors allows."""
+    ``[...]`` indexing with slices (positive steps) and integers, as safetensors allows."""
 
     def __init__(self, file, info, convert):
         self._file, self._info, self._convert = file, info, convert
@@ -137,15 +136,17 @@ class _Slice:
         key = []
         for dim, (ix, size) in enumerate(zip(index, shape)):
             if isinstance(ix, slice):
-                if ix.step not in (None, 1):
-                    raise ValueError(f"get_slice('{name}'): step {ix.step} is not supported")
+                step = 1 if ix.step is None else _index(ix.step, name, dim, True)
+                if step < 1:  # as safetensors: only forward strides
+                    raise ValueError(f"get_slice('{name}'): slice step must be a positive "
+                                     f"integer, got {step}")
                 start = 0 if ix.start is None else _index(ix.start, name, dim, False)
                 stop = size if ix.stop is None else _index(ix.stop, name, dim, False)
                 bad = start if start >= size else (stop - 1 if stop > size else None)
                 if bad is not None or stop < start:
                     raise ValueError(f"get_slice('{name}'): index {bad if bad is not None else stop} "
                                      f"out of bounds for dimension {dim} of size {size}")
-                key.append(slice(start, stop))
+                key.append(slice(start, stop, step))
             else:
                 i = _index(ix, name, dim, True)
                 if i < 0:
@@ -263,48 +264,23 @@ def save_file(tensor_dict: Dict[str, np.ndarray], filename: PathLike,
 
 class ShardedCheckpoint:
     """A checkpoint split over shards by ``model.safetensors.index.json`` (or a single
-    ``model.safetensors``): keys(), get_tensor(name), metadata(), shard_of(name)."""
+    ``model.safetensors``): keys(), get_tensor(name), metadata(), shard_of(name).
+
+    ``path`` is a folder, an index .json or a .safetensors file; opening and every check
+    of the index against the shards is hfc's C checkpoint reader (the one the encoders
+    load through)."""
 
     def __init__(self, path: PathLike, *, convert: bool = False):
-        path = os.fspath(path)
-        if os.path.isdir(path):
-            index = os.path.join(path, "model.safetensors.index.json")
-            single = os.path.join(path, "model.safetensors")
-            path = index if os.path.exists(index) else single
+        ck = _C.SafetensorsCheckpoint(os.fspath(path))
         self._convert = convert
-        self._files: Dict[str, object] = {}
-        if path.endswith(".json"):
-            with open(path, "rb") as fh:
-                try:
-                    index = json.loads(fh.read())
-                except ValueError as e:
-                    raise ValueError(f"{path}: invalid JSON: {e}") from None
-            weight_map = index.get("weight_map") if isinstance(index, dict) else None
-            if not isinstance(weight_map, dict):
-                raise ValueError(f"{path}: no \"weight_map\" object")
-            self._meta = index.get("metadata")
-            folder = os.path.dirname(path)
-            self._map = {}
-            for name, shard in weight_map.items():
-                if not isinstance(shard, str) or os.path.basename(shard) != shard:
-                    raise ValueError(f"{path}: weight_map['{name}']: bad shard file name {shard!r}")
-                self._map[name] = os.path.join(folder, shard)
-            for shard in sorted(set(self._map.values())):
-                f = self._files[shard] = _C.SafetensorsFile(shard)
-                for key in f.keys():
-                    if self._map.get(key) != shard:
-                        raise ValueError(f"{shard}: tensor '{key}' is not listed for this shard "
-                                         f"in {os.path.basename(path)}")
-            for name, shard in self._map.items():
-                try:
-                    self._files[shard].info(name)
-                except KeyError:
-                    raise ValueError(f"{path}: tensor '{name}' is mapped to "
-                                     f"{os.path.basename(shard)}, which does not hold it") from None
+        self._files = {f.name: f for f in ck.shards()}
+        self._map = {k: name for name, f in self._files.items() for k in f.keys()}
+        if ck.index is None:
+            self._meta = next(iter(self._files.values())).metadata()
         else:
-            f = self._files[path] = _C.SafetensorsFile(path)
-            self._map = {k: path for k in f.keys()}
-            self._meta = f.metadata()
+            with open(ck.index, "rb") as fh:  # already validated by the C reader
+                index = _C._json_loads(fh.read())
+            self._meta = index.get("metadata")
 
     def keys(self) -> List[str]:
         return sorted(self._map)

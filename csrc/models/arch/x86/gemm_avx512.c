@@ -93,7 +93,8 @@ load_w16(const void *w, int wt, size_t p, __mmask16 mk) {
 
 static inline __attribute__((always_inline)) HFC_TARGET_AVX512 void
 small_tile(const float *x, size_t ldx, size_t k, const void *w, int wt, size_t ldw_bytes,
-           float *y, size_t ldy, const int R, const int W) {
+           const char *pf, int pf_rows, float *y, size_t ldy, int accum, const int R,
+           const int W) {
     __m512 acc[4][4];
 #pragma GCC unroll 4
     for (int i = 0; i < R; i++)
@@ -112,6 +113,16 @@ small_tile(const float *x, size_t ldx, size_t k, const void *w, int wt, size_t l
             _Pragma("GCC unroll 4") for (int j = 0; j < W; j++)                          \
                 acc[i][j] = _mm512_fmadd_ps(xv[i], wv[j], acc[i][j]);                    \
     } while (0)
+    if (pf) {
+        /* stream the next weight rows in while these are multiplied: from L3 or DRAM the
+         * hardware prefetcher alone leaves the FMAs waiting at batch-1 sizes */
+        size_t es = wt == HFC_DT_F32 ? 4 : 2;
+        for (; p + 16 <= k; p += 16) {
+#pragma GCC unroll 4
+            for (int j = 0; j < pf_rows; j++) _mm_prefetch(pf + j * ldw_bytes + p * es, _MM_HINT_T1);
+            SMALL_STEP((__mmask16)0xFFFF);
+        }
+    }
     for (; p + 16 <= k; p += 16) SMALL_STEP((__mmask16)0xFFFF);
     if (p < k) SMALL_STEP((__mmask16)((1u << (k - p)) - 1));
 #undef SMALL_STEP
@@ -136,37 +147,73 @@ small_tile(const float *x, size_t ldx, size_t k, const void *w, int wt, size_t l
                                   _mm512_shuffle_f32x4(v[2 * q], v[2 * q + 1], 0xDD));
         __m512 r = _mm512_add_ps(_mm512_shuffle_f32x4(w2[0], w2[1], 0x88),
                                  _mm512_shuffle_f32x4(w2[0], w2[1], 0xDD));
-        _mm_storeu_ps(y, _mm512_extractf32x4_ps(r, 0));
-        _mm_storeu_ps(y + ldy, _mm512_extractf32x4_ps(r, 1));
-        _mm_storeu_ps(y + 2 * ldy, _mm512_extractf32x4_ps(r, 2));
-        _mm_storeu_ps(y + 3 * ldy, _mm512_extractf32x4_ps(r, 3));
+        __m128 r4[4] = {_mm512_extractf32x4_ps(r, 0), _mm512_extractf32x4_ps(r, 1),
+                        _mm512_extractf32x4_ps(r, 2), _mm512_extractf32x4_ps(r, 3)};
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; i++) {
+            if (accum) r4[i] = _mm_add_ps(r4[i], _mm_loadu_ps(y + i * ldy));
+            _mm_storeu_ps(y + i * ldy, r4[i]);
+        }
         return;
     }
 #pragma GCC unroll 4
     for (int i = 0; i < R; i++)
 #pragma GCC unroll 4
-        for (int j = 0; j < W; j++) y[i * ldy + j] = _mm512_reduce_add_ps(acc[i][j]);
+        for (int j = 0; j < W; j++)
+            y[i * ldy + j] = (accum ? y[i * ldy + j] : 0.0f) + _mm512_reduce_add_ps(acc[i][j]);
+}
+
+#ifndef PF_AHEAD
+#define PF_AHEAD 2
+#endif
+
+#define SMALL_KB 256
+
+/* y[:, n0:n1] (+)= x[:, 0:k] · w[n0:n1, 0:k]^T, w rows ldw bytes apart. */
+static inline __attribute__((always_inline)) HFC_TARGET_AVX512 void
+linear_small_block(const float *x, size_t ldx, size_t m, size_t k, const char *wbase,
+                   const int wt, size_t ldw, size_t n0, size_t n1, float *y, size_t ldy,
+                   int accum) {
+    size_t j = n0;
+    /* the row tiles of a column group share the prefetching of the weight rows PF_AHEAD
+     * groups further on, a few rows each: an even request rate, not a burst */
+    size_t tiles = m / 4 + m % 4, per = (4 + tiles - 1) / tiles;
+    for (; j + 4 <= n1; j += 4) {
+        const char *pf = j + 4 * (PF_AHEAD + 1) <= n1 ? wbase + (j + 4 * PF_AHEAD) * ldw : NULL;
+        size_t i = 0, t = 0;
+        for (; i + 4 <= m; i += 4, t++) {
+            int rows = pf && t * per < 4 ? (int)(4 - t * per < per ? 4 - t * per : per) : 0;
+            small_tile(x + i * ldx, ldx, k, wbase + j * ldw, wt, ldw, rows ? pf + t * per * ldw : NULL,
+                       rows, y + i * ldy + j, ldy, accum, 4, 4);
+        }
+        for (; i < m; i++, t++) {
+            int rows = pf && t * per < 4 ? (int)(4 - t * per < per ? 4 - t * per : per) : 0;
+            small_tile(x + i * ldx, ldx, k, wbase + j * ldw, wt, ldw, rows ? pf + t * per * ldw : NULL,
+                       rows, y + i * ldy + j, ldy, accum, 1, 4);
+        }
+    }
+    for (; j < n1; j++) {
+        size_t i = 0;
+        for (; i + 4 <= m; i += 4)
+            small_tile(x + i * ldx, ldx, k, wbase + j * ldw, wt, ldw, NULL, 0, y + i * ldy + j,
+                       ldy, accum, 4, 1);
+        for (; i < m; i++)
+            small_tile(x + i * ldx, ldx, k, wbase + j * ldw, wt, ldw, NULL, 0, y + i * ldy + j,
+                       ldy, accum, 1, 1);
+    }
 }
 
 static inline __attribute__((always_inline)) HFC_TARGET_AVX512 void
 linear_small(const float *x, size_t ldx, size_t m, size_t k, const void *w, const int wt,
              size_t n0, size_t n1, float *y, size_t ldy) {
     size_t es = wt == HFC_DT_F32 ? 4 : 2, ldw = k * es;
-    const char *wbase = w;
-    size_t j = n0;
-    for (; j + 4 <= n1; j += 4) {
-        size_t i = 0;
-        for (; i + 4 <= m; i += 4)
-            small_tile(x + i * ldx, ldx, k, wbase + j * ldw, wt, ldw, y + i * ldy + j, ldy, 4, 4);
-        for (; i < m; i++)
-            small_tile(x + i * ldx, ldx, k, wbase + j * ldw, wt, ldw, y + i * ldy + j, ldy, 1, 4);
-    }
-    for (; j < n1; j++) {
-        size_t i = 0;
-        for (; i + 4 <= m; i += 4)
-            small_tile(x + i * ldx, ldx, k, wbase + j * ldw, wt, ldw, y + i * ldy + j, ldy, 4, 1);
-        for (; i < m; i++)
-            small_tile(x + i * ldx, ldx, k, wbase + j * ldw, wt, ldw, y + i * ldy + j, ldy, 1, 1);
+    /* a long k runs in depth blocks, partial sums added into y: x's rows then stay in
+     * L1 across the column tiles instead of being re-read from L2 for each */
+    size_t kb = k > SMALL_KB + SMALL_KB / 2 ? SMALL_KB : k;
+    for (size_t k0 = 0; k0 < k; k0 += kb) {
+        size_t kc = k - k0 < kb ? k - k0 : kb;
+        linear_small_block(x + k0, ldx, m, kc, (const char *)w + k0 * es, wt, ldw, n0, n1, y,
+                           ldy, k0 > 0);
     }
 }
 

@@ -92,6 +92,18 @@ static inline NN_TARGET VF vgelu_tanh(VF x) {
     return vselect_lt(x, vset1(-10.0f), y, vmul(x, vset1(0.0f)));
 }
 
+/* x * sigmoid(a x) = x / (1 + e^(-a x)). Where e^(-a x) > e^87 the sigmoid is below
+ * the normal floats (torch: a denormal or 0) and the result is x * 0 (NaN for -inf, as
+ * in torch), never x times an inf reciprocal. */
+static inline NN_TARGET VF vswish(VF x, float a) {
+    VF z = vmul(x, vset1(-a));
+    VF e = vexp_inrange(vmin(vmax(z, vset1(-87.0f)), vset1(87.0f)));
+    VF y = vmul(x, vrcp(vadd(vset1(1.0f), e)));
+    return vselect_lt(vset1(87.0f), z, y, vmul(x, vset1(0.0f)));
+}
+static inline NN_TARGET VF vquick_gelu(VF x) { return vswish(x, 1.702f); }
+static inline NN_TARGET VF vsilu(VF x) { return vswish(x, 1.0f); }
+
 /* Apply f to x[0..n) in place; the tail goes through a zero-padded vector. */
 #define NN_MAP(f, x, n)                                                                  \
     do {                                                                                 \
@@ -107,6 +119,8 @@ static inline NN_TARGET VF vgelu_tanh(VF x) {
 
 NN_TARGET void NN_NAME(gelu_erf)(float *x, size_t n) { NN_MAP(vgelu_erf, x, n); }
 NN_TARGET void NN_NAME(gelu_tanh)(float *x, size_t n) { NN_MAP(vgelu_tanh, x, n); }
+NN_TARGET void NN_NAME(quick_gelu)(float *x, size_t n) { NN_MAP(vquick_gelu, x, n); }
+NN_TARGET void NN_NAME(silu)(float *x, size_t n) { NN_MAP(vsilu, x, n); }
 
 NN_TARGET void NN_NAME(softmax_row)(float *x, size_t n) {
     if (n == 0) return;
