@@ -117,18 +117,23 @@ hfc_status tk_encoding_push(hfc_encoding *e, uint32_t id, uint32_t type_id, uint
 hfc_status tk_encoding_append(hfc_encoding *dst, const hfc_encoding *src, int64_t type_id,
                               int32_t seq) {
     HFC_TRY(hfc_encoding_reserve(dst, dst->n + src->n));
-    size_t o = dst->n;
-    for (size_t i = 0; i < src->n; i++) {
-        dst->ids[o + i] = src->ids[i];
-        dst->type_ids[o + i] = type_id >= 0 ? (uint32_t)type_id : src->type_ids[i];
-        dst->offsets[2 * (o + i)] = src->offsets[2 * i];
-        dst->offsets[2 * (o + i) + 1] = src->offsets[2 * i + 1];
-        dst->words[o + i] = src->words[i];
-        dst->seq_ids[o + i] = seq >= -1 ? seq : src->seq_ids[i];
-        dst->special_mask[o + i] = src->special_mask[i];
-        dst->attention_mask[o + i] = src->attention_mask[i];
+    size_t o = dst->n, n = src->n;
+    if (n) { /* array by array */
+        memcpy(dst->ids + o, src->ids, n * sizeof *dst->ids);
+        memcpy(dst->offsets + 2 * o, src->offsets, 2 * n * sizeof *dst->offsets);
+        memcpy(dst->words + o, src->words, n * sizeof *dst->words);
+        memcpy(dst->special_mask + o, src->special_mask, n);
+        memcpy(dst->attention_mask + o, src->attention_mask, n);
+        if (type_id >= 0)
+            for (size_t i = 0; i < n; i++) dst->type_ids[o + i] = (uint32_t)type_id;
+        else
+            memcpy(dst->type_ids + o, src->type_ids, n * sizeof *dst->type_ids);
+        if (seq >= -1)
+            for (size_t i = 0; i < n; i++) dst->seq_ids[o + i] = seq;
+        else
+            memcpy(dst->seq_ids + o, src->seq_ids, n * sizeof *dst->seq_ids);
     }
-    dst->n += src->n;
+    dst->n += n;
     return src->n_ov ? copy_overrides(dst, src, 0, src->n, o) : HFC_OK;
 }
 
