@@ -5,11 +5,13 @@
  * The table is immutable once opened, so every method is safe from any thread; NumPy
  * views keep the ArrowTable (and so the mappings) alive through their base. */
 #include "hfc_py.h"
+#include <structmember.h>
 #include "hfc_numpy.h"
 #include "hfc/arrow.h"
 #include "hfc/tokenizers.h"
+#include "hfc/cpu.h"
 
-enum { DS_ARROW_TABLE = 0 };
+enum { DS_ARROW_TABLE = 0, DS_DATASET_BASE = 1 };
 
 typedef struct {
     PyObject_HEAD
@@ -21,6 +23,89 @@ typedef struct {
 /* ---- values as Python objects ---- */
 
 
+/* str from UTF-8 bytes, equal to PyUnicode_DecodeUTF8(p, n, "strict") (which it calls
+ * for invalid input, to raise the same error). CPython's decoder fills a Latin-1 buffer
+ * and widens it when it meets a wider character; here the bytes are validated with
+ * hfc's SIMD kernel, the characters counted and the widest kind found first, and the
+ * string is written once at its final width. */
+#define HI8 0x8080808080808080ULL
+
+/* Write the n valid UTF-8 bytes at p as characters of type T at PyUnicode_DATA(u): 8
+ * ASCII bytes at a time where they are, else character by character to the end of the
+ * 8-byte window. */
+#define DECODE_INTO(T)                                                                  \
+    do {                                                                                \
+        T *o = (T *)PyUnicode_DATA(u);                                                  \
+        Py_ssize_t i = 0;                                                               \
+        while (i < n) {                                                                 \
+            Py_ssize_t stop = i + 8 < n ? i + 8 : n;                                    \
+            if (i + 8 <= n) {                                                           \
+                uint64_t w;                                                             \
+                memcpy(&w, p + i, 8);                                                   \
+                if (!(w & HI8)) {                                                       \
+                    for (int j = 0; j < 8; j++) o[j] = p[i + j];                        \
+                    o += 8;                                                             \
+                    i += 8;                                                             \
+                    continue;                                                           \
+                }                                                                       \
+            }                                                                           \
+            while (i < stop) {                                                          \
+                uint32_t b = p[i];                                                      \
+                if (b < 0x80) {                                                         \
+                    *o++ = (T)b;                                                        \
+                    i++;                                                                \
+                } else if (b < 0xE0) {                                                  \
+                    *o++ = (T)(((b & 0x1F) << 6) | (p[i + 1] & 0x3F));                  \
+                    i += 2;                                                             \
+                } else if (b < 0xF0) {                                                  \
+                    *o++ = (T)(((b & 0x0F) << 12) | ((p[i + 1] & 0x3F) << 6) |          \
+                               (p[i + 2] & 0x3F));                                      \
+                    i += 3;                                                             \
+                } else {                                                                \
+                    *o++ = (T)(((b & 0x07) << 18) | ((p[i + 1] & 0x3F) << 12) |         \
+                               ((p[i + 2] & 0x3F) << 6) | (p[i + 3] & 0x3F));           \
+                    i += 4;                                                             \
+                }                                                                       \
+            }                                                                           \
+        }                                                                               \
+    } while (0)
+
+/* Bytes 10xxxxxx (continuations) in w; `wide` and `astral` collect bytes >= 0xC4 (a
+ * valid lead of a character >= U+0100) and >= 0xF0 (>= U+10000) in their high bits. */
+static inline Py_ssize_t utf8_scan_word(uint64_t w, uint64_t *hi, uint64_t *wide,
+                                        uint64_t *astral) {
+    uint64_t h = w & HI8, u = w & (w << 1);
+    *hi |= h;
+    *wide |= u & ((w << 2) | (w << 3) | (w << 4) | (w << 5));
+    *astral |= u & (w << 2) & (w << 3);
+    uint64_t cont = (h & ~(w << 1)) >> 7; /* 0 or 1 per byte */
+    return (Py_ssize_t)((cont * 0x0101010101010101ULL) >> 56);
+}
+
+static PyObject *utf8_to_str(const uint8_t *p, Py_ssize_t n) {
+    if (hfc_kernels_active.utf8_valid_prefix(p, (size_t)n) != (size_t)n)
+        return PyUnicode_DecodeUTF8((const char *)p, n, "strict");
+    Py_ssize_t cont = 0, i = 0;
+    uint64_t hi = 0, wide = 0, astral = 0, w;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, p + i, 8);
+        if (w & HI8) cont += utf8_scan_word(w, &hi, &wide, &astral);
+    }
+    if (i < n) {
+        w = 0;
+        memcpy(&w, p + i, (size_t)(n - i));
+        cont += utf8_scan_word(w, &hi, &wide, &astral);
+    }
+    Py_UCS4 maxchar = (astral & HI8) ? 0x10FFFF : (wide & HI8) ? 0xFFFF : hi ? 0xFF : 0x7F;
+    PyObject *u = PyUnicode_New(n - cont, maxchar);
+    if (!u) return NULL;
+    if (maxchar == 0x7F) memcpy(PyUnicode_DATA(u), p, (size_t)n);
+    else if (maxchar == 0xFF) DECODE_INTO(Py_UCS1);
+    else if (maxchar == 0xFFFF) DECODE_INTO(Py_UCS2);
+    else DECODE_INTO(Py_UCS4);
+    return u;
+}
+
 static PyObject *value_to_py(const hfc_arrow_array *a, int64_t i);
 
 static PyObject *list_to_py(const hfc_arrow_array *a, int64_t i) {
@@ -31,13 +116,21 @@ static PyObject *list_to_py(const hfc_arrow_array *a, int64_t i) {
     if (!l) return NULL;
     const hfc_arrow_array *c = &a->children[0];
     if (c->type == HFC_ARROW_INT32 && !c->validity && !c->indices) { /* token ids */
-        const uint8_t *p = c->values;
-        for (int64_t k = s; k < e; k++) {
-            int32_t v;
+        const uint8_t *p = c->values + 4 * s;
+        PyObject **items = ((PyListObject *)l)->ob_item;
+        int64_t m = e - s;
+        for (int64_t k = 0; k < m; k++) {
+            uint32_t v;
             memcpy(&v, p + 4 * k, 4);
-            PyObject *o = hfc_py_int(v);
-            if (!o) { Py_DECREF(l); return NULL; }
-            PyList_SET_ITEM(l, (Py_ssize_t)(k - s), o);
+            PyObject *o = v < HFC_PY_INT_CACHE ? hfc_py_int_cache[v] : NULL;
+            if (o) {
+                Py_INCREF(o);
+            } else if (!(o = hfc_py_int((int32_t)v))) {
+                for (int64_t j = k; j < m; j++) items[j] = NULL;
+                Py_DECREF(l);
+                return NULL;
+            }
+            items[k] = o;
         }
         return l;
     }
@@ -98,7 +191,7 @@ static PyObject *value_to_py(const hfc_arrow_array *a, int64_t i) {
     case HFC_ARROW_UTF8: case HFC_ARROW_LARGE_UTF8: {
         hfc_status st = hfc_arrow_range(a, i, &s, &e);
         if (st != HFC_OK) return hfc_py_raise(st);
-        return PyUnicode_DecodeUTF8((const char *)a->data + s, (Py_ssize_t)(e - s), "strict");
+        return utf8_to_str(a->data + s, (Py_ssize_t)(e - s));
     }
     case HFC_ARROW_BINARY: case HFC_ARROW_LARGE_BINARY: case HFC_ARROW_FIXED_SIZE_BINARY: {
         hfc_status st = hfc_arrow_range(a, i, &s, &e);
@@ -272,49 +365,17 @@ static PyObject *ArrowTable_batch_rows(ArrowTableObject *self, void *c) {
     return (PyObject *)a;
 }
 
-/* row(i, cols=None, indices=None) -> dict; with `indices` (a C-contiguous int64 array,
- * a dataset's index mapping) position i is mapped through it first. */
-static PyObject *ArrowTable_row(ArrowTableObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs < 1 || nargs > 3) {
-        PyErr_SetString(PyExc_TypeError, "row(index, columns=None, indices=None)");
-        return NULL;
-    }
-    long long row = PyLong_AsLongLong(args[0]);
-    if (row == -1 && PyErr_Occurred()) return NULL;
-    long long n = self->t->num_rows;
-    if (nargs > 2 && args[2] != Py_None) {
-        PyArrayObject *ix = (PyArrayObject *)args[2];
-        if (!PyArray_Check(args[2]) || PyArray_TYPE(ix) != NPY_INT64 || PyArray_NDIM(ix) != 1 ||
-            !PyArray_IS_C_CONTIGUOUS(ix)) {
-            PyErr_SetString(PyExc_TypeError, "row: indices must be a contiguous int64 array");
-            return NULL;
-        }
-        long long m = (long long)PyArray_SIZE(ix);
-        if (row < 0) row += m;
-        if (row < 0 || row >= m) {
-            PyErr_Format(PyExc_IndexError, "Index %lld out of range for dataset of size %lld", row, m);
-            return NULL;
-        }
-        row = ((const int64_t *)PyArray_DATA(ix))[row];
-        if (row < 0 || row >= n) {
-            PyErr_Format(PyExc_IndexError, "index mapping points at row %lld of %lld", row, n);
-            return NULL;
-        }
-    }
-    if (row < 0) row += n;
-    if (row < 0 || row >= n) {
-        PyErr_Format(PyExc_IndexError, "Index %lld out of range for dataset of size %lld", row, n);
-        return NULL;
-    }
-    size_t *cols = NULL, nc;
-    if (parse_cols(self, nargs > 1 ? args[1] : Py_None, &cols, &nc) < 0) return NULL;
+/* Table row `row` (already mapped and bounds-checked) as a dict of the columns `cols`
+ * (all when NULL). */
+static PyObject *row_dict(ArrowTableObject *self, int64_t row, const size_t *cols, size_t nc) {
     size_t b;
     int64_t r;
     hfc_arrow_table_locate(self->t, row, &b, &r);
+    const hfc_arrow_array *columns = self->t->batches[b].columns;
     PyObject *d = _PyDict_NewPresized((Py_ssize_t)nc);
     for (size_t k = 0; d && k < nc; k++) {
         size_t c = cols ? cols[k] : k;
-        PyObject *v = value_to_py(&self->t->batches[b].columns[c], r);
+        PyObject *v = value_to_py(&columns[c], r);
         if (!v || PyDict_SetItem(d, PyTuple_GET_ITEM(self->names, (Py_ssize_t)c), v) < 0) {
             Py_XDECREF(v);
             Py_CLEAR(d);
@@ -322,6 +383,63 @@ static PyObject *ArrowTable_row(ArrowTableObject *self, PyObject *const *args, P
         }
         Py_DECREF(v);
     }
+    return d;
+}
+
+/* Position `pos` of a dataset (negative counts from the end) through the index mapping
+ * `ix` (a 1-D C-contiguous int64 array, or NULL for none) to a checked table row;
+ * -1 with IndexError. */
+static int64_t map_row(ArrowTableObject *self, long long pos, PyArrayObject *ix) {
+    long long n = self->t->num_rows;
+    if (ix) {
+        long long m = (long long)PyArray_DIM(ix, 0);
+        if (pos < 0) pos += m;
+        if (pos < 0 || pos >= m) {
+            PyErr_Format(PyExc_IndexError, "Index %lld out of range for dataset of size %lld", pos, m);
+            return -1;
+        }
+        long long row = ((const int64_t *)PyArray_DATA(ix))[pos];
+        if (row < 0 || row >= n) {
+            PyErr_Format(PyExc_IndexError, "index mapping points at row %lld of %lld", row, n);
+            return -1;
+        }
+        return row;
+    }
+    if (pos < 0) pos += n;
+    if (pos < 0 || pos >= n) {
+        PyErr_Format(PyExc_IndexError, "Index %lld out of range for dataset of size %lld", pos, n);
+        return -1;
+    }
+    return pos;
+}
+
+static int is_index_array(PyObject *o) {
+    return PyArray_Check(o) && PyArray_TYPE((PyArrayObject *)o) == NPY_INT64 &&
+           PyArray_NDIM((PyArrayObject *)o) == 1 && PyArray_IS_C_CONTIGUOUS((PyArrayObject *)o);
+}
+
+/* row(i, cols=None, indices=None) -> dict; with `indices` (a C-contiguous int64 array,
+ * a dataset's index mapping) position i is mapped through it first. */
+static PyObject *ArrowTable_row(ArrowTableObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 1 || nargs > 3) {
+        PyErr_SetString(PyExc_TypeError, "row(index, columns=None, indices=None)");
+        return NULL;
+    }
+    long long pos = PyLong_AsLongLong(args[0]);
+    if (pos == -1 && PyErr_Occurred()) return NULL;
+    PyArrayObject *ix = NULL;
+    if (nargs > 2 && args[2] != Py_None) {
+        if (!is_index_array(args[2])) {
+            PyErr_SetString(PyExc_TypeError, "row: indices must be a contiguous int64 array");
+            return NULL;
+        }
+        ix = (PyArrayObject *)args[2];
+    }
+    int64_t row = map_row(self, pos, ix);
+    if (row < 0) return NULL;
+    size_t *cols = NULL, nc;
+    if (parse_cols(self, nargs > 1 ? args[1] : Py_None, &cols, &nc) < 0) return NULL;
+    PyObject *d = row_dict(self, row, cols, nc);
     PyMem_Free(cols);
     return d;
 }
@@ -812,6 +930,103 @@ done:
     return result;
 }
 
+/* ---- _DatasetBase: the C part of hfc.datasets.Dataset ----
+ * Holds the table, the index mapping and the format as attributes the Python subclass
+ * sets (_table, _indices, _format_type, _format_columns). ds[i] for a plain int on an
+ * unformatted dataset is answered here in one C call (mapping + all columns into a
+ * dict); every other key goes to the subclass's _getitem(key). len(ds) is here too. */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *table, *indices, *format_type, *format_columns;
+} DatasetBaseObject;
+
+static PyObject *str_getitem; /* interned "_getitem" */
+
+static PyObject *DatasetBase_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
+    return type->tp_alloc(type, 0);
+}
+
+static int DatasetBase_traverse(DatasetBaseObject *self, visitproc visit, void *arg) {
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->table);
+    Py_VISIT(self->indices);
+    Py_VISIT(self->format_type);
+    Py_VISIT(self->format_columns);
+    return 0;
+}
+
+static int DatasetBase_clear(DatasetBaseObject *self) {
+    Py_CLEAR(self->table);
+    Py_CLEAR(self->indices);
+    Py_CLEAR(self->format_type);
+    Py_CLEAR(self->format_columns);
+    return 0;
+}
+
+static void DatasetBase_dealloc(DatasetBaseObject *self) {
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    DatasetBase_clear(self);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static inline int is_none(PyObject *o) { return !o || o == Py_None; }
+
+static PyObject *DatasetBase_subscript(DatasetBaseObject *self, PyObject *key) {
+    PyObject *t = self->table;
+    if (PyLong_CheckExact(key) && t && Py_TYPE(t)->tp_dealloc == (destructor)ArrowTable_dealloc &&
+        is_none(self->format_type) && is_none(self->format_columns) &&
+        (is_none(self->indices) || is_index_array(self->indices))) {
+        long long pos = PyLong_AsLongLong(key);
+        if (pos == -1 && PyErr_Occurred()) return NULL;
+        ArrowTableObject *at = (ArrowTableObject *)t;
+        int64_t row = map_row(at, pos, is_none(self->indices) ? NULL : (PyArrayObject *)self->indices);
+        if (row < 0) return NULL;
+        return row_dict(at, row, NULL, at->t->n_fields);
+    }
+    return PyObject_CallMethodOneArg((PyObject *)self, str_getitem, key);
+}
+
+static Py_ssize_t DatasetBase_length(DatasetBaseObject *self) {
+    if (!is_none(self->indices) && PyArray_Check(self->indices))
+        return (Py_ssize_t)PyArray_SIZE((PyArrayObject *)self->indices);
+    if (self->table && Py_TYPE(self->table)->tp_dealloc == (destructor)ArrowTable_dealloc)
+        return (Py_ssize_t)((ArrowTableObject *)self->table)->t->num_rows;
+    return PyObject_Size(is_none(self->indices) ? self->table : self->indices);
+}
+
+static PyMemberDef DatasetBase_members[] = {
+    {"_table", T_OBJECT, offsetof(DatasetBaseObject, table), 0, "the ArrowTable"},
+    {"_indices", T_OBJECT, offsetof(DatasetBaseObject, indices), 0,
+     "index mapping (int64 array) or None"},
+    {"_format_type", T_OBJECT, offsetof(DatasetBaseObject, format_type), 0,
+     "None (python), 'numpy' or 'torch'"},
+    {"_format_columns", T_OBJECT, offsetof(DatasetBaseObject, format_columns), 0,
+     "formatted columns or None"},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot DatasetBase_slots[] = {
+    {Py_tp_new, DatasetBase_new},
+    {Py_tp_dealloc, DatasetBase_dealloc},
+    {Py_tp_traverse, DatasetBase_traverse},
+    {Py_tp_clear, DatasetBase_clear},
+    {Py_tp_members, DatasetBase_members},
+    {Py_mp_subscript, DatasetBase_subscript},
+    {Py_mp_length, DatasetBase_length},
+    {Py_tp_doc, (void *)"Base of hfc.datasets.Dataset: ds[int] and len(ds) in C."},
+    {0, NULL},
+};
+
+static PyType_Spec DatasetBase_spec = {
+    .name = "hfc._C._DatasetBase",
+    .basicsize = sizeof(DatasetBaseObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .slots = DatasetBase_slots,
+};
+
 static PyMethodDef datasets_module_methods[] = {
     {"_arrow_write_lists", write_lists, METH_VARARGS,
      "_arrow_write_lists(path, names, arrays, offsets|None, n_rows, fixed_size, batch_rows, "
@@ -827,6 +1042,7 @@ static PyType_Spec ArrowTable_spec = {
 };
 
 int hfc_py_init_datasets(PyObject *m) {
+    if (!str_getitem && !(str_getitem = PyUnicode_InternFromString("_getitem"))) return -1;
     PyObject *tp = PyType_FromModuleAndSpec(m, &ArrowTable_spec, NULL);
     if (!tp) return -1;
     hfc_py_get_state(m)->datasets[DS_ARROW_TABLE] = Py_NewRef(tp);
@@ -836,6 +1052,13 @@ int hfc_py_init_datasets(PyObject *m) {
     }
     if (PyModule_AddObject(m, "ArrowTable", tp) < 0) {
         Py_DECREF(tp);
+        return -1;
+    }
+    PyObject *base = PyType_FromModuleAndSpec(m, &DatasetBase_spec, NULL);
+    if (!base) return -1;
+    hfc_py_get_state(m)->datasets[DS_DATASET_BASE] = Py_NewRef(base);
+    if (PyModule_AddObject(m, "_DatasetBase", base) < 0) {
+        Py_DECREF(base);
         return -1;
     }
     return 0;

@@ -24,12 +24,13 @@ import math
 import os
 import tempfile
 import uuid
+from collections.abc import Sequence
 
 import numpy as np
 
-from ._C import ArrowTable
+from ._C import ArrowTable, _DatasetBase
 
-__all__ = ["Dataset", "DatasetDict", "load_from_disk", "load_dataset", "split_dataset_by_node",
+__all__ = ["Dataset", "DatasetDict", "Column", "load_from_disk", "load_dataset", "split_dataset_by_node",
            "ArrowTable"]
 
 _FORMATS = ("python", "numpy", "np", "torch", "pt", None)
@@ -242,10 +243,84 @@ class _Formatter:
         return {k: _recursive(v[0], tz, cons) for k, v in b.items()}
 
 
+# ---------------------------------------------------------------------------- Column
+
+def _is_struct_feature(f):
+    """A struct in features JSON / Features: a plain dict of sub-features (a dict with
+    "_type" is a single feature such as List or Value)."""
+    if hasattr(f, "_type") or not isinstance(f, dict):
+        return False
+    return "_type" not in f
+
+
+class Column(Sequence):
+    """ds["col"], as datasets' Column: a lazy sequence over one column of a Dataset (or a
+    field of a struct Column: ds["meta"]["source"]). len, ds["col"][i] / [slice] / [list],
+    iteration, equality with lists and Columns, repr; values are formatted like the
+    dataset's rows (python, numpy or torch)."""
+
+    def __init__(self, source, column_name):
+        self.source = source
+        self.column_name = column_name
+        feats = source._info["features"] if isinstance(source, Dataset) else source._feats
+        if not _is_struct_feature(feats) or column_name not in feats:
+            raise ValueError(f"Column '{column_name}' doesn't exist.")
+        self._feats = feats[column_name]     # features JSON (or Features) of this column
+
+    @property
+    def features(self):
+        return self.source.features[self.column_name]
+
+    def __iter__(self):
+        src = self.source
+        if isinstance(src, Dataset):
+            c = src._col_index(self.column_name)
+            n = len(src)
+            if src._format_type is None:
+                for s0 in range(0, n, 1000):   # batches of Python values, as rows give them
+                    rows = src._rows_for(slice(s0, min(s0 + 1000, n)))
+                    yield from src._table.rows(rows, (c,))[self.column_name]
+            else:
+                for i in range(n):
+                    yield src._formatter.row(src._row_index(i), (c,))[self.column_name]
+        else:
+            for example in src:
+                yield example[self.column_name]
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return Column(self, key)
+        src = self.source
+        if isinstance(src, Dataset):
+            return src._column_values(self.column_name, key)
+        if isinstance(key, (int, np.integer)):
+            return src[key][self.column_name]
+        return [item[self.column_name] for item in src[key]]
+
+    def __len__(self):
+        return len(self.source)
+
+    def __repr__(self):
+        return "Column(" + repr(list(self[:5]))[:-1] + (", ...])" if len(self) > 5 else "])")
+
+    def __str__(self):
+        return "Column(" + str(list(self[:5]))[:-1] + (", ...])" if len(self) > 5 else "])")
+
+    def __eq__(self, value):
+        if isinstance(value, Column):
+            return list(self) == list(value)
+        return value == list(self)
+
+    __hash__ = None
+
+
 # ---------------------------------------------------------------------------- Dataset
 
-class Dataset:
-    """A memory-mapped Arrow dataset with an optional index mapping."""
+class Dataset(_DatasetBase):
+    """A memory-mapped Arrow dataset with an optional index mapping.
+
+    ds[int] on an unformatted dataset and len(ds) are answered by the C base class
+    (_DatasetBase) in one call; other keys come to _getitem."""
 
     def __init__(self, table, indices=None, info=None, split=None, format_type=None,
                  format_columns=None, output_all_columns=False, fingerprint=None):
@@ -337,9 +412,6 @@ class Dataset:
         return Dataset(self._table, indices=idx, **args)
 
     # -- basics ------------------------------------------------------------------------
-
-    def __len__(self):
-        return len(self._table) if self._indices is None else len(self._indices)
 
     @property
     def num_rows(self):
@@ -437,19 +509,25 @@ class Dataset:
         cols = self._cols()
         return tuple(range(self.num_columns)) if cols is None else cols
 
-    def __getitem__(self, key):
-        if type(key) is int and self._format_type is None and self._format_columns is None:
-            return self._table.row(key, None, self._indices)   # the hot path, all in C
+    def _getitem(self, key):
+        """ds[key] for every key the C base class does not answer itself."""
+        if isinstance(key, bool):
+            raise TypeError("dataset index must be int, str, slice or collection of int, not bool")
         if isinstance(key, (int, np.integer)):
             return self._formatter.row(self._row_index(int(key)), self._all_cols())
         if isinstance(key, str):
-            names = self._table.column_names
-            if key not in names:
-                raise KeyError(f"Column {key} not in the dataset. Current columns in the "
-                               f"dataset: {list(names)}")
-            rows = self._rows_for(slice(None))
-            return self._formatter.batch(rows, (names.index(key),))[key]
+            return Column(self, key)
         return self._formatter.batch(self._rows_for(key), self._all_cols())
+
+    def _column_values(self, column, key):
+        """Values of one column at a dataset key (int -> value, else a batch column),
+        formatted like the dataset, as datasets' _fast_select_column(column)[key][column]."""
+        c = self._col_index(column)
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            return self._formatter.row(self._row_index(int(key)), (c,))[column]
+        if isinstance(key, bool):
+            raise TypeError("dataset index must be int, str, slice or collection of int, not bool")
+        return self._formatter.batch(self._rows_for(key), (c,))[column]
 
     def __getitems__(self, keys):
         batch = self[list(keys)]
