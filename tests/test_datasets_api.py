@@ -168,3 +168,74 @@ def test_column_formatted(col_pair, fmt):
         assert type(xa) is type(ya), c
         for u, v in zip(list(a)[:20], list(b)[:20]):
             assert type(u) is type(v), c
+
+
+# ---------------------------------------------------------------- tokenize options
+
+TOK_TEXTS = ["Hello world", "The quick brown fox jumps over the lazy dog.", "",
+             "héllo 日本語 🙂 " * 12, "  leading and trailing  ", "line\nbreaks\n\nhere",
+             "numbers 12345 67.89", "a b c d e f g h i j k l m n o p q r s t u v w x y z"]
+
+
+def _tok_data(n=203):
+    return {"text": [TOK_TEXTS[i % len(TOK_TEXTS)] + (f" #{i}" * (i % 5)) for i in range(n)],
+            "label": [i % 3 for i in range(n)], "idx": list(range(n))}
+
+
+@pytest.mark.parametrize("name,pad", [("llama2", "</s>"), ("qwen3", "<|endoftext|>")])
+@pytest.mark.parametrize("kw", [
+    dict(),
+    dict(truncation=True, max_length=12),
+    dict(truncation=True, max_length=9, truncation_side="left"),
+    dict(padding="max_length", max_length=24, truncation=True),
+    dict(padding="max_length", max_length=16),                    # longer rows stay long
+    dict(padding=True),
+    dict(padding="longest", pad_to_multiple_of=8, truncation=True, max_length=24),
+    dict(padding="max_length", pad_to_multiple_of=8, max_length=13),
+    dict(padding=True, padding_side="left", return_token_type_ids=True),
+    dict(padding=True, batch_size=37, return_attention_mask=False),
+    dict(return_token_type_ids=True, remove_columns=["text", "label"]),
+    dict(truncation=True, max_length=7, padding=True, add_special_tokens=False, remove_columns="idx"),
+])
+def test_tokenize_options_match_datasets_map(tokenizer_json_path, name, pad, kw):
+    from transformers import PreTrainedTokenizerFast
+    import hfc.tokenizers as ht
+    path = str(tokenizer_json_path(name))
+    kw = dict(kw)
+    bs = kw.pop("batch_size", 1000)
+    rm = kw.pop("remove_columns", None)
+    tside = kw.pop("truncation_side", "right")
+    hf = PreTrainedTokenizerFast(tokenizer_file=path, pad_token=pad, truncation_side=tside)
+    call = dict(kw)
+    call.setdefault("return_attention_mask", True)
+    call.setdefault("return_token_type_ids", False)
+    r = datasets.Dataset.from_dict(_tok_data()).shuffle(seed=5).select(range(180))
+    r = r.map(lambda b: hf(b["text"], **call), batched=True, batch_size=bs, remove_columns=rm)
+    tok = ht.Tokenizer.from_file(path)
+    before = (tok.truncation, tok.padding)
+    h = hd.Dataset.from_dict(_tok_data()).shuffle(seed=5).select(range(180))
+    out = h.tokenize(tok, pad_token=pad if kw.get("padding") else None, truncation_side=tside,
+                     batch_size=bs, remove_columns=rm, **kw)
+    assert (tok.truncation, tok.padding) == before          # the caller's tokenizer untouched
+    assert out.column_names == r.column_names
+    assert out.features == r.features
+    assert out[:] == r[:]
+    reread = datasets.Dataset.from_file(out.cache_files[0]["filename"])   # datasets reads it
+    assert reread[:] == r[:] and reread.features == r.features
+
+
+def test_tokenize_option_errors(tokenizer_json_path):
+    import hfc.tokenizers as ht
+    tok = ht.Tokenizer.from_file(str(tokenizer_json_path("llama2")))
+    h = hd.Dataset.from_dict({"text": ["a", "b"]})
+    with pytest.raises(ValueError, match="padding token"):
+        h.tokenize(tok, padding=True)
+    with pytest.raises(ValueError, match="max_length"):
+        h.tokenize(tok, padding="max_length", pad_token="</s>")
+    with pytest.raises(ValueError, match="padding must be"):
+        h.tokenize(tok, padding="sideways")
+    with pytest.raises(ValueError):
+        h.tokenize(tok, remove_columns=["nope"])
+    with pytest.raises(ValueError, match="multiple of pad_to_multiple_of"):
+        h.tokenize(tok, padding=True, truncation=True, max_length=20, pad_to_multiple_of=8,
+                   pad_token="</s>")

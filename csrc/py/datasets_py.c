@@ -666,38 +666,129 @@ static PyObject *ArrowTable_pack(ArrowTableObject *self, PyObject *args) {
     return a;
 }
 
-/* write(path, rows=None, columns=None, batch_rows=1000, metadata={}) */
+static hfc_arrow_type arrow_type_of(PyArrayObject *a) {
+    switch (PyArray_TYPE(a)) {
+    case NPY_INT8: return HFC_ARROW_INT8;
+    case NPY_INT16: return HFC_ARROW_INT16;
+    case NPY_INT32: return HFC_ARROW_INT32;
+    case NPY_INT64: return HFC_ARROW_INT64;
+    case NPY_UINT8: return HFC_ARROW_UINT8;
+    case NPY_UINT16: return HFC_ARROW_UINT16;
+    case NPY_UINT32: return HFC_ARROW_UINT32;
+    case NPY_UINT64: return HFC_ARROW_UINT64;
+    case NPY_FLOAT32: return HFC_ARROW_FLOAT32;
+    case NPY_FLOAT64: return HFC_ARROW_FLOAT64;
+    default: return HFC_ARROW_NA;
+    }
+}
+
+/* Flat list columns from Python: names (list of str), arrays (one 1-D numeric array
+ * each), offsets (n_rows + 1 int64; ignored when fixed > 0). Fills cols[0..n) and holds
+ * references (held[], *offs) released by free_flat_lists. -1 with an exception. */
+typedef struct flat_lists {
+    Py_ssize_t n;
+    PyObject **held;
+    hfc_arrow_list_column *cols;
+    PyArrayObject *offs;
+} flat_lists;
+
+static void free_flat_lists(flat_lists *fl) {
+    for (Py_ssize_t i = 0; fl->held && i < fl->n; i++) Py_XDECREF(fl->held[i]);
+    Py_XDECREF(fl->offs);
+    PyMem_Free(fl->held);
+    PyMem_Free(fl->cols);
+}
+
+static int parse_flat_lists(PyObject *names, PyObject *arrays, PyObject *offs_obj,
+                            long long n_rows, int fixed, flat_lists *fl) {
+    memset(fl, 0, sizeof *fl);
+    if (!PyList_Check(names) || !PyList_Check(arrays) ||
+        PyList_GET_SIZE(arrays) != PyList_GET_SIZE(names)) {
+        PyErr_SetString(PyExc_ValueError, "list columns: one array per name (two lists)");
+        return -1;
+    }
+    Py_ssize_t n = fl->n = PyList_GET_SIZE(names);
+    fl->held = PyMem_Calloc((size_t)n + 1, sizeof *fl->held);
+    fl->cols = PyMem_Calloc((size_t)n + 1, sizeof *fl->cols);
+    if (!fl->held || !fl->cols) { PyErr_NoMemory(); return -1; }
+    if (fixed <= 0) {
+        fl->offs = (PyArrayObject *)PyArray_FROMANY(offs_obj, NPY_INT64, 1, 1, NPY_ARRAY_CARRAY_RO);
+        if (!fl->offs) return -1;
+        if (PyArray_SIZE(fl->offs) != n_rows + 1) {
+            PyErr_SetString(PyExc_ValueError, "list columns: offsets must have n_rows + 1 items");
+            return -1;
+        }
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyArrayObject *a = (PyArrayObject *)PyArray_FROMANY(PyList_GET_ITEM(arrays, i), NPY_NOTYPE,
+                                                            1, 1, NPY_ARRAY_CARRAY_RO);
+        if (!a) return -1;
+        fl->held[i] = (PyObject *)a;
+        if (!(fl->cols[i].name = PyUnicode_AsUTF8(PyList_GET_ITEM(names, i)))) return -1;
+        fl->cols[i].type = arrow_type_of(a);
+        fl->cols[i].values = PyArray_DATA(a);
+        int64_t need = fixed > 0 ? n_rows * fixed : ((const int64_t *)PyArray_DATA(fl->offs))[n_rows];
+        if (fl->cols[i].type == HFC_ARROW_NA || PyArray_SIZE(a) < need) {
+            PyErr_Format(PyExc_ValueError, "list column '%s' needs %lld numeric values",
+                         fl->cols[i].name, (long long)need);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Schema metadata dict (str -> str, or NULL) as two arrays of UTF-8 pointers borrowed
+ * from the dict (PyMem-allocated; the caller frees both). -1 with an exception. */
+static int meta_arrays(PyObject *meta, const char ***keys, const char ***vals) {
+    Py_ssize_t n = meta ? PyDict_Size(meta) : 0;
+    *keys = PyMem_Calloc((size_t)n + 1, sizeof **keys);
+    *vals = PyMem_Calloc((size_t)n + 1, sizeof **vals);
+    if (!*keys || !*vals) { PyErr_NoMemory(); return -1; }
+    Py_ssize_t pos = 0, k = 0;
+    PyObject *key, *val;
+    while (meta && PyDict_Next(meta, &pos, &key, &val)) {
+        if (!((*keys)[k] = PyUnicode_AsUTF8(key)) || !((*vals)[k] = PyUnicode_AsUTF8(val))) return -1;
+        k++;
+    }
+    return 0;
+}
+
+/* write(path, rows=None, columns=None, batch_rows=1000, metadata={}, lists=None): the
+ * table's rows/columns, plus flat list columns appended when lists = (names, arrays,
+ * offsets|None, fixed_size) (offsets over the written rows). */
 static PyObject *ArrowTable_write(ArrowTableObject *self, PyObject *args, PyObject *kw) {
-    static char *kwlist[] = {"path", "rows", "columns", "batch_rows", "metadata", NULL};
+    static char *kwlist[] = {"path", "rows", "columns", "batch_rows", "metadata", "lists", NULL};
     PyObject *path_b = NULL, *rows_obj = Py_None, *cols_obj = Py_None, *meta = NULL;
+    PyObject *lists = Py_None;
     long long batch_rows = 1000;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&|OOLO!:write", kwlist, PyUnicode_FSConverter,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&|OOLO!O:write", kwlist, PyUnicode_FSConverter,
                                      &path_b, &rows_obj, &cols_obj, &batch_rows, &PyDict_Type,
-                                     &meta))
+                                     &meta, &lists))
         return NULL;
     PyArrayObject *ra = NULL;
     size_t *cols = NULL, n_cols = 0;
     const char **keys = NULL, **vals = NULL;
     PyObject *result = NULL;
-    Py_ssize_t n_meta = meta ? PyDict_Size(meta) : 0;
+    flat_lists fl = {0};
     if (rows_obj != Py_None) {
         if (!(ra = as_rows(rows_obj))) goto done;
         if (check_rows(self, PyArray_DATA(ra), PyArray_SIZE(ra)) < 0) goto done;
     }
-    if (parse_cols(self, cols_obj, &cols, &n_cols) < 0) goto done;
-    keys = PyMem_Calloc((size_t)n_meta + 1, sizeof *keys);
-    vals = PyMem_Calloc((size_t)n_meta + 1, sizeof *vals);
-    if (!keys || !vals) { PyErr_NoMemory(); goto done; }
-    Py_ssize_t pos = 0, k = 0;
-    PyObject *key, *val;
-    while (meta && PyDict_Next(meta, &pos, &key, &val)) {
-        if (!(keys[k] = PyUnicode_AsUTF8(key)) || !(vals[k] = PyUnicode_AsUTF8(val))) goto done;
-        k++;
+    long long n_out = ra ? (long long)PyArray_SIZE(ra) : self->t->num_rows;
+    int fixed = 0;
+    if (lists != Py_None) {
+        PyObject *ln, *la, *lo;
+        if (!PyArg_ParseTuple(lists, "OOOi:write lists", &ln, &la, &lo, &fixed)) goto done;
+        if (parse_flat_lists(ln, la, lo, n_out, fixed, &fl) < 0) goto done;
     }
+    if (parse_cols(self, cols_obj, &cols, &n_cols) < 0) goto done;
+    if (meta_arrays(meta, &keys, &vals) < 0) goto done;
     hfc_arrow_write_opts o = {
         .rows = ra ? PyArray_DATA(ra) : NULL, .n_rows = ra ? (int64_t)PyArray_SIZE(ra) : 0,
         .cols = cols, .n_cols = n_cols, .batch_rows = batch_rows,
-        .meta_keys = keys, .meta_values = vals, .n_meta = (size_t)n_meta};
+        .meta_keys = keys, .meta_values = vals, .n_meta = meta ? (size_t)PyDict_Size(meta) : 0,
+        .lists = fl.cols, .n_lists = (size_t)fl.n,
+        .list_offsets = fl.offs ? PyArray_DATA(fl.offs) : NULL, .list_fixed_size = fixed};
     hfc_status st;
     Py_BEGIN_ALLOW_THREADS
     st = hfc_arrow_write_stream(self->t, &o, PyBytes_AS_STRING(path_b));
@@ -705,6 +796,7 @@ static PyObject *ArrowTable_write(ArrowTableObject *self, PyObject *args, PyObje
     if (st != HFC_OK) { hfc_py_raise(st); goto done; }
     result = Py_NewRef(Py_None);
 done:
+    free_flat_lists(&fl);
     Py_XDECREF(ra);
     PyMem_Free(cols);
     PyMem_Free(keys);
@@ -726,8 +818,9 @@ static PyObject *owned_array(void *p, npy_intp n, int typenum) {
 static PyObject *ArrowTable_tokenize(ArrowTableObject *self, PyObject *args) {
     PyObject *tok_obj, *rows_obj, *hold = NULL;
     Py_ssize_t c;
-    int add_special;
-    if (!PyArg_ParseTuple(args, "OnOp:tokenize", &tok_obj, &c, &rows_obj, &add_special))
+    int add_special, want_types = 0;
+    if (!PyArg_ParseTuple(args, "OnOp|p:tokenize", &tok_obj, &c, &rows_obj, &add_special,
+                          &want_types))
         return NULL;
     if (c < 0 || (size_t)c >= self->t->n_fields) {
         PyErr_Format(PyExc_IndexError, "column index %zd out of range", c);
@@ -739,20 +832,25 @@ static PyObject *ArrowTable_tokenize(ArrowTableObject *self, PyObject *args) {
     if (rows_obj != Py_None && !(ra = as_rows(rows_obj))) { hfc_py_tokenizer_release(hold); return NULL; }
     int32_t *ids = NULL;
     int64_t *offs = NULL;
+    uint8_t *types = NULL;
     int64_t n = ra ? (int64_t)PyArray_SIZE(ra) : self->t->num_rows;
     hfc_status st;
     Py_BEGIN_ALLOW_THREADS
-    st = hfc_arrow_tokenize(self->t, (size_t)c, ra ? PyArray_DATA(ra) : NULL, n, tok,
-                            add_special != 0, &ids, &offs);
+    st = hfc_arrow_tokenize_ex(self->t, (size_t)c, ra ? PyArray_DATA(ra) : NULL, n, tok,
+                               add_special != 0, &ids, &offs, want_types ? &types : NULL);
     Py_END_ALLOW_THREADS
     Py_XDECREF(ra);
     hfc_py_tokenizer_release(hold);
     if (st != HFC_OK) return hfc_py_raise(st);
+    npy_intp total = (npy_intp)offs[n];
     PyObject *o = owned_array(offs, (npy_intp)n + 1, NPY_INT64);
-    if (!o) { hfc_free(ids); return NULL; }
-    PyObject *v = owned_array(ids, (npy_intp)offs[n], NPY_INT32);
-    if (!v) { Py_DECREF(o); return NULL; }
-    return Py_BuildValue("(NN)", v, o);
+    if (!o) { hfc_free(ids); hfc_free(types); return NULL; }
+    PyObject *v = owned_array(ids, total, NPY_INT32);
+    if (!v) { Py_DECREF(o); hfc_free(types); return NULL; }
+    if (!want_types) return Py_BuildValue("(NN)", v, o);
+    PyObject *ty = owned_array(types, total, NPY_UINT8);
+    if (!ty) { Py_DECREF(o); Py_DECREF(v); return NULL; }
+    return Py_BuildValue("(NNN)", v, o, ty);
 }
 
 /* gather_lists(col, rows) -> (values, offsets int64): rows of a list column, copied */
@@ -845,85 +943,32 @@ static PyType_Slot ArrowTable_slots[] = {
     {0, NULL},
 };
 
-static hfc_arrow_type arrow_type_of(PyArrayObject *a) {
-    switch (PyArray_TYPE(a)) {
-    case NPY_INT8: return HFC_ARROW_INT8;
-    case NPY_INT16: return HFC_ARROW_INT16;
-    case NPY_INT32: return HFC_ARROW_INT32;
-    case NPY_INT64: return HFC_ARROW_INT64;
-    case NPY_UINT8: return HFC_ARROW_UINT8;
-    case NPY_UINT16: return HFC_ARROW_UINT16;
-    case NPY_UINT32: return HFC_ARROW_UINT32;
-    case NPY_UINT64: return HFC_ARROW_UINT64;
-    case NPY_FLOAT32: return HFC_ARROW_FLOAT32;
-    case NPY_FLOAT64: return HFC_ARROW_FLOAT64;
-    default: return HFC_ARROW_NA;
-    }
-}
-
 /* _write_lists(path, names, values_arrays, offsets|None, n_rows, fixed_size, batch_rows,
  *              metadata) -> None: list (or fixed-size list) columns from flat arrays. */
 static PyObject *write_lists(PyObject *mod, PyObject *args) {
     PyObject *path_b = NULL, *names, *arrays, *offs_obj, *meta;
     long long n_rows, batch_rows;
     int fixed;
-    if (!PyArg_ParseTuple(args, "O&O!O!OLiLO!:_write_lists", PyUnicode_FSConverter, &path_b,
-                          &PyList_Type, &names, &PyList_Type, &arrays, &offs_obj, &n_rows,
-                          &fixed, &batch_rows, &PyDict_Type, &meta))
+    if (!PyArg_ParseTuple(args, "O&OOOLiLO!:_write_lists", PyUnicode_FSConverter, &path_b,
+                          &names, &arrays, &offs_obj, &n_rows, &fixed, &batch_rows, &PyDict_Type,
+                          &meta))
         return NULL;
-    Py_ssize_t n = PyList_GET_SIZE(names), n_meta = PyDict_Size(meta);
-    PyObject *result = NULL, **held = PyMem_Calloc((size_t)n + 1, sizeof *held);
-    hfc_arrow_list_column *cols = PyMem_Calloc((size_t)n + 1, sizeof *cols);
-    const char **keys = PyMem_Calloc((size_t)n_meta + 1, sizeof *keys);
-    const char **vals = PyMem_Calloc((size_t)n_meta + 1, sizeof *vals);
-    PyArrayObject *offs = NULL;
-    if (!held || !cols || !keys || !vals) { PyErr_NoMemory(); goto done; }
-    if (PyList_GET_SIZE(arrays) != n) {
-        PyErr_SetString(PyExc_ValueError, "_write_lists: one array per name");
+    flat_lists fl;
+    const char **keys = NULL, **vals = NULL;
+    PyObject *result = NULL;
+    if (parse_flat_lists(names, arrays, offs_obj, n_rows, fixed, &fl) < 0 ||
+        meta_arrays(meta, &keys, &vals) < 0)
         goto done;
-    }
-    if (fixed <= 0) {
-        offs = (PyArrayObject *)PyArray_FROMANY(offs_obj, NPY_INT64, 1, 1, NPY_ARRAY_CARRAY_RO);
-        if (!offs) goto done;
-        if (PyArray_SIZE(offs) != n_rows + 1) {
-            PyErr_SetString(PyExc_ValueError, "_write_lists: offsets must have n_rows + 1 items");
-            goto done;
-        }
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyArrayObject *a = (PyArrayObject *)PyArray_FROMANY(PyList_GET_ITEM(arrays, i), NPY_NOTYPE,
-                                                            1, 1, NPY_ARRAY_CARRAY_RO);
-        if (!a) goto done;
-        held[i] = (PyObject *)a;
-        if (!(cols[i].name = PyUnicode_AsUTF8(PyList_GET_ITEM(names, i)))) goto done;
-        cols[i].type = arrow_type_of(a);
-        cols[i].values = PyArray_DATA(a);
-        int64_t need = fixed > 0 ? n_rows * fixed : ((const int64_t *)PyArray_DATA(offs))[n_rows];
-        if (cols[i].type == HFC_ARROW_NA || PyArray_SIZE(a) < need) {
-            PyErr_Format(PyExc_ValueError, "_write_lists: column '%s' needs %lld numeric values",
-                         cols[i].name, (long long)need);
-            goto done;
-        }
-    }
-    Py_ssize_t pos = 0, k = 0;
-    PyObject *key, *val;
-    while (PyDict_Next(meta, &pos, &key, &val)) {
-        if (!(keys[k] = PyUnicode_AsUTF8(key)) || !(vals[k] = PyUnicode_AsUTF8(val))) goto done;
-        k++;
-    }
     hfc_status st;
     Py_BEGIN_ALLOW_THREADS
-    st = hfc_arrow_write_lists(PyBytes_AS_STRING(path_b), cols, (size_t)n,
-                               offs ? PyArray_DATA(offs) : NULL, n_rows, fixed, batch_rows, keys,
-                               vals, (size_t)n_meta);
+    st = hfc_arrow_write_lists(PyBytes_AS_STRING(path_b), fl.cols, (size_t)fl.n,
+                               fl.offs ? PyArray_DATA(fl.offs) : NULL, n_rows, fixed, batch_rows,
+                               keys, vals, (size_t)PyDict_Size(meta));
     Py_END_ALLOW_THREADS
     if (st != HFC_OK) { hfc_py_raise(st); goto done; }
     result = Py_NewRef(Py_None);
 done:
-    for (Py_ssize_t i = 0; held && i < n; i++) Py_XDECREF(held[i]);
-    Py_XDECREF(offs);
-    PyMem_Free(held);
-    PyMem_Free(cols);
+    free_flat_lists(&fl);
     PyMem_Free(keys);
     PyMem_Free(vals);
     Py_DECREF(path_b);

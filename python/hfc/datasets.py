@@ -626,33 +626,109 @@ class Dataset(_DatasetBase):
         return _lists_dataset([column], [blocks.reshape(-1)], None, len(blocks), feats,
                               fixed_size=int(block_size))
 
-    def tokenize(self, tokenizer, column="text", add_special_tokens=True, batch_rows=1000):
-        """Tokenize `column` with an hfc.tokenizers Tokenizer in C on hfc's pool (no
-        padding; truncation as the tokenizer is configured), giving a new Dataset with
-        input_ids (list<int32>) and attention_mask (list<int8>), as datasets.map(tokenizer)
-        stores them. Other columns are not carried over."""
+    def tokenize(self, tokenizer, column="text", add_special_tokens=True, *, truncation=False,
+                 max_length=None, padding=False, pad_to_multiple_of=None, padding_side="right",
+                 truncation_side="right", pad_token=None, return_attention_mask=True,
+                 return_token_type_ids=False, remove_columns=None, batch_size=1000,
+                 batch_rows=1000):
+        """Tokenize `column` with an hfc.tokenizers Tokenizer in C on hfc's pool: the result
+        of ``ds.map(lambda b: tok(b[column], ...), batched=True, batch_size=batch_size,
+        remove_columns=remove_columns)`` with transformers' PreTrainedTokenizerFast ``tok``
+        built on the same tokenizer.json and called with the same truncation / max_length /
+        padding / pad_to_multiple_of / padding_side / truncation_side /
+        return_attention_mask / return_token_type_ids.
+
+        As transformers does, the tokenizer's own truncation and padding settings are
+        replaced by these arguments for the call (the tokenizer passed in is not changed).
+        truncation=True cuts to max_length (special tokens included; without max_length
+        nothing is cut, as with a tokenizer whose model_max_length is unset). padding=True
+        or "longest" pads to the longest row of each batch of `batch_size` rows (as map's
+        batches), "max_length" to max_length; the pad token is `pad_token` or the
+        tokenizer's padding pad_token (transformers takes it from there too). The defaults
+        of the return_* flags are those of a tokenizer whose model_input_names are
+        ["input_ids", "attention_mask"] (GPT-2, Llama); pass return_token_type_ids=True
+        for BERT-style tokenizers. Other columns are kept (the dataset's index mapping
+        applied) unless named in remove_columns. New columns: input_ids (list<int32>),
+        token_type_ids and attention_mask (list<int8>), the types datasets stores.
+        A new column named like a kept one replaces it at the end of the columns."""
         c, n = self._col_index(column), len(self)
-        rows = self._indices if self._indices is not None else np.arange(n, dtype=np.int64)
+        pad = {True: "longest", False: None, "do_not_pad": None}.get(padding, padding)
+        if pad not in (None, "longest", "max_length"):
+            raise ValueError(f"tokenize: padding must be True, False, 'longest' or 'max_length', "
+                             f"not {padding!r}")
+        trunc = {True: "longest_first", False: None, "do_not_truncate": None}.get(truncation, truncation)
+        if trunc not in (None, "longest_first", "only_first"):
+            raise ValueError(f"tokenize: truncation must be True, False, 'longest_first' or "
+                             f"'only_first', not {truncation!r}")
+        if pad == "max_length" and max_length is None:
+            raise ValueError("tokenize: padding='max_length' needs max_length")
+        if trunc and pad and pad_to_multiple_of is not None and max_length is not None and \
+                max_length % pad_to_multiple_of != 0:       # transformers' check
+            raise ValueError("Truncation and padding are both activated but truncation length "
+                             f"({max_length}) is not a multiple of pad_to_multiple_of "
+                             f"({pad_to_multiple_of}).")
+        drop = set([remove_columns] if isinstance(remove_columns, str) else remove_columns or ())
+        missing = sorted(drop - set(self._table.column_names))
+        if missing:      # datasets.map's check, before any work
+            raise ValueError(f"Column to remove {missing} not in the dataset. Current columns in "
+                             f"the dataset: {list(self._table.column_names)}")
+        tok = _tokenizer_for_call(tokenizer, max_length if trunc else None, truncation_side)
+        pad_id = None
+        if pad is not None:
+            if pad_token is None:
+                cfg = getattr(tokenizer, "padding", None)
+                pad_token = cfg["pad_token"] if cfg else None
+            pad_id = tokenizer.token_to_id(pad_token) if pad_token is not None else None
+            if pad_id is None:
+                raise ValueError("Asking to pad but the tokenizer does not have a padding token "
+                                 f"({pad_token!r}): pass pad_token=")
+        rows = self._indices if self._indices is not None else None
         step = max(n // 32, 65_536)        # a few C calls when a progress bar is shown
         bar = _progress(n, "Tokenizing")
-        parts, offs, base = [], [np.zeros(1, dtype=np.int64)], 0
+        parts, tparts, offs, base = [], [], [np.zeros(1, dtype=np.int64)], 0
         for s0 in range(0, n, step):
-            ids_k, offs_k = self._table.tokenize(tokenizer, c, rows[s0:s0 + step],
-                                                 bool(add_special_tokens))
-            parts.append(ids_k)
-            offs.append(offs_k[1:] + base)
-            base += int(offs_k[-1])
+            sl = rows[s0:s0 + step] if rows is not None else np.arange(s0, min(s0 + step, n))
+            res = self._table.tokenize(tok, c, sl, bool(add_special_tokens),
+                                       bool(return_token_type_ids))
+            parts.append(res[0])
+            if return_token_type_ids:
+                tparts.append(res[2].view(np.int8))
+            offs.append(res[1][1:] + base)
+            base += int(res[1][-1])
             bar.update(min(step, n - s0))
         bar.close()
-        ids = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else \
-            np.zeros(0, np.int32)
-        offsets = offs[0] if len(offs) == 1 else np.concatenate(offs)
-        mask = np.ones(len(ids), dtype=np.int8)
-        feats = {"input_ids": {"feature": {"dtype": "int32", "_type": "Value"}, "_type": "List"},
-                 "attention_mask": {"feature": {"dtype": "int8", "_type": "Value"},
-                                    "_type": "List"}}
-        return _lists_dataset(["input_ids", "attention_mask"], [ids, mask], offsets,
-                              len(offsets) - 1, feats, batch_rows=batch_rows)
+        cat = lambda xs, dt: xs[0] if len(xs) == 1 else np.concatenate(xs) if xs else \
+            np.zeros(0, dt)  # noqa: E731
+        ids, offsets = cat(parts, np.int32), cat(offs, np.int64)
+        types = cat(tparts, np.int8) if return_token_type_ids else None
+        mask = None
+        if pad is not None:
+            ids, types, mask, offsets = _pad_ragged(ids, types, offsets, pad, max_length,
+                                                    pad_to_multiple_of, batch_size, pad_id,
+                                                    padding_side == "left")
+        names, arrays = ["input_ids"], [ids]
+        feats_new = {"input_ids": {"feature": {"dtype": "int32", "_type": "Value"},
+                                   "_type": "List"}}
+        int8_list = {"feature": {"dtype": "int8", "_type": "Value"}, "_type": "List"}
+        if return_token_type_ids:
+            names.append("token_type_ids")
+            arrays.append(types)
+            feats_new["token_type_ids"] = int8_list
+        if return_attention_mask:
+            names.append("attention_mask")
+            arrays.append(mask if mask is not None else np.ones(len(ids), dtype=np.int8))
+            feats_new["attention_mask"] = int8_list
+        keep = [k for k, name in enumerate(self._table.column_names)
+                if name not in drop and name not in feats_new]
+        feats = {self._table.column_names[k]: self._info["features"][self._table.column_names[k]]
+                 for k in keep}
+        feats.update(feats_new)
+        path = _new_cache_path()
+        self._table.write(path, rows=rows, columns=keep, batch_rows=batch_rows,
+                          metadata={"huggingface": json.dumps({"info": {"features": feats}})},
+                          lists=(names, arrays, offsets, 0))
+        return Dataset(ArrowTable([path]), info={**self._info, "features": feats},
+                       split=self._split)
 
     # -- row selection (index arrays only) ---------------------------------------------
 
@@ -889,6 +965,57 @@ def _generator(seed):
         seed = seed_arr[pos] if pos < 624 else seed_arr[0]
         _ = np.random.random()
     return np.random.default_rng(seed)
+
+
+def _tokenizer_for_call(tokenizer, max_length, direction):
+    """The tokenizer with transformers' per-call settings: no padding (done afterwards on
+    the flat arrays), truncation to max_length or none. The caller's tokenizer is used
+    as it is when it already has those settings, else a private copy."""
+    trunc = getattr(tokenizer, "truncation", None)
+    want = None if max_length is None else {"max_length": int(max_length), "stride": 0,
+                                            "strategy": "longest_first", "direction": direction}
+    if getattr(tokenizer, "padding", None) is None and trunc == want:
+        return tokenizer
+    if not hasattr(tokenizer, "to_str"):
+        raise TypeError("tokenize: truncation/padding settings need an hfc.tokenizers.Tokenizer")
+    tok = type(tokenizer).from_str(tokenizer.to_str())
+    tok.no_padding()
+    if want is None:
+        tok.no_truncation()
+    else:
+        tok.enable_truncation(want["max_length"], strategy="longest_first", direction=direction)
+    return tok
+
+
+def _pad_ragged(ids, types, offsets, mode, max_length, multiple, batch_size, pad_id, left):
+    """Pad ragged rows (values cut by offsets) as HF's PaddingParams: to the longest row of
+    each batch of batch_size rows, or to max_length (longer rows stay as they are); the
+    length rounded up to pad_to_multiple_of. Returns (ids, types|None, mask, offsets)."""
+    lens = np.diff(offsets)
+    n = len(lens)
+    if mode == "max_length":
+        target = np.full(n, int(max_length), dtype=np.int64)
+    else:
+        starts = np.arange(0, n, batch_size)
+        longest = np.maximum.reduceat(lens, starts) if n else np.zeros(0, np.int64)
+        target = np.repeat(longest, np.diff(np.append(starts, n)))
+    if multiple:
+        target = -(-target // int(multiple)) * int(multiple)
+    target = np.maximum(target, lens)
+    new_offs = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(target, out=new_offs[1:])
+    total = int(new_offs[-1])
+    shift = new_offs[:-1] - offsets[:-1] + (target - lens if left else 0)
+    dest = np.repeat(shift, lens) + np.arange(len(ids), dtype=np.int64)
+    out_ids = np.full(total, pad_id, dtype=np.int32)
+    out_ids[dest] = ids
+    mask = np.zeros(total, dtype=np.int8)
+    mask[dest] = 1
+    out_types = None
+    if types is not None:
+        out_types = np.zeros(total, dtype=np.int8)     # transformers' pad_token_type_id
+        out_types[dest] = types
+    return out_ids, out_types, mask, new_offs
 
 
 def _lists_dataset(names, arrays, offsets, n_rows, feats, fixed_size=0, batch_rows=1000):

@@ -59,7 +59,12 @@ class Dataset(_DatasetBase):
     def gather(self, column: str, positions: Any) -> np.ndarray: ...
     def pack(self, block_size: int, column: str = ..., eos_id: Optional[int] = ...,
              output: str = ...) -> Any: ...
-    def tokenize(self, tokenizer: Any, column: str = ..., add_special_tokens: bool = ...,
+    def tokenize(self, tokenizer: Any, column: str = ..., add_special_tokens: bool = ..., *,
+                 truncation: Union[bool, str] = ..., max_length: Optional[int] = ...,
+                 padding: Union[bool, str] = ..., pad_to_multiple_of: Optional[int] = ...,
+                 padding_side: str = ..., truncation_side: str = ..., pad_token: Optional[str] = ...,
+                 return_attention_mask: bool = ..., return_token_type_ids: bool = ...,
+                 remove_columns: Union[str, list[str], None] = ..., batch_size: int = ...,
                  batch_rows: int = ...) -> "Dataset": ...
     def _repr_html_(self) -> str: ...
 
