@@ -239,3 +239,56 @@ def test_tokenize_option_errors(tokenizer_json_path):
     with pytest.raises(ValueError, match="multiple of pad_to_multiple_of"):
         h.tokenize(tok, padding=True, truncation=True, max_length=20, pad_to_multiple_of=8,
                    pad_token="</s>")
+
+
+# ---------------------------------------------------------------- stratified split
+
+def _labelled(tmp_path, n, weights, seed=0):
+    rng = np.random.default_rng(seed)
+    labels = rng.choice(len(weights), size=n, p=np.asarray(weights) / sum(weights)).tolist()
+    feats = datasets.Features({"x": datasets.Value("int64"),
+                               "label": datasets.ClassLabel(num_classes=len(weights))})
+    d = datasets.Dataset.from_dict({"x": list(range(n)), "label": labels}, features=feats)
+    d.save_to_disk(tmp_path / f"l{n}_{seed}")
+    return hd.load_from_disk(tmp_path / f"l{n}_{seed}"), datasets.load_from_disk(tmp_path / f"l{n}_{seed}")
+
+
+@pytest.mark.parametrize("n,weights,kw", [
+    (200, [1, 1], dict(test_size=0.2, seed=0)),
+    (257, [5, 3, 1], dict(test_size=0.25, seed=7)),
+    (1000, [10, 1, 1, 3, 7], dict(test_size=37, seed=123)),
+    (301, [2, 2, 2], dict(train_size=0.5, seed=1)),
+    (150, [1, 4], dict(test_size=0.3, train_size=0.5, seed=99)),
+    (90, [1, 1, 1], dict(seed=2**31)),
+])
+def test_stratified_split_matches_datasets(tmp_path, n, weights, kw):
+    h, r = _labelled(tmp_path, n, weights)
+    hs = h.train_test_split(stratify_by_column="label", **kw)
+    rs = r.train_test_split(stratify_by_column="label", **kw)
+    for split in ("train", "test"):
+        assert hs[split][:] == rs[split][:], split
+    # on a shuffled view, with a generator
+    hs2 = h.shuffle(seed=3).train_test_split(stratify_by_column="label",
+                                             generator=np.random.default_rng(11), test_size=0.2)
+    rs2 = r.shuffle(seed=3).train_test_split(stratify_by_column="label",
+                                             generator=np.random.default_rng(11), test_size=0.2)
+    assert hs2["train"][:] == rs2["train"][:] and hs2["test"][:] == rs2["test"][:]
+
+
+def test_stratified_split_errors(tmp_path):
+    h, r = _labelled(tmp_path, 40, [1, 1])
+    for ds in (h, r):
+        with pytest.raises(ValueError):
+            ds.train_test_split(stratify_by_column="x", seed=0)          # not a ClassLabel
+        with pytest.raises(ValueError):
+            ds.train_test_split(stratify_by_column="nope", seed=0)
+        with pytest.raises(ValueError):
+            ds.train_test_split(stratify_by_column="label", shuffle=False)
+        with pytest.raises(ValueError):
+            ds.train_test_split(stratify_by_column="label", test_size=1, seed=0)  # < n classes
+    h1, r1 = _labelled(tmp_path, 10, [1, 1], seed=5)
+    sel = [i for i in range(10) if r1[i]["label"] == 0][:1] + \
+        [i for i in range(10) if r1[i]["label"] == 1]
+    for ds in (h1.select(sel), r1.select(sel)):
+        with pytest.raises(ValueError, match="only 1"):
+            ds.train_test_split(stratify_by_column="label", test_size=0.5, seed=0)

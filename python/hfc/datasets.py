@@ -768,9 +768,7 @@ class Dataset(_DatasetBase):
 
     def train_test_split(self, test_size=None, train_size=None, shuffle=True, seed=None,
                          generator=None, **kwargs):
-        if kwargs.get("stratify_by_column") is not None:
-            raise NotImplementedError("hfc.datasets: train_test_split(stratify_by_column=...) "
-                                      "is not supported")
+        stratify = kwargs.get("stratify_by_column")
         n_samples = len(self)
         if test_size is None and train_size is None:
             test_size = 0.25
@@ -793,8 +791,21 @@ class Dataset(_DatasetBase):
         if n_train == 0:
             raise ValueError("the resulting train set would be empty")
         if not shuffle:
+            if stratify is not None:
+                raise ValueError("Stratified train/test split is not implemented for `shuffle=False`")
             train_idx = np.arange(n_train)
             test_idx = np.arange(n_train, n_train + n_test)
+        elif stratify is not None:
+            feats = self._info["features"]
+            if stratify not in feats:
+                raise ValueError(f"Key {stratify} not found in {list(feats)}")
+            kind = feats[stratify].get("_type") if isinstance(feats[stratify], dict) else None
+            if kind != "ClassLabel":
+                raise ValueError(f"Stratifying by column is only supported for ClassLabel column, "
+                                 f"and column {stratify} is {kind or 'dict'}.")
+            generator = generator if generator is not None else _generator(seed)
+            labels = np.asarray(self.with_format("numpy")[stratify][:])
+            train_idx, test_idx = _stratified_split(labels, n_train, n_test, generator, stratify)
         else:
             generator = generator if generator is not None else _generator(seed)
             perm = generator.permutation(n_samples)
@@ -965,6 +976,50 @@ def _generator(seed):
         seed = seed_arr[pos] if pos < 624 else seed_arr[0]
         _ = np.random.random()
     return np.random.default_rng(seed)
+
+
+def _hypergeometric_mode(counts, n_draws, rng):
+    """How many of n_draws fall in each class of `counts` (an approximate mode of the
+    multivariate hypergeometric): the proportional share floored, then one more for
+    the classes with the largest fractional parts, ties broken by rng.choice -- the
+    same draws, in the same order, as datasets.utils.stratify."""
+    share = n_draws * counts / counts.sum()
+    out = np.floor(share)
+    missing = int(n_draws - out.sum())
+    frac = share - out
+    for v in np.sort(np.unique(frac))[::-1]:
+        if missing <= 0:
+            break
+        tied = np.flatnonzero(frac == v)
+        take = min(len(tied), missing)
+        out[rng.choice(tied, size=take, replace=False)] += 1
+        missing -= take
+    return out.astype(np.int64)
+
+
+def _stratified_split(labels, n_train, n_test, rng, column):
+    """datasets' stratified train_test_split (its StratifiedShuffleSplit port, first split):
+    per class a random permutation of its rows, the class's share to train then test, and
+    each side shuffled. Consumes `rng` exactly as datasets does, so a seed gives its split."""
+    classes, y = np.unique(labels, return_inverse=True)
+    counts = np.bincount(y)
+    if counts.min() < 2:
+        raise ValueError(f"The least populated class in {column} column has only 1 member, which "
+                         f"is too few. The minimum number of groups for any class cannot be less "
+                         f"than 2.")
+    for what, n in (("train_size", n_train), ("test_size", n_test)):
+        if n < len(classes):
+            raise ValueError(f"The {what} = {n} should be greater or equal to the number of "
+                             f"classes = {len(classes)}")
+    members = np.split(np.argsort(y, kind="mergesort"), np.cumsum(counts)[:-1])
+    to_train = _hypergeometric_mode(counts, n_train, rng)
+    to_test = _hypergeometric_mode(counts - to_train, n_test, rng)
+    train, test = [], []
+    for k in range(len(classes)):
+        rows = members[k].take(rng.permutation(counts[k]), mode="clip")
+        train.extend(rows[:to_train[k]])
+        test.extend(rows[to_train[k]:to_train[k] + to_test[k]])
+    return rng.permutation(train), rng.permutation(test)
 
 
 def _tokenizer_for_call(tokenizer, max_length, direction):
