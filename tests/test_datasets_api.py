@@ -292,3 +292,58 @@ def test_stratified_split_errors(tmp_path):
     for ds in (h1.select(sel), r1.select(sel)):
         with pytest.raises(ValueError, match="only 1"):
             ds.train_test_split(stratify_by_column="label", test_size=0.5, seed=0)
+
+
+# ---------------------------------------------------------------- map / filter num_proc
+
+@pytest.fixture()
+def mp_pair(tmp_path_factory):
+    # a fresh reference per test: datasets reuses a cached map result across num_proc
+    # values even with load_from_cache_file=False
+    path = tmp_path_factory.mktemp("mp") / "d"
+    n = 2503
+    datasets.Dataset.from_dict({"x": list(range(n)), "s": [f"r{i}" * (i % 4) for i in range(n)],
+                                "ids": [list(range(i % 7)) for i in range(n)]}).save_to_disk(path)
+    return hd.load_from_disk(path).shuffle(seed=2), datasets.load_from_disk(path).shuffle(seed=2)
+
+
+def _batch_fn(b, idx):       # depends on batch boundaries and on global indices
+    return {"y": [x * 2 + len(b["x"]) for x in b["x"]], "i": idx, "first": [b["x"][0]] * len(idx)}
+
+
+@pytest.mark.parametrize("num_proc", [2, 3])
+@pytest.mark.parametrize("kw", [dict(batched=True, batch_size=100),
+                                dict(batched=True, batch_size=333, drop_last_batch=True),
+                                dict(batched=False)])
+def test_map_num_proc_matches_datasets(mp_pair, num_proc, kw):
+    h, r = mp_pair
+    if kw["batched"]:
+        fn = _batch_fn
+    else:
+        def fn(row, i):
+            return {"y": row["x"] * 3, "i": i, "n": len(row["ids"])}
+    ro = r.map(fn, with_indices=True, num_proc=num_proc, remove_columns=["s"],
+               load_from_cache_file=False, **kw)   # datasets' cache ignores num_proc
+    ho = h.map(fn, with_indices=True, num_proc=num_proc, remove_columns=["s"], **kw)
+    assert ho.column_names == ro.column_names
+    assert ho[:] == ro[:]
+    # a batch-independent function gives the num_proc=None result, as datasets promises
+    g = lambda b: {"z": [len(v) for v in b["ids"]]}  # noqa: E731
+    assert h.map(g, batched=True, num_proc=num_proc)[:] == h.map(g, batched=True)[:] == \
+        r.map(g, batched=True, num_proc=num_proc, load_from_cache_file=False)[:]
+
+
+@pytest.mark.parametrize("num_proc", [2, 4])
+def test_filter_num_proc_matches_datasets(mp_pair, num_proc):
+    h, r = mp_pair
+    f1 = lambda row, i: (row["x"] + i) % 3 == 0  # noqa: E731
+    assert h.filter(f1, with_indices=True, num_proc=num_proc)[:] == \
+        r.filter(f1, with_indices=True, num_proc=num_proc, load_from_cache_file=False)[:]
+    f2 = lambda b: [x % 5 < len(b["x"]) % 4 for x in b["x"]]  # noqa: E731  batch-dependent
+    assert h.filter(f2, batched=True, batch_size=64, num_proc=num_proc)[:] == \
+        r.filter(f2, batched=True, batch_size=64, num_proc=num_proc, load_from_cache_file=False)[:]
+    assert h.filter(f1, with_indices=True, num_proc=num_proc)[:] == \
+        h.filter(f1, with_indices=True)[:]
+    small_h, small_r = h.select(range(3)), r.select(range(3))    # more processes than rows
+    assert small_h.filter(f1, with_indices=True, num_proc=8)[:] == \
+        small_r.filter(f1, with_indices=True, num_proc=8, load_from_cache_file=False)[:]

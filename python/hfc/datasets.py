@@ -814,68 +814,103 @@ class Dataset(_DatasetBase):
         return DatasetDict({"train": self._derive(train_idx), "test": self._derive(test_idx)})
 
     def filter(self, function=None, with_indices=False, input_columns=None, batched=False,
-               batch_size=1000, **kwargs):
+               batch_size=1000, num_proc=None, **kwargs):
+        """Like datasets.filter: a new index mapping of the rows `function` keeps. With
+        num_proc, the dataset is cut into num_proc contiguous shards (batches inside each
+        shard, indices global) run in forked processes, as datasets does."""
         if function is None:
             return self
-        keep = []
-        n = len(self)
-        plain = Dataset(self._table, self._indices, self._info)  # python format for fn inputs
         cols = [input_columns] if isinstance(input_columns, str) else input_columns
-        if batched:
-            for s in range(0, n, batch_size):
-                batch = plain[s:min(s + batch_size, n)]
-                args = [batch[c] for c in cols] if cols else [batch]
-                if with_indices:
-                    args.append(list(range(s, min(s + batch_size, n))))
-                keep.append(np.asarray(function(*args), dtype=bool))
-            mask = np.concatenate(keep) if keep else np.zeros(0, dtype=bool)
-        else:
-            mask = np.empty(n, dtype=bool)
-            for i in range(n):
+
+        def run(plain, lo, hi):
+            keep = []
+            if batched:
+                for s in range(lo, hi, batch_size):
+                    e = min(s + batch_size, hi)
+                    batch = plain[s:e]
+                    args = [batch[c] for c in cols] if cols else [batch]
+                    if with_indices:
+                        args.append(list(range(s, e)))
+                    keep.append(np.asarray(function(*args), dtype=bool))
+                return np.concatenate(keep) if keep else np.zeros(0, dtype=bool)
+            mask = np.empty(hi - lo, dtype=bool)
+            for i in range(lo, hi):
                 row = plain[i]
                 args = [row[c] for c in cols] if cols else [row]
                 if with_indices:
                     args.append(i)
-                mask[i] = bool(function(*args))
+                mask[i - lo] = bool(function(*args))
+            return mask
+
+        parts = self._run_sharded(run, num_proc)
+        mask = np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
         return self._derive(np.flatnonzero(mask))
 
-    def map(self, function=None, with_indices=False, input_columns=None, batched=False,
-            batch_size=1000, drop_last_batch=False, remove_columns=None, features=None, **kwargs):
-        """Like datasets.map (single process): the outputs, merged over the inputs, go to
-        a new cache file (via pyarrow)."""
-        import pyarrow as pa
+    def _run_sharded(self, run, num_proc):
+        """[run(plain, lo, hi) for each contiguous shard] -- one shard without num_proc,
+        else num_proc shards (datasets' contiguous sharding) in forked worker processes
+        (threads where fork is unavailable). `plain` is this dataset without a format."""
+        plain = Dataset(self._table, self._indices, self._info)   # python format for fn inputs
+        n = len(self)
+        k = max(1, min(int(num_proc or 1), n))
+        div, mod = divmod(n, k)
+        bounds = [(div * i + min(i, mod), div * (i + 1) + min(i + 1, mod)) for i in range(k)]
+        if k == 1:
+            return [run(plain, 0, n)]
+        global _FORK_JOB
+        import multiprocessing as mp
+        if "fork" in mp.get_all_start_methods():
+            _FORK_JOB = (run, plain, bounds)
+            try:
+                with mp.get_context("fork").Pool(k) as pool:
+                    return pool.map(_fork_worker, range(k))
+            finally:
+                _FORK_JOB = None
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(k) as ex:
+            return list(ex.map(lambda b: run(plain, *b), bounds))
 
+    def map(self, function=None, with_indices=False, input_columns=None, batched=False,
+            batch_size=1000, drop_last_batch=False, remove_columns=None, features=None,
+            num_proc=None, **kwargs):
+        """Like datasets.map: the outputs, merged over the inputs, go to a new cache file
+        (via pyarrow). With num_proc, the dataset is cut into num_proc contiguous shards
+        (batches and drop_last_batch inside each shard, indices global) run in forked
+        processes and joined in order, as datasets does."""
         if function is None:
             function = lambda x: x  # noqa: E731
-        plain = Dataset(self._table, self._indices, self._info)
         remove = set([remove_columns] if isinstance(remove_columns, str) else remove_columns or [])
         cols = [input_columns] if isinstance(input_columns, str) else input_columns
-        n = len(self)
-        out_batches = []
-        step = batch_size if batched and batch_size else max(n, 1)
-        stop = n - n % step if (batched and drop_last_batch) else n
-        for s in range(0, stop, step):
-            e = min(s + step, n)
-            batch = plain[s:e]
-            if batched:
-                args = [batch[c] for c in cols] if cols else [batch]
-                if with_indices:
-                    args.append(list(range(s, e)))
-                res = function(*args)
-                res = {} if res is None else dict(res)
-            else:
-                outs = []
-                for i in range(s, e):
-                    row = {k: v[i - s] for k, v in batch.items()}
-                    args = [row[c] for c in cols] if cols else [row]
+
+        def run(plain, lo, hi):
+            out_batches = []
+            step = batch_size if batched and batch_size else max(hi - lo, 1)
+            stop = hi - (hi - lo) % step if (batched and drop_last_batch) else hi
+            for s in range(lo, stop, step):
+                e = min(s + step, hi)
+                batch = plain[s:e]
+                if batched:
+                    args = [batch[c] for c in cols] if cols else [batch]
                     if with_indices:
-                        args.append(i)
-                    r = function(*args)
-                    outs.append(row if r is None else {**row, **r})
-                res = {k: [o[k] for o in outs] for k in (outs[0] if outs else {})}
-            merged = {k: v for k, v in batch.items() if k not in remove}
-            merged.update(res)
-            out_batches.append(merged)
+                        args.append(list(range(s, e)))
+                    res = function(*args)
+                    res = {} if res is None else dict(res)
+                else:
+                    outs = []
+                    for i in range(s, e):
+                        row = {k: v[i - s] for k, v in batch.items()}
+                        args = [row[c] for c in cols] if cols else [row]
+                        if with_indices:
+                            args.append(i)
+                        r = function(*args)
+                        outs.append({} if r is None else dict(r))
+                    res = {k: [o[k] for o in outs] for k in (outs[0] if outs else {})}
+                merged = {k: v for k, v in batch.items() if k not in remove}
+                merged.update(res)
+                out_batches.append(merged)
+            return out_batches
+
+        out_batches = [b for part in self._run_sharded(run, num_proc) for b in part]
         keys = list(out_batches[0]) if out_batches else self.column_names
         data = {k: [v for b in out_batches for v in b[k]] for k in keys}
         return Dataset.from_dict(data, features=features)
@@ -966,6 +1001,14 @@ class Dataset(_DatasetBase):
 _FIXED = {"bool": False, "int8": 1, "int16": 1, "int32": 1, "int64": 1, "uint8": 1, "uint16": 1,
           "uint32": 1, "uint64": 1, "float16": 1, "float32": 1, "float64": 1}
 _FIXED = {k for k, v in _FIXED.items() if v}
+
+
+_FORK_JOB = None     # (run, dataset, shard bounds) inherited by forked map/filter workers
+
+
+def _fork_worker(k):
+    run, plain, bounds = _FORK_JOB
+    return run(plain, *bounds[k])
 
 
 def _generator(seed):
