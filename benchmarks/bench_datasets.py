@@ -337,14 +337,33 @@ def bench_tokenize(text_mb, tokenizer_json, rounds=3):
     b = run_r()
     # same blocks as the HF recipe where no batch-of-1000 remainder was dropped: check the first
     assert a[0].tolist() == b[0]["input_ids"], "tokenize+pack differs from datasets' first block"
+    n_blocks_h, n_blocks_r = a.shape[0], len(b)
     del a, b
     times = paired({"hfc": run_h, "datasets": run_r}, rounds=rounds, warmup=0)
     m, lo, hi = ratio_stats(times, "hfc", "datasets")
     th, tr = sorted(times["hfc"])[rounds // 2], sorted(times["datasets"])[rounds // 2]
     return [f"| tokenize + pack(1024), {nbytes / 1e6:.0f} MB text, Llama-2 tokenizer, 2 threads "
-            f"/ num_proc=2, {rounds} paired rounds | hfc {nbytes / th / 1e6:.1f} MB/s ({a.shape[0]:,} blocks) | datasets.map "
-            f"+ group_texts {nbytes / tr / 1e6:.1f} MB/s ({len(b):,} blocks) | **{m:.1f}x** "
+            f"/ num_proc=2, {rounds} paired rounds | hfc {nbytes / th / 1e6:.1f} MB/s ({n_blocks_h:,} blocks) | datasets.map "
+            f"+ group_texts {nbytes / tr / 1e6:.1f} MB/s ({n_blocks_r:,} blocks) | **{m:.1f}x** "
             f"({lo:.1f}–{hi:.1f}) |"]
+
+
+SECTIONS = ("rows", "batches", "open", "tokenize")
+_ROW_PREFIX = {"| random row": "rows", "| batches of": "batches", "| shuffled batches": "batches",
+               "| open a": "open", "| tokenize": "tokenize"}
+
+
+def _previous_rows():
+    """{section: table rows} of the current results file (for partial reruns)."""
+    out = {}
+    path = os.path.join(ROOT, "benchmarks", "results", "datasets.md")
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                for pre, sec in _ROW_PREFIX.items():
+                    if line.startswith(pre):
+                        out.setdefault(sec, []).append(line.rstrip("\n"))
+    return out
 
 
 def main():
@@ -355,6 +374,9 @@ def main():
                     help="size of the dataset opened")
     ap.add_argument("--tok-rounds", type=int, default=3, help="paired rounds of tokenize + pack")
     ap.add_argument("--make-data", action="store_true", help="only generate the data, then exit")
+    ap.add_argument("--only", default=",".join(SECTIONS),
+                    help="comma-separated sections to run (%(default)s); the rows of the others "
+                         "are kept from the existing results file")
     args = ap.parse_args()
     import datasets
     import pyarrow
@@ -373,16 +395,24 @@ def main():
         with gzip.open(os.path.join(ROOT, "tests/fixtures/tokenizers/llama2/tokenizer.json.gz")) as f, \
                 open(tok_json, "wb") as g:
             shutil.copyfileobj(f, g)
-    rows = []
+    only = [x for x in args.only.split(",") if x]
+    unknown = set(only) - set(SECTIONS)
+    if unknown:
+        ap.error(f"unknown sections {sorted(unknown)}; choose from {SECTIONS}")
+    got = _previous_rows() if set(only) != set(SECTIONS) else {}
     t0 = time.time()
-    rows += bench_random_rows(make_rows_dataset(), "text ~200 chars + ClassLabel + ~20 ids")
-    rows += bench_random_rows(make_ids_dataset(), "input_ids, ~128 int32")
-    print(f"rows done {time.time() - t0:.0f}s", file=sys.stderr)
-    rows += bench_batches(make_ids_dataset(), bw)
-    print(f"batches done {time.time() - t0:.0f}s", file=sys.stderr)
-    rows += bench_open(make_big(gb))
-    print(f"open done {time.time() - t0:.0f}s", file=sys.stderr)
-    rows += bench_tokenize(text_mb, tok_json, args.tok_rounds)
+    for sec in only:
+        if sec == "rows":
+            got[sec] = bench_random_rows(make_rows_dataset(), "text 20-200 chars + ClassLabel + ~20 ids") + \
+                bench_random_rows(make_ids_dataset(), "input_ids, ~128 int32")
+        elif sec == "batches":
+            got[sec] = bench_batches(make_ids_dataset(), bw)
+        elif sec == "open":
+            got[sec] = bench_open(make_big(gb))
+        else:
+            got[sec] = bench_tokenize(text_mb, tok_json, args.tok_rounds)
+        print(f"{sec} done {time.time() - t0:.0f}s", file=sys.stderr)
+    rows = [r for sec in SECTIONS for r in got.get(sec, [])]
     body = ("# hfc.datasets vs datasets and pyarrow\n\n" + machine_header(THREADS) +
             f"- datasets {datasets.__version__}, pyarrow {pyarrow.__version__}\n"
             f"- memcpy bandwidth in this run: {bw:.1f} GB/s\n"

@@ -347,3 +347,21 @@ def test_filter_num_proc_matches_datasets(mp_pair, num_proc):
     small_h, small_r = h.select(range(3)), r.select(range(3))    # more processes than rows
     assert small_h.filter(f1, with_indices=True, num_proc=8)[:] == \
         small_r.filter(f1, with_indices=True, num_proc=8, load_from_cache_file=False)[:]
+
+
+def test_rows_int_lists_every_range(tmp_path):
+    rng = np.random.default_rng(3)
+    pool = [0, 1, 255, 256, 2**18 - 1, 2**18, 2**31 - 1, -1, -2**31, 50_000, 7]
+    lists = [[pool[k] for k in rng.integers(0, len(pool), int(rng.integers(0, 11)))]
+             for _ in range(700)]
+    lists += [list(range(i, i + 9)) for i in range(0, 2**18 + 40, 2**14)]
+    feats = datasets.Features({"ids": datasets.List(datasets.Value("int32"))})
+    # several record batches of uneven sizes: row lookup must find the right batch
+    d = datasets.Dataset.from_dict({"ids": lists}, features=feats)
+    d.save_to_disk(tmp_path / "ints", max_shard_size="4KB")
+    h, r = hd.load_from_disk(tmp_path / "ints"), datasets.load_from_disk(tmp_path / "ints")
+    assert len(h._table.paths) > 1
+    for i in list(range(len(r))) + [-1, -len(r)]:
+        assert h[i] == r[i], i
+    hs, rs = h.shuffle(seed=9), r.shuffle(seed=9)
+    assert [hs[i] for i in range(len(rs))] == [rs[i] for i in range(len(rs))]

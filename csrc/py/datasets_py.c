@@ -22,6 +22,9 @@ typedef struct {
 
 /* ---- values as Python objects ---- */
 
+_Static_assert((HFC_PY_INT_CACHE & (HFC_PY_INT_CACHE - 1)) == 0,
+               "list_to_py tests four ids against the int cache size with one OR");
+
 
 /* str from UTF-8 bytes, equal to PyUnicode_DecodeUTF8(p, n, "strict") (which it calls
  * for invalid input, to raise the same error). CPython's decoder fills a Latin-1 buffer
@@ -29,6 +32,33 @@ typedef struct {
  * hfc's SIMD kernel, the characters counted and the widest kind found first, and the
  * string is written once at its final width. */
 #define HI8 0x8080808080808080ULL
+
+/* 8 ASCII bytes (the bytes of w in memory order) as 8 characters of 1, 2 or 4 bytes.
+ * SSE2 is part of x86-64, so no dispatch is needed for the widening unpacks. */
+static inline void widen8_Py_UCS1(Py_UCS1 *o, uint64_t w) { memcpy(o, &w, 8); }
+#if defined(__SSE2__)
+#include <emmintrin.h>
+static inline void widen8_Py_UCS2(Py_UCS2 *o, uint64_t w) {
+    __m128i z = _mm_setzero_si128(), b = _mm_cvtsi64_si128((long long)w);
+    _mm_storeu_si128((__m128i *)o, _mm_unpacklo_epi8(b, z));
+}
+static inline void widen8_Py_UCS4(Py_UCS4 *o, uint64_t w) {
+    __m128i z = _mm_setzero_si128(), h = _mm_unpacklo_epi8(_mm_cvtsi64_si128((long long)w), z);
+    _mm_storeu_si128((__m128i *)o, _mm_unpacklo_epi16(h, z));
+    _mm_storeu_si128((__m128i *)(o + 4), _mm_unpackhi_epi16(h, z));
+}
+#else
+static inline void widen8_Py_UCS2(Py_UCS2 *o, uint64_t w) {
+    uint8_t b[8];
+    memcpy(b, &w, 8);
+    for (int j = 0; j < 8; j++) o[j] = b[j];
+}
+static inline void widen8_Py_UCS4(Py_UCS4 *o, uint64_t w) {
+    uint8_t b[8];
+    memcpy(b, &w, 8);
+    for (int j = 0; j < 8; j++) o[j] = b[j];
+}
+#endif
 
 /* Write the n valid UTF-8 bytes at p as characters of type T at PyUnicode_DATA(u): 8
  * ASCII bytes at a time where they are, else character by character to the end of the
@@ -43,7 +73,7 @@ typedef struct {
                 uint64_t w;                                                             \
                 memcpy(&w, p + i, 8);                                                   \
                 if (!(w & HI8)) {                                                       \
-                    for (int j = 0; j < 8; j++) o[j] = p[i + j];                        \
+                    widen8_##T(o, w);                                                   \
                     o += 8;                                                             \
                     i += 8;                                                             \
                     continue;                                                           \
@@ -112,14 +142,40 @@ static PyObject *list_to_py(const hfc_arrow_array *a, int64_t i) {
     int64_t s, e;
     hfc_status st = hfc_arrow_range(a, i, &s, &e);
     if (st != HFC_OK) return hfc_py_raise(st);
-    PyObject *l = PyList_New((Py_ssize_t)(e - s));
-    if (!l) return NULL;
     const hfc_arrow_array *c = &a->children[0];
-    if (c->type == HFC_ARROW_INT32 && !c->validity && !c->indices) { /* token ids */
-        const uint8_t *p = c->values + 4 * s;
-        PyObject **items = ((PyListObject *)l)->ob_item;
+    if (c->type == HFC_ARROW_INT32 && !c->validity && !c->indices && e > s) { /* token ids */
+        /* the list's item array without PyList_New's zero-filling calloc: every slot is
+         * written below before the list is seen (a failure NULLs the rest first) */
         int64_t m = e - s;
-        for (int64_t k = 0; k < m; k++) {
+        PyObject *l = PyList_New(0);
+        PyObject **items = l ? PyMem_Malloc((size_t)m * sizeof *items) : NULL;
+        if (!items) {
+            Py_XDECREF(l);
+            return PyErr_NoMemory();
+        }
+        PyListObject *lo = (PyListObject *)l;
+        lo->ob_item = items;
+        lo->allocated = (Py_ssize_t)m;
+        Py_SET_SIZE(lo, (Py_ssize_t)m);
+        const uint8_t *p = c->values + 4 * s;
+        int64_t k = 0;
+        for (; k + 4 <= m; k += 4) { /* four cached ints at a time */
+            uint32_t v[4];
+            memcpy(v, p + 4 * k, 16);
+            if ((v[0] | v[1] | v[2] | v[3]) >= HFC_PY_INT_CACHE) break; /* power of two */
+            PyObject *o0 = hfc_py_int_cache[v[0]], *o1 = hfc_py_int_cache[v[1]];
+            PyObject *o2 = hfc_py_int_cache[v[2]], *o3 = hfc_py_int_cache[v[3]];
+            if (!o0 || !o1 || !o2 || !o3) break;
+            Py_INCREF(o0);
+            Py_INCREF(o1);
+            Py_INCREF(o2);
+            Py_INCREF(o3);
+            items[k] = o0;
+            items[k + 1] = o1;
+            items[k + 2] = o2;
+            items[k + 3] = o3;
+        }
+        for (; k < m; k++) {
             uint32_t v;
             memcpy(&v, p + 4 * k, 4);
             PyObject *o = v < HFC_PY_INT_CACHE ? hfc_py_int_cache[v] : NULL;
@@ -134,6 +190,8 @@ static PyObject *list_to_py(const hfc_arrow_array *a, int64_t i) {
         }
         return l;
     }
+    PyObject *l = PyList_New((Py_ssize_t)(e - s));
+    if (!l) return NULL;
     for (int64_t k = s; k < e; k++) {
         PyObject *v = value_to_py(&a->children[0], k);
         if (!v) { Py_DECREF(l); return NULL; }
