@@ -365,3 +365,35 @@ def test_rows_int_lists_every_range(tmp_path):
         assert h[i] == r[i], i
     hs, rs = h.shuffle(seed=9), r.shuffle(seed=9)
     assert [hs[i] for i in range(len(rs))] == [rs[i] for i in range(len(rs))]
+
+
+def test_rows_utf8_validation_like_cpython(tmp_path):
+    """Every short / long byte string: hfc's str equals bytes.decode('utf-8'), or both raise
+    UnicodeDecodeError (overlongs, surrogates, > U+10FFFF, truncated, stray bytes)."""
+    import pyarrow as pa
+    cases = [b"\xc0\x80", b"\xc1\xbf", b"\xc2\x80", b"\xdf\xbf", b"\xe0\x80\x80", b"\xe0\x9f\xbf",
+             b"\xe0\xa0\x80", b"\xed\x9f\xbf", b"\xed\xa0\x80", b"\xef\xbf\xbf", b"\xf0\x8f\xbf\xbf",
+             b"\xf0\x90\x80\x80", b"\xf4\x8f\xbf\xbf", b"\xf4\x90\x80\x80", b"\xf5\x80\x80\x80",
+             b"\xff", b"\x80", b"\xbf", b"\xe2\x82", b"\xf0\x9f\x98", b"\xc3", b"\xe2\x28\xa1"]
+    texts = []
+    for c in cases:
+        for pre, post in ((b"", b""), (b"abcdefg", b""), (b"", b"xyz"), (b"a" * 13, b"b" * 9),
+                          ("é€😀".encode() * 3, b"."), (b"z" * 600, b""), (b"", "€".encode() * 300)):
+            texts.append(pre + c + post)
+    offs = np.zeros(len(texts) + 1, np.int32)
+    offs[1:] = np.cumsum([len(t) for t in texts])
+    arr = pa.Array.from_buffers(pa.string(), len(texts), [None, pa.py_buffer(offs),
+                                                          pa.py_buffer(b"".join(texts))])
+    path = tmp_path / "v.arrow"
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, pa.schema([("t", pa.string())])) as w:
+        w.write_batch(pa.record_batch([arr], names=["t"]))
+    h = hd.Dataset.from_file(path)
+    for i, t in enumerate(texts):
+        try:
+            want = t.decode("utf-8")
+        except UnicodeDecodeError:
+            with pytest.raises(UnicodeDecodeError):
+                h[i]
+            continue
+        got = h[i]["t"]
+        assert got == want and sys.getsizeof(got) == sys.getsizeof(want), (i, t)

@@ -112,7 +112,85 @@ static inline Py_ssize_t utf8_scan_word(uint64_t w, uint64_t *hi, uint64_t *wide
     return (Py_ssize_t)((cont * 0x0101010101010101ULL) >> 56);
 }
 
+/* Short strings (most rows): one pass that validates (RFC 3629, as CPython's strict
+ * decoder) and decodes into a UCS4 buffer on the stack, OR-ing the characters to learn
+ * the narrowest kind, then one narrowing copy into the str. Invalid input goes to
+ * PyUnicode_DecodeUTF8 for CPython's exact error. */
+#define SHORT_STR 512
+
+static PyObject *utf8_to_str_short(const uint8_t *p, Py_ssize_t n) {
+    Py_UCS4 buf[SHORT_STR];
+    Py_UCS4 *o = buf, top = 0;
+    Py_ssize_t i = 0;
+    while (i < n) {
+        if (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            if (!(w & HI8)) {
+                widen8_Py_UCS4(o, w);
+                o += 8;
+                i += 8;
+                continue;
+            }
+        }
+        uint32_t b = p[i], c;
+        if (b < 0x80) {
+            *o++ = b;
+            i++;
+            continue;
+        }
+        if (b < 0xC2) goto invalid;
+        if (b < 0xE0) {
+            if (i + 1 >= n || (p[i + 1] & 0xC0) != 0x80) goto invalid;
+            c = ((b & 0x1F) << 6) | (p[i + 1] & 0x3F);
+            i += 2;
+        } else if (b < 0xF0) {
+            if (i + 2 >= n) goto invalid;
+            uint32_t b1 = p[i + 1], b2 = p[i + 2];
+            if (b1 < (b == 0xE0 ? 0xA0u : 0x80u) || b1 > (b == 0xED ? 0x9Fu : 0xBFu) ||
+                (b2 & 0xC0) != 0x80)
+                goto invalid;
+            c = ((b & 0x0F) << 12) | ((b1 & 0x3F) << 6) | (b2 & 0x3F);
+            i += 3;
+        } else if (b < 0xF5) {
+            if (i + 3 >= n) goto invalid;
+            uint32_t b1 = p[i + 1], b2 = p[i + 2], b3 = p[i + 3];
+            if (b1 < (b == 0xF0 ? 0x90u : 0x80u) || b1 > (b == 0xF4 ? 0x8Fu : 0xBFu) ||
+                (b2 & 0xC0) != 0x80 || (b3 & 0xC0) != 0x80)
+                goto invalid;
+            c = ((b & 0x07) << 18) | ((b1 & 0x3F) << 12) | ((b2 & 0x3F) << 6) | (b3 & 0x3F);
+            i += 4;
+        } else {
+            goto invalid;
+        }
+        top |= c; /* OR bounds the max at the power-of-two kind limits */
+        *o++ = c;
+    }
+    Py_ssize_t len = o - buf;
+    PyObject *u;
+    if (!top) {
+        if ((u = PyUnicode_New(n, 0x7F))) memcpy(PyUnicode_DATA(u), p, (size_t)n);
+        return u;
+    }
+    if (top < 0x100) {
+        if (!(u = PyUnicode_New(len, 0xFF))) return NULL;
+        Py_UCS1 *d = PyUnicode_1BYTE_DATA(u);
+        for (Py_ssize_t k = 0; k < len; k++) d[k] = (Py_UCS1)buf[k];
+    } else if (top < 0x10000) {
+        if (!(u = PyUnicode_New(len, 0xFFFF))) return NULL;
+        Py_UCS2 *d = PyUnicode_2BYTE_DATA(u);
+        for (Py_ssize_t k = 0; k < len; k++) d[k] = (Py_UCS2)buf[k];
+    } else {
+        if (!(u = PyUnicode_New(len, 0x10FFFF))) return NULL;
+        memcpy(PyUnicode_4BYTE_DATA(u), buf, (size_t)len * sizeof *buf);
+    }
+    return u;
+invalid:
+    return PyUnicode_DecodeUTF8((const char *)p, n, "strict");
+}
+
 static PyObject *utf8_to_str(const uint8_t *p, Py_ssize_t n) {
+    if (n <= SHORT_STR) return utf8_to_str_short(p, n);
     if (hfc_kernels_active.utf8_valid_prefix(p, (size_t)n) != (size_t)n)
         return PyUnicode_DecodeUTF8((const char *)p, n, "strict");
     Py_ssize_t cont = 0, i = 0;
