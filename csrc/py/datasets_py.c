@@ -527,26 +527,31 @@ static void prefetch_row(const hfc_arrow_array *columns, const size_t *cols, siz
     for (size_t k = 0; k < nc; k++) {
         const hfc_arrow_array *a = &columns[cols ? cols[k] : k];
         if (a->indices || !a->values || r >= a->length || !is_offsets_type(a->type)) continue;
-        int64_t s;
-        if (is_large_offsets(a->type)) memcpy(&s, a->values + 8 * r, 8);
-        else {
-            int32_t s32;
-            memcpy(&s32, a->values + 4 * r, 4);
-            s = s32;
+        int64_t s, e;
+        if (is_large_offsets(a->type)) {
+            memcpy(&s, a->values + 8 * r, 8);
+            memcpy(&e, a->values + 8 * r + 8, 8);
+        } else {
+            int32_t se[2];
+            memcpy(se, a->values + 4 * r, 8);
+            s = se[0];
+            e = se[1];
         }
-        if (s < 0) continue;
+        if (s < 0 || e < s) continue;
+        const uint8_t *base;
+        int64_t from, to, limit;
         if (a->type == HFC_ARROW_LIST || a->type == HFC_ARROW_LARGE_LIST) {
             const hfc_arrow_array *c = &a->children[0];
             int w = hfc_arrow_type_width(c->type);
-            if (w > 0 && c->values && s < c->length) {
-                __builtin_prefetch(c->values + (int64_t)w * s);
-                __builtin_prefetch(c->values + (int64_t)w * s + 64);
-            }
-        } else if (a->data && s < a->data_len) {
-            __builtin_prefetch(a->data + s);
-            __builtin_prefetch(a->data + s + 64);
-            __builtin_prefetch(a->data + s + 128);
+            if (w <= 0 || !c->values) continue;
+            base = c->values, from = w * s, to = w * e, limit = w * c->length;
+        } else {
+            if (!a->data) continue;
+            base = a->data, from = s, to = e, limit = a->data_len;
         }
+        if (to > limit) to = limit;
+        if (to - from > 1024) to = from + 1024; /* the first KB: the rest streams in */
+        for (int64_t at = from; at < to; at += 64) __builtin_prefetch(base + at);
     }
 }
 
