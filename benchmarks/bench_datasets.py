@@ -7,9 +7,13 @@
 4. tokenize + pack (group_texts) vs datasets.map(tokenizer, batched=True, num_proc=2)
    with HF's fast tokenizer (transformers.PreTrainedTokenizerFast), then group_texts.
 
-Sizes: HFC_BENCH_OPEN_GB (default 2), HFC_BENCH_TEXT_MB (default 50). Data is generated
-once under $TMPDIR/hfc_bench_datasets.
+Sizes: --open-gb (default 2; env HFC_BENCH_OPEN_GB), --text-mb (UTF-8 megabytes of text
+for tokenize + pack, default 72; env HFC_BENCH_TEXT_MB; the speed bar says 1000), and
+--tok-rounds (paired rounds of tokenize + pack, default 3). Data is generated once under
+$TMPDIR/hfc_bench_datasets.
 """
+import argparse
+import glob
 import json
 import os
 from itertools import chain
@@ -283,15 +287,27 @@ def bench_open(path):
             f"({ratios[0]:.1f}–{ratios[-1]:.1f}) |"]
 
 
-def bench_tokenize(text_mb, tokenizer_json):
+def make_text_dataset(text_mb):
+    """~text_mb MB of UTF-8 text (texts of 200-2400 characters, ~1870 bytes on average),
+    written by datasets' save_to_disk in pieces of 50,000 texts."""
+    import datasets
+    path = os.path.join(WORK, f"utf8_text_{text_mb:g}MB")
+    if os.path.exists(os.path.join(path, "state.json")):
+        return path
+    rng = np.random.default_rng(4)
+    n = int(text_mb * 1e6 / 1870)
+    parts = []
+    for s in range(0, n, 50_000):
+        parts.append(datasets.Dataset.from_dict({"text": _texts(min(50_000, n - s), rng, 200, 2400)}))
+    datasets.concatenate_datasets(parts).save_to_disk(path)
+    return path
+
+
+def bench_tokenize(text_mb, tokenizer_json, rounds=3):
     import datasets
     from transformers import PreTrainedTokenizerFast
     import hfc.tokenizers as ht
-    path = os.path.join(WORK, f"text_{text_mb}")
-    if not os.path.exists(os.path.join(path, "state.json")):
-        rng = np.random.default_rng(4)
-        n = int(text_mb * 1e6 / 1300)
-        _save_hf(path, {"text": _texts(n, rng, 200, 2400)})
+    path = make_text_dataset(text_mb)
     block = 1024
     hf_tok = PreTrainedTokenizerFast(tokenizer_file=tokenizer_json)
     tok = ht.Tokenizer.from_file(tokenizer_json)
@@ -303,10 +319,12 @@ def bench_tokenize(text_mb, tokenizer_json):
         total = len(cat["input_ids"]) // block * block
         return {k: [t[i:i + block] for i in range(0, total, block)] for k, t in cat.items()}
 
-    def run_h():
-        return h.tokenize(tok).pack(block)
+    def run_h():   # the same outputs as the datasets side: input_ids only, text dropped
+        return h.tokenize(tok, return_attention_mask=False, remove_columns=["text"]).pack(block)
 
     def run_r():
+        for f in glob.glob(os.path.join(path, "cache-*.arrow")):   # earlier rounds' map output
+            os.remove(f)
         r = datasets.load_from_disk(path)
         # input_ids only (no mask / type ids): the least work for datasets
         t = r.map(lambda b: hf_tok(b["text"], return_attention_mask=False,
@@ -319,24 +337,57 @@ def bench_tokenize(text_mb, tokenizer_json):
     b = run_r()
     # same blocks as the HF recipe where no batch-of-1000 remainder was dropped: check the first
     assert a[0].tolist() == b[0]["input_ids"], "tokenize+pack differs from datasets' first block"
-    times = paired({"hfc": run_h, "datasets": run_r}, rounds=3, warmup=0)
+    n_blocks_h, n_blocks_r = a.shape[0], len(b)
+    del a, b
+    times = paired({"hfc": run_h, "datasets": run_r}, rounds=rounds, warmup=0)
     m, lo, hi = ratio_stats(times, "hfc", "datasets")
-    th, tr = sorted(times["hfc"])[1], sorted(times["datasets"])[1]
+    th, tr = sorted(times["hfc"])[rounds // 2], sorted(times["datasets"])[rounds // 2]
     return [f"| tokenize + pack(1024), {nbytes / 1e6:.0f} MB text, Llama-2 tokenizer, 2 threads "
-            f"/ num_proc=2 | hfc {nbytes / th / 1e6:.1f} MB/s ({a.shape[0]:,} blocks) | datasets.map "
-            f"+ group_texts {nbytes / tr / 1e6:.1f} MB/s ({len(b):,} blocks) | **{m:.1f}x** "
+            f"/ num_proc=2, {rounds} paired rounds | hfc {nbytes / th / 1e6:.1f} MB/s ({n_blocks_h:,} blocks) | datasets.map "
+            f"+ group_texts {nbytes / tr / 1e6:.1f} MB/s ({n_blocks_r:,} blocks) | **{m:.1f}x** "
             f"({lo:.1f}–{hi:.1f}) |"]
 
 
+SECTIONS = ("rows", "batches", "open", "tokenize")
+_ROW_PREFIX = {"| random row": "rows", "| batches of": "batches", "| shuffled batches": "batches",
+               "| open a": "open", "| tokenize": "tokenize"}
+
+
+def _previous_rows():
+    """{section: table rows} of the current results file (for partial reruns)."""
+    out = {}
+    path = os.path.join(ROOT, "benchmarks", "results", "datasets.md")
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                for pre, sec in _ROW_PREFIX.items():
+                    if line.startswith(pre):
+                        out.setdefault(sec, []).append(line.rstrip("\n"))
+    return out
+
+
 def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--text-mb", type=float, default=float(os.environ.get("HFC_BENCH_TEXT_MB", "72")),
+                    help="MB of UTF-8 text for tokenize + pack (the speed bar: 1000)")
+    ap.add_argument("--open-gb", type=float, default=float(os.environ.get("HFC_BENCH_OPEN_GB", "2")),
+                    help="size of the dataset opened")
+    ap.add_argument("--tok-rounds", type=int, default=3, help="paired rounds of tokenize + pack")
+    ap.add_argument("--make-data", action="store_true", help="only generate the data, then exit")
+    ap.add_argument("--only", default=",".join(SECTIONS),
+                    help="comma-separated sections to run (%(default)s); the rows of the others "
+                         "are kept from the existing results file")
+    args = ap.parse_args()
     import datasets
     import pyarrow
     datasets.disable_progress_bars()
     os.makedirs(WORK, exist_ok=True)
+    if args.make_data:
+        make_rows_dataset(), make_ids_dataset(), make_big(args.open_gb), make_text_dataset(args.text_mb)
+        return
     hfc.set_num_threads(THREADS)
     bw = memcpy_bandwidth()
-    gb = float(os.environ.get("HFC_BENCH_OPEN_GB", "2"))
-    text_mb = float(os.environ.get("HFC_BENCH_TEXT_MB", "50"))
+    gb, text_mb = args.open_gb, args.text_mb
     tok_json = os.path.join(WORK, "llama2.json")
     if not os.path.exists(tok_json):
         import gzip
@@ -344,16 +395,24 @@ def main():
         with gzip.open(os.path.join(ROOT, "tests/fixtures/tokenizers/llama2/tokenizer.json.gz")) as f, \
                 open(tok_json, "wb") as g:
             shutil.copyfileobj(f, g)
-    rows = []
+    only = [x for x in args.only.split(",") if x]
+    unknown = set(only) - set(SECTIONS)
+    if unknown:
+        ap.error(f"unknown sections {sorted(unknown)}; choose from {SECTIONS}")
+    got = _previous_rows() if set(only) != set(SECTIONS) else {}
     t0 = time.time()
-    rows += bench_random_rows(make_rows_dataset(), "text ~200 chars + ClassLabel + ~20 ids")
-    rows += bench_random_rows(make_ids_dataset(), "input_ids, ~128 int32")
-    print(f"rows done {time.time() - t0:.0f}s", file=sys.stderr)
-    rows += bench_batches(make_ids_dataset(), bw)
-    print(f"batches done {time.time() - t0:.0f}s", file=sys.stderr)
-    rows += bench_open(make_big(gb))
-    print(f"open done {time.time() - t0:.0f}s", file=sys.stderr)
-    rows += bench_tokenize(text_mb, tok_json)
+    for sec in only:
+        if sec == "rows":
+            got[sec] = bench_random_rows(make_rows_dataset(), "text 20-200 chars + ClassLabel + ~20 ids") + \
+                bench_random_rows(make_ids_dataset(), "input_ids, ~128 int32")
+        elif sec == "batches":
+            got[sec] = bench_batches(make_ids_dataset(), bw)
+        elif sec == "open":
+            got[sec] = bench_open(make_big(gb))
+        else:
+            got[sec] = bench_tokenize(text_mb, tok_json, args.tok_rounds)
+        print(f"{sec} done {time.time() - t0:.0f}s", file=sys.stderr)
+    rows = [r for sec in SECTIONS for r in got.get(sec, [])]
     body = ("# hfc.datasets vs datasets and pyarrow\n\n" + machine_header(THREADS) +
             f"- datasets {datasets.__version__}, pyarrow {pyarrow.__version__}\n"
             f"- memcpy bandwidth in this run: {bw:.1f} GB/s\n"

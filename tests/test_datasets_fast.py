@@ -29,7 +29,7 @@ def test_tokenize_matches_hf(tokenizer_json_path, name, special):
     ref = tokenizers.Tokenizer.from_file(path)
     tok = ht.Tokenizer.from_file(path)
     h = hd.Dataset.from_dict({"text": _texts()}).shuffle(seed=3).select(range(250))
-    out = h.tokenize(tok, add_special_tokens=special)
+    out = h.tokenize(tok, add_special_tokens=special, remove_columns=["text"])
     encs = ref.encode_batch(h["text"], add_special_tokens=special)
     assert out["input_ids"] == [e.ids for e in encs]
     assert out["attention_mask"] == [e.attention_mask for e in encs]

@@ -72,7 +72,9 @@ def test_index_errors(pair):
             r[bad]
         with pytest.raises(IndexError):
             h[bad]
-    with pytest.raises(KeyError):
+    with pytest.raises(ValueError):      # datasets' Column("nope") raises ValueError
+        r["nope"]
+    with pytest.raises(ValueError):
         h["nope"]
 
 

@@ -863,6 +863,18 @@ ptrdiff_t hfc_arrow_table_field_index(const hfc_arrow_table *t, const char *name
 }
 
 void hfc_arrow_table_locate(const hfc_arrow_table *t, int64_t row, size_t *batch, int64_t *r) {
+    /* batches are mostly of one size: try the batch a uniform split puts the row in */
+    size_t nb = t->n_batches;
+    if (nb > 1 && row >= 0 && row < t->num_rows) {
+        size_t g = (size_t)((double)row / (double)t->num_rows * (double)nb);
+        if (g >= nb) g = nb - 1;
+        const hfc_arrow_batch *bg = &t->batches[g];
+        if (bg->row_start <= row && row - bg->row_start < bg->length) {
+            *batch = g;
+            *r = row - bg->row_start;
+            return;
+        }
+    }
     size_t lo = 0, hi = t->n_batches;
     while (hi - lo > 1) {
         size_t mid = lo + (hi - lo) / 2;

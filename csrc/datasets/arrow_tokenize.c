@@ -10,7 +10,8 @@
 
 typedef struct tok_chunk {
     int32_t *ids;
-    size_t n, cap;
+    uint8_t *types;      /* when type ids are wanted */
+    size_t n, cap, cap_types;
     int64_t *lens; /* TOK_CHUNK */
 } tok_chunk;
 
@@ -20,7 +21,7 @@ typedef struct tok_job {
     const int64_t *rows;
     int64_t n;
     const hfc_tokenizer *tok;
-    bool add_special;
+    bool add_special, want_types;
     tok_chunk *chunks;
     hfc_tk_scratch **scratch;   /* per worker */
     hfc_encoding *enc;          /* per worker */
@@ -52,6 +53,10 @@ static hfc_status tok_task(void *ctx, size_t begin, size_t end, int worker) {
                         "tokenize: row %lld: ", (long long)row);
             HFC_TRY(hfc_grow((void **)&ch->ids, &ch->cap, ch->n + e->n, sizeof *ch->ids));
             memcpy(ch->ids + ch->n, e->ids, e->n * sizeof *e->ids); /* uint32 ids -> int32 */
+            if (j->want_types) {
+                HFC_TRY(hfc_grow((void **)&ch->types, &ch->cap_types, ch->n + e->n, 1));
+                for (size_t k = 0; k < e->n; k++) ch->types[ch->n + k] = (uint8_t)e->type_ids[k];
+            }
             ch->n += e->n;
             ch->lens[i - r0] = (int64_t)e->n;
         }
@@ -62,6 +67,12 @@ static hfc_status tok_task(void *ctx, size_t begin, size_t end, int worker) {
 hfc_status hfc_arrow_tokenize(const hfc_arrow_table *t, size_t col, const int64_t *rows,
                               int64_t n, const hfc_tokenizer *tok, bool add_special,
                               int32_t **ids, int64_t **offsets) {
+    return hfc_arrow_tokenize_ex(t, col, rows, n, tok, add_special, ids, offsets, NULL);
+}
+
+hfc_status hfc_arrow_tokenize_ex(const hfc_arrow_table *t, size_t col, const int64_t *rows,
+                                 int64_t n, const hfc_tokenizer *tok, bool add_special,
+                                 int32_t **ids, int64_t **offsets, uint8_t **type_ids) {
     if (col >= t->n_fields) return hfc_fail(HFC_ERR_RANGE, "column %zu out of range", col);
     hfc_arrow_type ty = t->fields[col].type;
     if (ty != HFC_ARROW_UTF8 && ty != HFC_ARROW_LARGE_UTF8)
@@ -70,7 +81,7 @@ hfc_status hfc_arrow_tokenize(const hfc_arrow_table *t, size_t col, const int64_
     if (!rows) n = t->num_rows;
     size_t n_chunks = (size_t)((n + TOK_CHUNK - 1) / TOK_CHUNK);
     int workers = hfc_get_num_threads();
-    tok_job j = {t, col, rows, n, tok, add_special, NULL, NULL, NULL};
+    tok_job j = {t, col, rows, n, tok, add_special, type_ids != NULL, NULL, NULL, NULL};
     hfc_status st = HFC_OK;
     int64_t *offs = hfc_malloc(((size_t)n + 1) * sizeof *offs);
     int64_t *lens = hfc_malloc(((size_t)n + 1) * sizeof *lens);
@@ -83,20 +94,27 @@ hfc_status hfc_arrow_tokenize(const hfc_arrow_table *t, size_t col, const int64_
     for (size_t c = 0; st == HFC_OK && c < n_chunks; c++) j.chunks[c].lens = lens + c * TOK_CHUNK;
     if (st == HFC_OK) st = hfc_parallel_for_max(n_chunks, 1, workers, tok_task, &j);
     int32_t *out = NULL;
+    uint8_t *types = NULL;
     if (st == HFC_OK) {
         size_t total = 0;
         for (size_t c = 0; c < n_chunks; c++) total += j.chunks[c].n;
         out = hfc_malloc((total ? total : 1) * sizeof *out);
-        if (!out) st = hfc_fail(HFC_ERR_NOMEM, "tokenize: out of memory for %zu ids", total);
+        if (type_ids) types = hfc_malloc(total ? total : 1);
+        if (!out || (type_ids && !types))
+            st = hfc_fail(HFC_ERR_NOMEM, "tokenize: out of memory for %zu ids", total);
         size_t at = 0;
         for (size_t c = 0; st == HFC_OK && c < n_chunks; c++) {
             memcpy(out + at, j.chunks[c].ids, j.chunks[c].n * sizeof *out);
+            if (types && j.chunks[c].n) memcpy(types + at, j.chunks[c].types, j.chunks[c].n);
             at += j.chunks[c].n;
         }
         offs[0] = 0;
         for (int64_t i = 0; st == HFC_OK && i < n; i++) offs[i + 1] = offs[i] + lens[i];
     }
-    for (size_t c = 0; j.chunks && c < n_chunks; c++) hfc_free(j.chunks[c].ids);
+    for (size_t c = 0; j.chunks && c < n_chunks; c++) {
+        hfc_free(j.chunks[c].ids);
+        hfc_free(j.chunks[c].types);
+    }
     for (int w = 0; j.scratch && w < workers; w++) hfc_tk_scratch_free(j.scratch[w]);
     for (int w = 0; j.enc && w < workers; w++) hfc_encoding_free(&j.enc[w]);
     hfc_free(j.chunks);
@@ -106,8 +124,10 @@ hfc_status hfc_arrow_tokenize(const hfc_arrow_table *t, size_t col, const int64_
     if (st != HFC_OK) {
         hfc_free(offs);
         hfc_free(out);
+        hfc_free(types);
         return st;
     }
+    if (type_ids) *type_ids = types;
     *ids = out;
     *offsets = offs;
     return HFC_OK;

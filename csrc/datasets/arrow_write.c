@@ -430,12 +430,53 @@ static hfc_status emit_batch(sink *s, batch_out *o, int64_t length, hfc_buf *met
     return st;
 }
 
-static hfc_status write_batch(sink *s, builder *cols, size_t n_cols, int64_t length,
-                              hfc_buf *meta) {
-    batch_out o = {0};
-    hfc_status st = HFC_OK;
-    for (size_t i = 0; st == HFC_OK && i < n_cols; i++) st = collect(&o, &cols[i]);
-    return emit_batch(s, &o, length, meta, st);
+/* Nodes and buffers of flat list columns for output rows [r0, r1) into o: offsets
+ * rebased into `offs`, values borrowed into vals[c] (non-owning hfc_bufs). */
+static hfc_status collect_lists(batch_out *o, const hfc_arrow_list_column *cols, size_t n_cols,
+                                const int64_t *offsets, int32_t fixed_size, int64_t r0,
+                                int64_t r1, hfc_buf *offs, hfc_buf *vals) {
+    int64_t v0, v1;
+    if (fixed_size > 0) {
+        v0 = r0 * fixed_size;
+        v1 = r1 * fixed_size;
+    } else {
+        v0 = offsets[r0];
+        v1 = offsets[r1];
+        if (v1 - v0 > INT32_MAX)
+            return hfc_fail(HFC_ERR_OVERFLOW, "list batch over 2^31 values; use fewer rows");
+        offs->len = 0;
+        for (int64_t r = r0; r <= r1; r++) {
+            int32_t x = (int32_t)(offsets[r] - v0);
+            HFC_TRY(hfc_buf_append(offs, &x, 4));
+        }
+    }
+    for (size_t c = 0; c < n_cols; c++) {
+        size_t w = (size_t)hfc_arrow_type_width(cols[c].type);
+        vals[c] = (hfc_buf){(char *)cols[c].values + w * (size_t)v0, w * (size_t)(v1 - v0), 0};
+        HFC_TRY(hfc_grow((void **)&o->nodes, &o->cap_nodes, 2 * (o->n_nodes + 2), sizeof *o->nodes));
+        int64_t *nd = o->nodes + 2 * o->n_nodes;
+        nd[0] = r1 - r0; nd[1] = 0; nd[2] = v1 - v0; nd[3] = 0;
+        o->n_nodes += 2;
+        HFC_TRY(out_buffer(o, NULL, 0));
+        if (fixed_size <= 0) HFC_TRY(out_buffer(o, offs, offs->len));
+        HFC_TRY(out_buffer(o, NULL, 0));
+        HFC_TRY(out_buffer(o, &vals[c], vals[c].len));
+    }
+    return HFC_OK;
+}
+
+/* The fields of flat list columns: fields[0..n) (items in fields[n..2n)). */
+static void list_fields(const hfc_arrow_list_column *cols, size_t n, int32_t fixed_size,
+                        hfc_arrow_field *fields) {
+    hfc_arrow_field *items = fields + n;
+    for (size_t c = 0; c < n; c++) {
+        items[c] = (hfc_arrow_field){.name = "item", .type = cols[c].type, .nullable = true};
+        fields[c] = (hfc_arrow_field){.name = (char *)cols[c].name, .nullable = true,
+                                      .type = fixed_size > 0 ? HFC_ARROW_FIXED_SIZE_LIST
+                                                             : HFC_ARROW_LIST,
+                                      .fixed_size = fixed_size, .n_children = 1,
+                                      .children = &items[c]};
+    }
 }
 
 static hfc_status write_all(const hfc_arrow_table *t, const hfc_arrow_write_opts *o, sink *s) {
@@ -443,16 +484,38 @@ static hfc_status write_all(const hfc_arrow_table *t, const hfc_arrow_write_opts
     for (size_t i = 0; o->cols && i < n_cols; i++)
         if (o->cols[i] >= t->n_fields) return hfc_fail(HFC_ERR_RANGE, "column %zu out of range",
                                                        o->cols[i]);
+    for (size_t c = 0; c < o->n_lists; c++)
+        if (hfc_arrow_type_width(o->lists[c].type) <= 0)
+            return hfc_fail(HFC_ERR_TYPE, "write: list column '%s' must be fixed-width",
+                            o->lists[c].name);
     int64_t n_rows = o->rows ? o->n_rows : t->num_rows;
     int64_t per = o->batch_rows > 0 ? o->batch_rows : 1000;
-    hfc_buf meta = {0};
+    hfc_buf meta = {0}, offs = {0};
     builder *cols = hfc_calloc(n_cols ? n_cols : 1, sizeof *cols);
-    hfc_status st = cols ? HFC_OK : HFC_ERR_NOMEM;
-    for (size_t i = 0; st == HFC_OK && i < n_cols; i++)
+    /* schema: the kept table fields, then the list columns' fields (and their items) */
+    hfc_arrow_field *fields = hfc_calloc(n_cols + 2 * o->n_lists + 1, sizeof *fields);
+    hfc_buf *vals = hfc_calloc(o->n_lists + 1, sizeof *vals);
+    hfc_status st = cols && fields && vals ? HFC_OK : HFC_ERR_NOMEM;
+    for (size_t i = 0; st == HFC_OK && i < n_cols; i++) {
+        fields[i] = t->fields[o->cols ? o->cols[i] : i];
         st = builder_init(&cols[i], &t->fields[o->cols ? o->cols[i] : i]);
+    }
+    if (st == HFC_OK && o->n_lists) {
+        hfc_arrow_field *lf = hfc_calloc(2 * o->n_lists, sizeof *lf);
+        if (!lf) st = HFC_ERR_NOMEM;
+        else {
+            list_fields(o->lists, o->n_lists, o->list_fixed_size, lf);
+            for (size_t c = 0; c < o->n_lists; c++) {
+                fields[n_cols + c] = lf[c];
+                fields[n_cols + o->n_lists + c] = lf[o->n_lists + c];
+                fields[n_cols + c].children = &fields[n_cols + o->n_lists + c];
+            }
+            hfc_free(lf);
+        }
+    }
     if (st == HFC_OK)
-        st = write_schema_msg(t->fields, o->cols, n_cols, o->meta_keys, o->meta_values, o->n_meta,
-                              &meta);
+        st = write_schema_msg(fields, NULL, n_cols + o->n_lists, o->meta_keys, o->meta_values,
+                              o->n_meta, &meta);
     if (st == HFC_OK) st = emit_message(s, &meta, NULL);
     for (int64_t r0 = 0; st == HFC_OK && r0 < n_rows; r0 += per) {
         int64_t r1 = r0 + per < n_rows ? r0 + per : n_rows;
@@ -470,7 +533,14 @@ static hfc_status write_all(const hfc_arrow_table *t, const hfc_arrow_write_opts
             for (size_t c = 0; st == HFC_OK && c < n_cols; c++)
                 st = append_value(&cols[c], &t->batches[b].columns[o->cols ? o->cols[c] : c], k);
         }
-        if (st == HFC_OK) st = write_batch(s, cols, n_cols, r1 - r0, &meta);
+        if (st == HFC_OK) {
+            batch_out bo = {0};
+            for (size_t i = 0; st == HFC_OK && i < n_cols; i++) st = collect(&bo, &cols[i]);
+            if (st == HFC_OK && o->n_lists)
+                st = collect_lists(&bo, o->lists, o->n_lists, o->list_offsets, o->list_fixed_size,
+                                   r0, r1, &offs, vals);
+            st = emit_batch(s, &bo, r1 - r0, &meta, st);
+        }
     }
     if (st == HFC_OK) {
         uint32_t eos[2] = {0xFFFFFFFFu, 0};
@@ -478,7 +548,10 @@ static hfc_status write_all(const hfc_arrow_table *t, const hfc_arrow_write_opts
     }
     for (size_t i = 0; cols && i < n_cols; i++) builder_free(&cols[i]);
     hfc_free(cols);
+    hfc_free(fields);
+    hfc_free(vals);
     hfc_buf_free(&meta);
+    hfc_buf_free(&offs);
     return st;
 }
 
@@ -542,15 +615,7 @@ static hfc_status lists_fn(void *ctx, sink *s) {
     lists_job *j = ctx;
     hfc_arrow_field *fields = hfc_calloc(2 * j->n_cols + 1, sizeof *fields);
     if (!fields) return HFC_ERR_NOMEM;
-    hfc_arrow_field *items = fields + j->n_cols;
-    for (size_t c = 0; c < j->n_cols; c++) {
-        items[c] = (hfc_arrow_field){.name = "item", .type = j->cols[c].type, .nullable = true};
-        fields[c] = (hfc_arrow_field){.name = (char *)j->cols[c].name, .nullable = true,
-                                      .type = j->fixed_size > 0 ? HFC_ARROW_FIXED_SIZE_LIST
-                                                                : HFC_ARROW_LIST,
-                                      .fixed_size = j->fixed_size, .n_children = 1,
-                                      .children = &items[c]};
-    }
+    list_fields(j->cols, j->n_cols, j->fixed_size, fields);
     hfc_buf meta = {0}, offs = {0};
     hfc_status st = write_schema_msg(fields, NULL, j->n_cols, j->keys, j->values, j->n_meta, &meta);
     if (st == HFC_OK) st = emit_message(s, &meta, NULL);
@@ -559,38 +624,8 @@ static hfc_status lists_fn(void *ctx, sink *s) {
     if (!vals && st == HFC_OK) st = HFC_ERR_NOMEM;
     for (int64_t r0 = 0; st == HFC_OK && r0 < j->n_rows; r0 += per) {
         int64_t r1 = r0 + per < j->n_rows ? r0 + per : j->n_rows;
-        int64_t v0, v1;
-        if (j->fixed_size > 0) {
-            v0 = r0 * j->fixed_size;
-            v1 = r1 * j->fixed_size;
-        } else {
-            v0 = j->offsets[r0];
-            v1 = j->offsets[r1];
-            if (v1 - v0 > INT32_MAX) {
-                st = hfc_fail(HFC_ERR_OVERFLOW, "list batch over 2^31 values; use fewer rows");
-                break;
-            }
-            offs.len = 0;
-            for (int64_t r = r0; st == HFC_OK && r <= r1; r++) {
-                int32_t o = (int32_t)(j->offsets[r] - v0);
-                st = hfc_buf_append(&offs, &o, 4);
-            }
-        }
         batch_out o = {0};
-        for (size_t c = 0; st == HFC_OK && c < j->n_cols; c++) {
-            size_t w = (size_t)hfc_arrow_type_width(j->cols[c].type);
-            /* borrowed bytes: a non-owning hfc_buf over the slice */
-            vals[c] = (hfc_buf){(char *)j->cols[c].values + w * (size_t)v0, w * (size_t)(v1 - v0), 0};
-            st = hfc_grow((void **)&o.nodes, &o.cap_nodes, 2 * (o.n_nodes + 2), sizeof *o.nodes);
-            if (st != HFC_OK) break;
-            int64_t *nd = o.nodes + 2 * o.n_nodes;
-            nd[0] = r1 - r0; nd[1] = 0; nd[2] = v1 - v0; nd[3] = 0;
-            o.n_nodes += 2;
-            st = out_buffer(&o, NULL, 0);
-            if (st == HFC_OK && j->fixed_size <= 0) st = out_buffer(&o, &offs, offs.len);
-            if (st == HFC_OK) st = out_buffer(&o, NULL, 0);
-            if (st == HFC_OK) st = out_buffer(&o, &vals[c], vals[c].len);
-        }
+        st = collect_lists(&o, j->cols, j->n_cols, j->offsets, j->fixed_size, r0, r1, &offs, vals);
         st = emit_batch(s, &o, r1 - r0, &meta, st);
     }
     if (st == HFC_OK) {

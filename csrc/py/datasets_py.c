@@ -5,11 +5,13 @@
  * The table is immutable once opened, so every method is safe from any thread; NumPy
  * views keep the ArrowTable (and so the mappings) alive through their base. */
 #include "hfc_py.h"
+#include <structmember.h>
 #include "hfc_numpy.h"
 #include "hfc/arrow.h"
 #include "hfc/tokenizers.h"
+#include "hfc/cpu.h"
 
-enum { DS_ARROW_TABLE = 0 };
+enum { DS_ARROW_TABLE = 0, DS_DATASET_BASE = 1 };
 
 typedef struct {
     PyObject_HEAD
@@ -20,6 +22,197 @@ typedef struct {
 
 /* ---- values as Python objects ---- */
 
+_Static_assert((HFC_PY_INT_CACHE & (HFC_PY_INT_CACHE - 1)) == 0,
+               "list_to_py tests four ids against the int cache size with one OR");
+
+
+/* str from UTF-8 bytes, equal to PyUnicode_DecodeUTF8(p, n, "strict") (which it calls
+ * for invalid input, to raise the same error). CPython's decoder fills a Latin-1 buffer
+ * and widens it when it meets a wider character; here the bytes are validated with
+ * hfc's SIMD kernel, the characters counted and the widest kind found first, and the
+ * string is written once at its final width. */
+#define HI8 0x8080808080808080ULL
+
+/* 8 ASCII bytes (the bytes of w in memory order) as 8 characters of 1, 2 or 4 bytes.
+ * SSE2 is part of x86-64, so no dispatch is needed for the widening unpacks. */
+static inline void widen8_Py_UCS1(Py_UCS1 *o, uint64_t w) { memcpy(o, &w, 8); }
+#if defined(__SSE2__)
+#include <emmintrin.h>
+static inline void widen8_Py_UCS2(Py_UCS2 *o, uint64_t w) {
+    __m128i z = _mm_setzero_si128(), b = _mm_cvtsi64_si128((long long)w);
+    _mm_storeu_si128((__m128i *)o, _mm_unpacklo_epi8(b, z));
+}
+static inline void widen8_Py_UCS4(Py_UCS4 *o, uint64_t w) {
+    __m128i z = _mm_setzero_si128(), h = _mm_unpacklo_epi8(_mm_cvtsi64_si128((long long)w), z);
+    _mm_storeu_si128((__m128i *)o, _mm_unpacklo_epi16(h, z));
+    _mm_storeu_si128((__m128i *)(o + 4), _mm_unpackhi_epi16(h, z));
+}
+#else
+static inline void widen8_Py_UCS2(Py_UCS2 *o, uint64_t w) {
+    uint8_t b[8];
+    memcpy(b, &w, 8);
+    for (int j = 0; j < 8; j++) o[j] = b[j];
+}
+static inline void widen8_Py_UCS4(Py_UCS4 *o, uint64_t w) {
+    uint8_t b[8];
+    memcpy(b, &w, 8);
+    for (int j = 0; j < 8; j++) o[j] = b[j];
+}
+#endif
+
+/* Write the n valid UTF-8 bytes at p as characters of type T at PyUnicode_DATA(u): 8
+ * ASCII bytes at a time where they are, else character by character to the end of the
+ * 8-byte window. */
+#define DECODE_INTO(T)                                                                  \
+    do {                                                                                \
+        T *o = (T *)PyUnicode_DATA(u);                                                  \
+        Py_ssize_t i = 0;                                                               \
+        while (i < n) {                                                                 \
+            Py_ssize_t stop = i + 8 < n ? i + 8 : n;                                    \
+            if (i + 8 <= n) {                                                           \
+                uint64_t w;                                                             \
+                memcpy(&w, p + i, 8);                                                   \
+                if (!(w & HI8)) {                                                       \
+                    widen8_##T(o, w);                                                   \
+                    o += 8;                                                             \
+                    i += 8;                                                             \
+                    continue;                                                           \
+                }                                                                       \
+            }                                                                           \
+            while (i < stop) {                                                          \
+                uint32_t b = p[i];                                                      \
+                if (b < 0x80) {                                                         \
+                    *o++ = (T)b;                                                        \
+                    i++;                                                                \
+                } else if (b < 0xE0) {                                                  \
+                    *o++ = (T)(((b & 0x1F) << 6) | (p[i + 1] & 0x3F));                  \
+                    i += 2;                                                             \
+                } else if (b < 0xF0) {                                                  \
+                    *o++ = (T)(((b & 0x0F) << 12) | ((p[i + 1] & 0x3F) << 6) |          \
+                               (p[i + 2] & 0x3F));                                      \
+                    i += 3;                                                             \
+                } else {                                                                \
+                    *o++ = (T)(((b & 0x07) << 18) | ((p[i + 1] & 0x3F) << 12) |         \
+                               ((p[i + 2] & 0x3F) << 6) | (p[i + 3] & 0x3F));           \
+                    i += 4;                                                             \
+                }                                                                       \
+            }                                                                           \
+        }                                                                               \
+    } while (0)
+
+/* Bytes 10xxxxxx (continuations) in w; `wide` and `astral` collect bytes >= 0xC4 (a
+ * valid lead of a character >= U+0100) and >= 0xF0 (>= U+10000) in their high bits. */
+static inline Py_ssize_t utf8_scan_word(uint64_t w, uint64_t *hi, uint64_t *wide,
+                                        uint64_t *astral) {
+    uint64_t h = w & HI8, u = w & (w << 1);
+    *hi |= h;
+    *wide |= u & ((w << 2) | (w << 3) | (w << 4) | (w << 5));
+    *astral |= u & (w << 2) & (w << 3);
+    uint64_t cont = (h & ~(w << 1)) >> 7; /* 0 or 1 per byte */
+    return (Py_ssize_t)((cont * 0x0101010101010101ULL) >> 56);
+}
+
+/* Short strings (most rows): one pass that validates (RFC 3629, as CPython's strict
+ * decoder) and decodes into a UCS4 buffer on the stack, OR-ing the characters to learn
+ * the narrowest kind, then one narrowing copy into the str. Invalid input goes to
+ * PyUnicode_DecodeUTF8 for CPython's exact error. */
+#define SHORT_STR 512
+
+static PyObject *utf8_to_str_short(const uint8_t *p, Py_ssize_t n) {
+    Py_UCS4 buf[SHORT_STR];
+    Py_UCS4 *o = buf, top = 0;
+    Py_ssize_t i = 0;
+    while (i < n) {
+        if (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            if (!(w & HI8)) {
+                widen8_Py_UCS4(o, w);
+                o += 8;
+                i += 8;
+                continue;
+            }
+        }
+        uint32_t b = p[i], c;
+        if (b < 0x80) {
+            *o++ = b;
+            i++;
+            continue;
+        }
+        if (b < 0xC2) goto invalid;
+        if (b < 0xE0) {
+            if (i + 1 >= n || (p[i + 1] & 0xC0) != 0x80) goto invalid;
+            c = ((b & 0x1F) << 6) | (p[i + 1] & 0x3F);
+            i += 2;
+        } else if (b < 0xF0) {
+            if (i + 2 >= n) goto invalid;
+            uint32_t b1 = p[i + 1], b2 = p[i + 2];
+            if (b1 < (b == 0xE0 ? 0xA0u : 0x80u) || b1 > (b == 0xED ? 0x9Fu : 0xBFu) ||
+                (b2 & 0xC0) != 0x80)
+                goto invalid;
+            c = ((b & 0x0F) << 12) | ((b1 & 0x3F) << 6) | (b2 & 0x3F);
+            i += 3;
+        } else if (b < 0xF5) {
+            if (i + 3 >= n) goto invalid;
+            uint32_t b1 = p[i + 1], b2 = p[i + 2], b3 = p[i + 3];
+            if (b1 < (b == 0xF0 ? 0x90u : 0x80u) || b1 > (b == 0xF4 ? 0x8Fu : 0xBFu) ||
+                (b2 & 0xC0) != 0x80 || (b3 & 0xC0) != 0x80)
+                goto invalid;
+            c = ((b & 0x07) << 18) | ((b1 & 0x3F) << 12) | ((b2 & 0x3F) << 6) | (b3 & 0x3F);
+            i += 4;
+        } else {
+            goto invalid;
+        }
+        top |= c; /* OR bounds the max at the power-of-two kind limits */
+        *o++ = c;
+    }
+    Py_ssize_t len = o - buf;
+    PyObject *u;
+    if (!top) {
+        if ((u = PyUnicode_New(n, 0x7F))) memcpy(PyUnicode_DATA(u), p, (size_t)n);
+        return u;
+    }
+    if (top < 0x100) {
+        if (!(u = PyUnicode_New(len, 0xFF))) return NULL;
+        Py_UCS1 *d = PyUnicode_1BYTE_DATA(u);
+        for (Py_ssize_t k = 0; k < len; k++) d[k] = (Py_UCS1)buf[k];
+    } else if (top < 0x10000) {
+        if (!(u = PyUnicode_New(len, 0xFFFF))) return NULL;
+        Py_UCS2 *d = PyUnicode_2BYTE_DATA(u);
+        for (Py_ssize_t k = 0; k < len; k++) d[k] = (Py_UCS2)buf[k];
+    } else {
+        if (!(u = PyUnicode_New(len, 0x10FFFF))) return NULL;
+        memcpy(PyUnicode_4BYTE_DATA(u), buf, (size_t)len * sizeof *buf);
+    }
+    return u;
+invalid:
+    return PyUnicode_DecodeUTF8((const char *)p, n, "strict");
+}
+
+static PyObject *utf8_to_str(const uint8_t *p, Py_ssize_t n) {
+    if (n <= SHORT_STR) return utf8_to_str_short(p, n);
+    if (hfc_kernels_active.utf8_valid_prefix(p, (size_t)n) != (size_t)n)
+        return PyUnicode_DecodeUTF8((const char *)p, n, "strict");
+    Py_ssize_t cont = 0, i = 0;
+    uint64_t hi = 0, wide = 0, astral = 0, w;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, p + i, 8);
+        if (w & HI8) cont += utf8_scan_word(w, &hi, &wide, &astral);
+    }
+    if (i < n) {
+        w = 0;
+        memcpy(&w, p + i, (size_t)(n - i));
+        cont += utf8_scan_word(w, &hi, &wide, &astral);
+    }
+    Py_UCS4 maxchar = (astral & HI8) ? 0x10FFFF : (wide & HI8) ? 0xFFFF : hi ? 0xFF : 0x7F;
+    PyObject *u = PyUnicode_New(n - cont, maxchar);
+    if (!u) return NULL;
+    if (maxchar == 0x7F) memcpy(PyUnicode_DATA(u), p, (size_t)n);
+    else if (maxchar == 0xFF) DECODE_INTO(Py_UCS1);
+    else if (maxchar == 0xFFFF) DECODE_INTO(Py_UCS2);
+    else DECODE_INTO(Py_UCS4);
+    return u;
+}
 
 static PyObject *value_to_py(const hfc_arrow_array *a, int64_t i);
 
@@ -27,20 +220,56 @@ static PyObject *list_to_py(const hfc_arrow_array *a, int64_t i) {
     int64_t s, e;
     hfc_status st = hfc_arrow_range(a, i, &s, &e);
     if (st != HFC_OK) return hfc_py_raise(st);
-    PyObject *l = PyList_New((Py_ssize_t)(e - s));
-    if (!l) return NULL;
     const hfc_arrow_array *c = &a->children[0];
-    if (c->type == HFC_ARROW_INT32 && !c->validity && !c->indices) { /* token ids */
-        const uint8_t *p = c->values;
-        for (int64_t k = s; k < e; k++) {
-            int32_t v;
+    if (c->type == HFC_ARROW_INT32 && !c->validity && !c->indices && e > s) { /* token ids */
+        /* the list's item array without PyList_New's zero-filling calloc: every slot is
+         * written below before the list is seen (a failure NULLs the rest first) */
+        int64_t m = e - s;
+        PyObject *l = PyList_New(0);
+        PyObject **items = l ? PyMem_Malloc((size_t)m * sizeof *items) : NULL;
+        if (!items) {
+            Py_XDECREF(l);
+            return PyErr_NoMemory();
+        }
+        PyListObject *lo = (PyListObject *)l;
+        lo->ob_item = items;
+        lo->allocated = (Py_ssize_t)m;
+        Py_SET_SIZE(lo, (Py_ssize_t)m);
+        const uint8_t *p = c->values + 4 * s;
+        int64_t k = 0;
+        for (; k + 4 <= m; k += 4) { /* four cached ints at a time */
+            uint32_t v[4];
+            memcpy(v, p + 4 * k, 16);
+            if ((v[0] | v[1] | v[2] | v[3]) >= HFC_PY_INT_CACHE) break; /* power of two */
+            PyObject *o0 = hfc_py_int_cache[v[0]], *o1 = hfc_py_int_cache[v[1]];
+            PyObject *o2 = hfc_py_int_cache[v[2]], *o3 = hfc_py_int_cache[v[3]];
+            if (!o0 || !o1 || !o2 || !o3) break;
+            Py_INCREF(o0);
+            Py_INCREF(o1);
+            Py_INCREF(o2);
+            Py_INCREF(o3);
+            items[k] = o0;
+            items[k + 1] = o1;
+            items[k + 2] = o2;
+            items[k + 3] = o3;
+        }
+        for (; k < m; k++) {
+            uint32_t v;
             memcpy(&v, p + 4 * k, 4);
-            PyObject *o = hfc_py_int(v);
-            if (!o) { Py_DECREF(l); return NULL; }
-            PyList_SET_ITEM(l, (Py_ssize_t)(k - s), o);
+            PyObject *o = v < HFC_PY_INT_CACHE ? hfc_py_int_cache[v] : NULL;
+            if (o) {
+                Py_INCREF(o);
+            } else if (!(o = hfc_py_int((int32_t)v))) {
+                for (int64_t j = k; j < m; j++) items[j] = NULL;
+                Py_DECREF(l);
+                return NULL;
+            }
+            items[k] = o;
         }
         return l;
     }
+    PyObject *l = PyList_New((Py_ssize_t)(e - s));
+    if (!l) return NULL;
     for (int64_t k = s; k < e; k++) {
         PyObject *v = value_to_py(&a->children[0], k);
         if (!v) { Py_DECREF(l); return NULL; }
@@ -98,7 +327,7 @@ static PyObject *value_to_py(const hfc_arrow_array *a, int64_t i) {
     case HFC_ARROW_UTF8: case HFC_ARROW_LARGE_UTF8: {
         hfc_status st = hfc_arrow_range(a, i, &s, &e);
         if (st != HFC_OK) return hfc_py_raise(st);
-        return PyUnicode_DecodeUTF8((const char *)a->data + s, (Py_ssize_t)(e - s), "strict");
+        return utf8_to_str(a->data + s, (Py_ssize_t)(e - s));
     }
     case HFC_ARROW_BINARY: case HFC_ARROW_LARGE_BINARY: case HFC_ARROW_FIXED_SIZE_BINARY: {
         hfc_status st = hfc_arrow_range(a, i, &s, &e);
@@ -272,49 +501,72 @@ static PyObject *ArrowTable_batch_rows(ArrowTableObject *self, void *c) {
     return (PyObject *)a;
 }
 
-/* row(i, cols=None, indices=None) -> dict; with `indices` (a C-contiguous int64 array,
- * a dataset's index mapping) position i is mapped through it first. */
-static PyObject *ArrowTable_row(ArrowTableObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs < 1 || nargs > 3) {
-        PyErr_SetString(PyExc_TypeError, "row(index, columns=None, indices=None)");
-        return NULL;
+/* A random row touches a few cold cache lines per column (offsets, then the bytes or
+ * child values they point at). Asking for all of them before building any object lets
+ * the misses overlap instead of queueing one after another. Hints only: offsets are
+ * read unchecked here but only to form prefetch addresses (prefetches never fault). */
+static bool is_offsets_type(hfc_arrow_type t) {
+    return t == HFC_ARROW_UTF8 || t == HFC_ARROW_BINARY || t == HFC_ARROW_LIST ||
+           t == HFC_ARROW_LARGE_UTF8 || t == HFC_ARROW_LARGE_BINARY || t == HFC_ARROW_LARGE_LIST;
+}
+
+static bool is_large_offsets(hfc_arrow_type t) {
+    return t == HFC_ARROW_LARGE_UTF8 || t == HFC_ARROW_LARGE_BINARY || t == HFC_ARROW_LARGE_LIST;
+}
+
+static void prefetch_row(const hfc_arrow_array *columns, const size_t *cols, size_t nc,
+                         int64_t r) {
+    for (size_t k = 0; k < nc; k++) {
+        const hfc_arrow_array *a = &columns[cols ? cols[k] : k];
+        if (a->indices || !a->values || r >= a->length) continue;
+        if (is_offsets_type(a->type))
+            __builtin_prefetch(a->values + (is_large_offsets(a->type) ? 8 : 4) * r);
+        else if (hfc_arrow_type_width(a->type) > 0)
+            __builtin_prefetch(a->values + hfc_arrow_type_width(a->type) * r);
     }
-    long long row = PyLong_AsLongLong(args[0]);
-    if (row == -1 && PyErr_Occurred()) return NULL;
-    long long n = self->t->num_rows;
-    if (nargs > 2 && args[2] != Py_None) {
-        PyArrayObject *ix = (PyArrayObject *)args[2];
-        if (!PyArray_Check(args[2]) || PyArray_TYPE(ix) != NPY_INT64 || PyArray_NDIM(ix) != 1 ||
-            !PyArray_IS_C_CONTIGUOUS(ix)) {
-            PyErr_SetString(PyExc_TypeError, "row: indices must be a contiguous int64 array");
-            return NULL;
+    for (size_t k = 0; k < nc; k++) {
+        const hfc_arrow_array *a = &columns[cols ? cols[k] : k];
+        if (a->indices || !a->values || r >= a->length || !is_offsets_type(a->type)) continue;
+        int64_t s, e;
+        if (is_large_offsets(a->type)) {
+            memcpy(&s, a->values + 8 * r, 8);
+            memcpy(&e, a->values + 8 * r + 8, 8);
+        } else {
+            int32_t se[2];
+            memcpy(se, a->values + 4 * r, 8);
+            s = se[0];
+            e = se[1];
         }
-        long long m = (long long)PyArray_SIZE(ix);
-        if (row < 0) row += m;
-        if (row < 0 || row >= m) {
-            PyErr_Format(PyExc_IndexError, "Index %lld out of range for dataset of size %lld", row, m);
-            return NULL;
+        if (s < 0 || e < s) continue;
+        const uint8_t *base;
+        int64_t from, to, limit;
+        if (a->type == HFC_ARROW_LIST || a->type == HFC_ARROW_LARGE_LIST) {
+            const hfc_arrow_array *c = &a->children[0];
+            int w = hfc_arrow_type_width(c->type);
+            if (w <= 0 || !c->values) continue;
+            base = c->values, from = w * s, to = w * e, limit = w * c->length;
+        } else {
+            if (!a->data) continue;
+            base = a->data, from = s, to = e, limit = a->data_len;
         }
-        row = ((const int64_t *)PyArray_DATA(ix))[row];
-        if (row < 0 || row >= n) {
-            PyErr_Format(PyExc_IndexError, "index mapping points at row %lld of %lld", row, n);
-            return NULL;
-        }
+        if (to > limit) to = limit;
+        if (to - from > 1024) to = from + 1024; /* the first KB: the rest streams in */
+        for (int64_t at = from; at < to; at += 64) __builtin_prefetch(base + at);
     }
-    if (row < 0) row += n;
-    if (row < 0 || row >= n) {
-        PyErr_Format(PyExc_IndexError, "Index %lld out of range for dataset of size %lld", row, n);
-        return NULL;
-    }
-    size_t *cols = NULL, nc;
-    if (parse_cols(self, nargs > 1 ? args[1] : Py_None, &cols, &nc) < 0) return NULL;
+}
+
+/* Table row `row` (already mapped and bounds-checked) as a dict of the columns `cols`
+ * (all when NULL). */
+static PyObject *row_dict(ArrowTableObject *self, int64_t row, const size_t *cols, size_t nc) {
     size_t b;
     int64_t r;
     hfc_arrow_table_locate(self->t, row, &b, &r);
+    const hfc_arrow_array *columns = self->t->batches[b].columns;
+    prefetch_row(columns, cols, nc, r);
     PyObject *d = _PyDict_NewPresized((Py_ssize_t)nc);
     for (size_t k = 0; d && k < nc; k++) {
         size_t c = cols ? cols[k] : k;
-        PyObject *v = value_to_py(&self->t->batches[b].columns[c], r);
+        PyObject *v = value_to_py(&columns[c], r);
         if (!v || PyDict_SetItem(d, PyTuple_GET_ITEM(self->names, (Py_ssize_t)c), v) < 0) {
             Py_XDECREF(v);
             Py_CLEAR(d);
@@ -322,6 +574,63 @@ static PyObject *ArrowTable_row(ArrowTableObject *self, PyObject *const *args, P
         }
         Py_DECREF(v);
     }
+    return d;
+}
+
+/* Position `pos` of a dataset (negative counts from the end) through the index mapping
+ * `ix` (a 1-D C-contiguous int64 array, or NULL for none) to a checked table row;
+ * -1 with IndexError. */
+static int64_t map_row(ArrowTableObject *self, long long pos, PyArrayObject *ix) {
+    long long n = self->t->num_rows;
+    if (ix) {
+        long long m = (long long)PyArray_DIM(ix, 0);
+        if (pos < 0) pos += m;
+        if (pos < 0 || pos >= m) {
+            PyErr_Format(PyExc_IndexError, "Index %lld out of range for dataset of size %lld", pos, m);
+            return -1;
+        }
+        long long row = ((const int64_t *)PyArray_DATA(ix))[pos];
+        if (row < 0 || row >= n) {
+            PyErr_Format(PyExc_IndexError, "index mapping points at row %lld of %lld", row, n);
+            return -1;
+        }
+        return row;
+    }
+    if (pos < 0) pos += n;
+    if (pos < 0 || pos >= n) {
+        PyErr_Format(PyExc_IndexError, "Index %lld out of range for dataset of size %lld", pos, n);
+        return -1;
+    }
+    return pos;
+}
+
+static int is_index_array(PyObject *o) {
+    return PyArray_Check(o) && PyArray_TYPE((PyArrayObject *)o) == NPY_INT64 &&
+           PyArray_NDIM((PyArrayObject *)o) == 1 && PyArray_IS_C_CONTIGUOUS((PyArrayObject *)o);
+}
+
+/* row(i, cols=None, indices=None) -> dict; with `indices` (a C-contiguous int64 array,
+ * a dataset's index mapping) position i is mapped through it first. */
+static PyObject *ArrowTable_row(ArrowTableObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 1 || nargs > 3) {
+        PyErr_SetString(PyExc_TypeError, "row(index, columns=None, indices=None)");
+        return NULL;
+    }
+    long long pos = PyLong_AsLongLong(args[0]);
+    if (pos == -1 && PyErr_Occurred()) return NULL;
+    PyArrayObject *ix = NULL;
+    if (nargs > 2 && args[2] != Py_None) {
+        if (!is_index_array(args[2])) {
+            PyErr_SetString(PyExc_TypeError, "row: indices must be a contiguous int64 array");
+            return NULL;
+        }
+        ix = (PyArrayObject *)args[2];
+    }
+    int64_t row = map_row(self, pos, ix);
+    if (row < 0) return NULL;
+    size_t *cols = NULL, nc;
+    if (parse_cols(self, nargs > 1 ? args[1] : Py_None, &cols, &nc) < 0) return NULL;
+    PyObject *d = row_dict(self, row, cols, nc);
     PyMem_Free(cols);
     return d;
 }
@@ -548,38 +857,129 @@ static PyObject *ArrowTable_pack(ArrowTableObject *self, PyObject *args) {
     return a;
 }
 
-/* write(path, rows=None, columns=None, batch_rows=1000, metadata={}) */
+static hfc_arrow_type arrow_type_of(PyArrayObject *a) {
+    switch (PyArray_TYPE(a)) {
+    case NPY_INT8: return HFC_ARROW_INT8;
+    case NPY_INT16: return HFC_ARROW_INT16;
+    case NPY_INT32: return HFC_ARROW_INT32;
+    case NPY_INT64: return HFC_ARROW_INT64;
+    case NPY_UINT8: return HFC_ARROW_UINT8;
+    case NPY_UINT16: return HFC_ARROW_UINT16;
+    case NPY_UINT32: return HFC_ARROW_UINT32;
+    case NPY_UINT64: return HFC_ARROW_UINT64;
+    case NPY_FLOAT32: return HFC_ARROW_FLOAT32;
+    case NPY_FLOAT64: return HFC_ARROW_FLOAT64;
+    default: return HFC_ARROW_NA;
+    }
+}
+
+/* Flat list columns from Python: names (list of str), arrays (one 1-D numeric array
+ * each), offsets (n_rows + 1 int64; ignored when fixed > 0). Fills cols[0..n) and holds
+ * references (held[], *offs) released by free_flat_lists. -1 with an exception. */
+typedef struct flat_lists {
+    Py_ssize_t n;
+    PyObject **held;
+    hfc_arrow_list_column *cols;
+    PyArrayObject *offs;
+} flat_lists;
+
+static void free_flat_lists(flat_lists *fl) {
+    for (Py_ssize_t i = 0; fl->held && i < fl->n; i++) Py_XDECREF(fl->held[i]);
+    Py_XDECREF(fl->offs);
+    PyMem_Free(fl->held);
+    PyMem_Free(fl->cols);
+}
+
+static int parse_flat_lists(PyObject *names, PyObject *arrays, PyObject *offs_obj,
+                            long long n_rows, int fixed, flat_lists *fl) {
+    memset(fl, 0, sizeof *fl);
+    if (!PyList_Check(names) || !PyList_Check(arrays) ||
+        PyList_GET_SIZE(arrays) != PyList_GET_SIZE(names)) {
+        PyErr_SetString(PyExc_ValueError, "list columns: one array per name (two lists)");
+        return -1;
+    }
+    Py_ssize_t n = fl->n = PyList_GET_SIZE(names);
+    fl->held = PyMem_Calloc((size_t)n + 1, sizeof *fl->held);
+    fl->cols = PyMem_Calloc((size_t)n + 1, sizeof *fl->cols);
+    if (!fl->held || !fl->cols) { PyErr_NoMemory(); return -1; }
+    if (fixed <= 0) {
+        fl->offs = (PyArrayObject *)PyArray_FROMANY(offs_obj, NPY_INT64, 1, 1, NPY_ARRAY_CARRAY_RO);
+        if (!fl->offs) return -1;
+        if (PyArray_SIZE(fl->offs) != n_rows + 1) {
+            PyErr_SetString(PyExc_ValueError, "list columns: offsets must have n_rows + 1 items");
+            return -1;
+        }
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyArrayObject *a = (PyArrayObject *)PyArray_FROMANY(PyList_GET_ITEM(arrays, i), NPY_NOTYPE,
+                                                            1, 1, NPY_ARRAY_CARRAY_RO);
+        if (!a) return -1;
+        fl->held[i] = (PyObject *)a;
+        if (!(fl->cols[i].name = PyUnicode_AsUTF8(PyList_GET_ITEM(names, i)))) return -1;
+        fl->cols[i].type = arrow_type_of(a);
+        fl->cols[i].values = PyArray_DATA(a);
+        int64_t need = fixed > 0 ? n_rows * fixed : ((const int64_t *)PyArray_DATA(fl->offs))[n_rows];
+        if (fl->cols[i].type == HFC_ARROW_NA || PyArray_SIZE(a) < need) {
+            PyErr_Format(PyExc_ValueError, "list column '%s' needs %lld numeric values",
+                         fl->cols[i].name, (long long)need);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Schema metadata dict (str -> str, or NULL) as two arrays of UTF-8 pointers borrowed
+ * from the dict (PyMem-allocated; the caller frees both). -1 with an exception. */
+static int meta_arrays(PyObject *meta, const char ***keys, const char ***vals) {
+    Py_ssize_t n = meta ? PyDict_Size(meta) : 0;
+    *keys = PyMem_Calloc((size_t)n + 1, sizeof **keys);
+    *vals = PyMem_Calloc((size_t)n + 1, sizeof **vals);
+    if (!*keys || !*vals) { PyErr_NoMemory(); return -1; }
+    Py_ssize_t pos = 0, k = 0;
+    PyObject *key, *val;
+    while (meta && PyDict_Next(meta, &pos, &key, &val)) {
+        if (!((*keys)[k] = PyUnicode_AsUTF8(key)) || !((*vals)[k] = PyUnicode_AsUTF8(val))) return -1;
+        k++;
+    }
+    return 0;
+}
+
+/* write(path, rows=None, columns=None, batch_rows=1000, metadata={}, lists=None): the
+ * table's rows/columns, plus flat list columns appended when lists = (names, arrays,
+ * offsets|None, fixed_size) (offsets over the written rows). */
 static PyObject *ArrowTable_write(ArrowTableObject *self, PyObject *args, PyObject *kw) {
-    static char *kwlist[] = {"path", "rows", "columns", "batch_rows", "metadata", NULL};
+    static char *kwlist[] = {"path", "rows", "columns", "batch_rows", "metadata", "lists", NULL};
     PyObject *path_b = NULL, *rows_obj = Py_None, *cols_obj = Py_None, *meta = NULL;
+    PyObject *lists = Py_None;
     long long batch_rows = 1000;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&|OOLO!:write", kwlist, PyUnicode_FSConverter,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&|OOLO!O:write", kwlist, PyUnicode_FSConverter,
                                      &path_b, &rows_obj, &cols_obj, &batch_rows, &PyDict_Type,
-                                     &meta))
+                                     &meta, &lists))
         return NULL;
     PyArrayObject *ra = NULL;
     size_t *cols = NULL, n_cols = 0;
     const char **keys = NULL, **vals = NULL;
     PyObject *result = NULL;
-    Py_ssize_t n_meta = meta ? PyDict_Size(meta) : 0;
+    flat_lists fl = {0};
     if (rows_obj != Py_None) {
         if (!(ra = as_rows(rows_obj))) goto done;
         if (check_rows(self, PyArray_DATA(ra), PyArray_SIZE(ra)) < 0) goto done;
     }
-    if (parse_cols(self, cols_obj, &cols, &n_cols) < 0) goto done;
-    keys = PyMem_Calloc((size_t)n_meta + 1, sizeof *keys);
-    vals = PyMem_Calloc((size_t)n_meta + 1, sizeof *vals);
-    if (!keys || !vals) { PyErr_NoMemory(); goto done; }
-    Py_ssize_t pos = 0, k = 0;
-    PyObject *key, *val;
-    while (meta && PyDict_Next(meta, &pos, &key, &val)) {
-        if (!(keys[k] = PyUnicode_AsUTF8(key)) || !(vals[k] = PyUnicode_AsUTF8(val))) goto done;
-        k++;
+    long long n_out = ra ? (long long)PyArray_SIZE(ra) : self->t->num_rows;
+    int fixed = 0;
+    if (lists != Py_None) {
+        PyObject *ln, *la, *lo;
+        if (!PyArg_ParseTuple(lists, "OOOi:write lists", &ln, &la, &lo, &fixed)) goto done;
+        if (parse_flat_lists(ln, la, lo, n_out, fixed, &fl) < 0) goto done;
     }
+    if (parse_cols(self, cols_obj, &cols, &n_cols) < 0) goto done;
+    if (meta_arrays(meta, &keys, &vals) < 0) goto done;
     hfc_arrow_write_opts o = {
         .rows = ra ? PyArray_DATA(ra) : NULL, .n_rows = ra ? (int64_t)PyArray_SIZE(ra) : 0,
         .cols = cols, .n_cols = n_cols, .batch_rows = batch_rows,
-        .meta_keys = keys, .meta_values = vals, .n_meta = (size_t)n_meta};
+        .meta_keys = keys, .meta_values = vals, .n_meta = meta ? (size_t)PyDict_Size(meta) : 0,
+        .lists = fl.cols, .n_lists = (size_t)fl.n,
+        .list_offsets = fl.offs ? PyArray_DATA(fl.offs) : NULL, .list_fixed_size = fixed};
     hfc_status st;
     Py_BEGIN_ALLOW_THREADS
     st = hfc_arrow_write_stream(self->t, &o, PyBytes_AS_STRING(path_b));
@@ -587,6 +987,7 @@ static PyObject *ArrowTable_write(ArrowTableObject *self, PyObject *args, PyObje
     if (st != HFC_OK) { hfc_py_raise(st); goto done; }
     result = Py_NewRef(Py_None);
 done:
+    free_flat_lists(&fl);
     Py_XDECREF(ra);
     PyMem_Free(cols);
     PyMem_Free(keys);
@@ -608,8 +1009,9 @@ static PyObject *owned_array(void *p, npy_intp n, int typenum) {
 static PyObject *ArrowTable_tokenize(ArrowTableObject *self, PyObject *args) {
     PyObject *tok_obj, *rows_obj, *hold = NULL;
     Py_ssize_t c;
-    int add_special;
-    if (!PyArg_ParseTuple(args, "OnOp:tokenize", &tok_obj, &c, &rows_obj, &add_special))
+    int add_special, want_types = 0;
+    if (!PyArg_ParseTuple(args, "OnOp|p:tokenize", &tok_obj, &c, &rows_obj, &add_special,
+                          &want_types))
         return NULL;
     if (c < 0 || (size_t)c >= self->t->n_fields) {
         PyErr_Format(PyExc_IndexError, "column index %zd out of range", c);
@@ -621,20 +1023,25 @@ static PyObject *ArrowTable_tokenize(ArrowTableObject *self, PyObject *args) {
     if (rows_obj != Py_None && !(ra = as_rows(rows_obj))) { hfc_py_tokenizer_release(hold); return NULL; }
     int32_t *ids = NULL;
     int64_t *offs = NULL;
+    uint8_t *types = NULL;
     int64_t n = ra ? (int64_t)PyArray_SIZE(ra) : self->t->num_rows;
     hfc_status st;
     Py_BEGIN_ALLOW_THREADS
-    st = hfc_arrow_tokenize(self->t, (size_t)c, ra ? PyArray_DATA(ra) : NULL, n, tok,
-                            add_special != 0, &ids, &offs);
+    st = hfc_arrow_tokenize_ex(self->t, (size_t)c, ra ? PyArray_DATA(ra) : NULL, n, tok,
+                               add_special != 0, &ids, &offs, want_types ? &types : NULL);
     Py_END_ALLOW_THREADS
     Py_XDECREF(ra);
     hfc_py_tokenizer_release(hold);
     if (st != HFC_OK) return hfc_py_raise(st);
+    npy_intp total = (npy_intp)offs[n];
     PyObject *o = owned_array(offs, (npy_intp)n + 1, NPY_INT64);
-    if (!o) { hfc_free(ids); return NULL; }
-    PyObject *v = owned_array(ids, (npy_intp)offs[n], NPY_INT32);
-    if (!v) { Py_DECREF(o); return NULL; }
-    return Py_BuildValue("(NN)", v, o);
+    if (!o) { hfc_free(ids); hfc_free(types); return NULL; }
+    PyObject *v = owned_array(ids, total, NPY_INT32);
+    if (!v) { Py_DECREF(o); hfc_free(types); return NULL; }
+    if (!want_types) return Py_BuildValue("(NN)", v, o);
+    PyObject *ty = owned_array(types, total, NPY_UINT8);
+    if (!ty) { Py_DECREF(o); Py_DECREF(v); return NULL; }
+    return Py_BuildValue("(NNN)", v, o, ty);
 }
 
 /* gather_lists(col, rows) -> (values, offsets int64): rows of a list column, copied */
@@ -727,90 +1134,134 @@ static PyType_Slot ArrowTable_slots[] = {
     {0, NULL},
 };
 
-static hfc_arrow_type arrow_type_of(PyArrayObject *a) {
-    switch (PyArray_TYPE(a)) {
-    case NPY_INT8: return HFC_ARROW_INT8;
-    case NPY_INT16: return HFC_ARROW_INT16;
-    case NPY_INT32: return HFC_ARROW_INT32;
-    case NPY_INT64: return HFC_ARROW_INT64;
-    case NPY_UINT8: return HFC_ARROW_UINT8;
-    case NPY_UINT16: return HFC_ARROW_UINT16;
-    case NPY_UINT32: return HFC_ARROW_UINT32;
-    case NPY_UINT64: return HFC_ARROW_UINT64;
-    case NPY_FLOAT32: return HFC_ARROW_FLOAT32;
-    case NPY_FLOAT64: return HFC_ARROW_FLOAT64;
-    default: return HFC_ARROW_NA;
-    }
-}
-
 /* _write_lists(path, names, values_arrays, offsets|None, n_rows, fixed_size, batch_rows,
  *              metadata) -> None: list (or fixed-size list) columns from flat arrays. */
 static PyObject *write_lists(PyObject *mod, PyObject *args) {
     PyObject *path_b = NULL, *names, *arrays, *offs_obj, *meta;
     long long n_rows, batch_rows;
     int fixed;
-    if (!PyArg_ParseTuple(args, "O&O!O!OLiLO!:_write_lists", PyUnicode_FSConverter, &path_b,
-                          &PyList_Type, &names, &PyList_Type, &arrays, &offs_obj, &n_rows,
-                          &fixed, &batch_rows, &PyDict_Type, &meta))
+    if (!PyArg_ParseTuple(args, "O&OOOLiLO!:_write_lists", PyUnicode_FSConverter, &path_b,
+                          &names, &arrays, &offs_obj, &n_rows, &fixed, &batch_rows, &PyDict_Type,
+                          &meta))
         return NULL;
-    Py_ssize_t n = PyList_GET_SIZE(names), n_meta = PyDict_Size(meta);
-    PyObject *result = NULL, **held = PyMem_Calloc((size_t)n + 1, sizeof *held);
-    hfc_arrow_list_column *cols = PyMem_Calloc((size_t)n + 1, sizeof *cols);
-    const char **keys = PyMem_Calloc((size_t)n_meta + 1, sizeof *keys);
-    const char **vals = PyMem_Calloc((size_t)n_meta + 1, sizeof *vals);
-    PyArrayObject *offs = NULL;
-    if (!held || !cols || !keys || !vals) { PyErr_NoMemory(); goto done; }
-    if (PyList_GET_SIZE(arrays) != n) {
-        PyErr_SetString(PyExc_ValueError, "_write_lists: one array per name");
+    flat_lists fl;
+    const char **keys = NULL, **vals = NULL;
+    PyObject *result = NULL;
+    if (parse_flat_lists(names, arrays, offs_obj, n_rows, fixed, &fl) < 0 ||
+        meta_arrays(meta, &keys, &vals) < 0)
         goto done;
-    }
-    if (fixed <= 0) {
-        offs = (PyArrayObject *)PyArray_FROMANY(offs_obj, NPY_INT64, 1, 1, NPY_ARRAY_CARRAY_RO);
-        if (!offs) goto done;
-        if (PyArray_SIZE(offs) != n_rows + 1) {
-            PyErr_SetString(PyExc_ValueError, "_write_lists: offsets must have n_rows + 1 items");
-            goto done;
-        }
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyArrayObject *a = (PyArrayObject *)PyArray_FROMANY(PyList_GET_ITEM(arrays, i), NPY_NOTYPE,
-                                                            1, 1, NPY_ARRAY_CARRAY_RO);
-        if (!a) goto done;
-        held[i] = (PyObject *)a;
-        if (!(cols[i].name = PyUnicode_AsUTF8(PyList_GET_ITEM(names, i)))) goto done;
-        cols[i].type = arrow_type_of(a);
-        cols[i].values = PyArray_DATA(a);
-        int64_t need = fixed > 0 ? n_rows * fixed : ((const int64_t *)PyArray_DATA(offs))[n_rows];
-        if (cols[i].type == HFC_ARROW_NA || PyArray_SIZE(a) < need) {
-            PyErr_Format(PyExc_ValueError, "_write_lists: column '%s' needs %lld numeric values",
-                         cols[i].name, (long long)need);
-            goto done;
-        }
-    }
-    Py_ssize_t pos = 0, k = 0;
-    PyObject *key, *val;
-    while (PyDict_Next(meta, &pos, &key, &val)) {
-        if (!(keys[k] = PyUnicode_AsUTF8(key)) || !(vals[k] = PyUnicode_AsUTF8(val))) goto done;
-        k++;
-    }
     hfc_status st;
     Py_BEGIN_ALLOW_THREADS
-    st = hfc_arrow_write_lists(PyBytes_AS_STRING(path_b), cols, (size_t)n,
-                               offs ? PyArray_DATA(offs) : NULL, n_rows, fixed, batch_rows, keys,
-                               vals, (size_t)n_meta);
+    st = hfc_arrow_write_lists(PyBytes_AS_STRING(path_b), fl.cols, (size_t)fl.n,
+                               fl.offs ? PyArray_DATA(fl.offs) : NULL, n_rows, fixed, batch_rows,
+                               keys, vals, (size_t)PyDict_Size(meta));
     Py_END_ALLOW_THREADS
     if (st != HFC_OK) { hfc_py_raise(st); goto done; }
     result = Py_NewRef(Py_None);
 done:
-    for (Py_ssize_t i = 0; held && i < n; i++) Py_XDECREF(held[i]);
-    Py_XDECREF(offs);
-    PyMem_Free(held);
-    PyMem_Free(cols);
+    free_flat_lists(&fl);
     PyMem_Free(keys);
     PyMem_Free(vals);
     Py_DECREF(path_b);
     return result;
 }
+
+/* ---- _DatasetBase: the C part of hfc.datasets.Dataset ----
+ * Holds the table, the index mapping and the format as attributes the Python subclass
+ * sets (_table, _indices, _format_type, _format_columns). ds[i] for a plain int on an
+ * unformatted dataset is answered here in one C call (mapping + all columns into a
+ * dict); every other key goes to the subclass's _getitem(key). len(ds) is here too. */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *table, *indices, *format_type, *format_columns;
+} DatasetBaseObject;
+
+static PyObject *str_getitem; /* interned "_getitem" */
+
+static PyObject *DatasetBase_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
+    return type->tp_alloc(type, 0);
+}
+
+static int DatasetBase_traverse(DatasetBaseObject *self, visitproc visit, void *arg) {
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->table);
+    Py_VISIT(self->indices);
+    Py_VISIT(self->format_type);
+    Py_VISIT(self->format_columns);
+    return 0;
+}
+
+static int DatasetBase_clear(DatasetBaseObject *self) {
+    Py_CLEAR(self->table);
+    Py_CLEAR(self->indices);
+    Py_CLEAR(self->format_type);
+    Py_CLEAR(self->format_columns);
+    return 0;
+}
+
+static void DatasetBase_dealloc(DatasetBaseObject *self) {
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    DatasetBase_clear(self);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static inline int is_none(PyObject *o) { return !o || o == Py_None; }
+
+static PyObject *DatasetBase_subscript(DatasetBaseObject *self, PyObject *key) {
+    PyObject *t = self->table;
+    if (PyLong_CheckExact(key) && t && Py_TYPE(t)->tp_dealloc == (destructor)ArrowTable_dealloc &&
+        is_none(self->format_type) && is_none(self->format_columns) &&
+        (is_none(self->indices) || is_index_array(self->indices))) {
+        long long pos = PyLong_AsLongLong(key);
+        if (pos == -1 && PyErr_Occurred()) return NULL;
+        ArrowTableObject *at = (ArrowTableObject *)t;
+        int64_t row = map_row(at, pos, is_none(self->indices) ? NULL : (PyArrayObject *)self->indices);
+        if (row < 0) return NULL;
+        return row_dict(at, row, NULL, at->t->n_fields);
+    }
+    return PyObject_CallMethodOneArg((PyObject *)self, str_getitem, key);
+}
+
+static Py_ssize_t DatasetBase_length(DatasetBaseObject *self) {
+    if (!is_none(self->indices) && PyArray_Check(self->indices))
+        return (Py_ssize_t)PyArray_SIZE((PyArrayObject *)self->indices);
+    if (self->table && Py_TYPE(self->table)->tp_dealloc == (destructor)ArrowTable_dealloc)
+        return (Py_ssize_t)((ArrowTableObject *)self->table)->t->num_rows;
+    return PyObject_Size(is_none(self->indices) ? self->table : self->indices);
+}
+
+static PyMemberDef DatasetBase_members[] = {
+    {"_table", T_OBJECT, offsetof(DatasetBaseObject, table), 0, "the ArrowTable"},
+    {"_indices", T_OBJECT, offsetof(DatasetBaseObject, indices), 0,
+     "index mapping (int64 array) or None"},
+    {"_format_type", T_OBJECT, offsetof(DatasetBaseObject, format_type), 0,
+     "None (python), 'numpy' or 'torch'"},
+    {"_format_columns", T_OBJECT, offsetof(DatasetBaseObject, format_columns), 0,
+     "formatted columns or None"},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot DatasetBase_slots[] = {
+    {Py_tp_new, DatasetBase_new},
+    {Py_tp_dealloc, DatasetBase_dealloc},
+    {Py_tp_traverse, DatasetBase_traverse},
+    {Py_tp_clear, DatasetBase_clear},
+    {Py_tp_members, DatasetBase_members},
+    {Py_mp_subscript, DatasetBase_subscript},
+    {Py_mp_length, DatasetBase_length},
+    {Py_tp_doc, (void *)"Base of hfc.datasets.Dataset: ds[int] and len(ds) in C."},
+    {0, NULL},
+};
+
+static PyType_Spec DatasetBase_spec = {
+    .name = "hfc._C._DatasetBase",
+    .basicsize = sizeof(DatasetBaseObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .slots = DatasetBase_slots,
+};
 
 static PyMethodDef datasets_module_methods[] = {
     {"_arrow_write_lists", write_lists, METH_VARARGS,
@@ -827,6 +1278,7 @@ static PyType_Spec ArrowTable_spec = {
 };
 
 int hfc_py_init_datasets(PyObject *m) {
+    if (!str_getitem && !(str_getitem = PyUnicode_InternFromString("_getitem"))) return -1;
     PyObject *tp = PyType_FromModuleAndSpec(m, &ArrowTable_spec, NULL);
     if (!tp) return -1;
     hfc_py_get_state(m)->datasets[DS_ARROW_TABLE] = Py_NewRef(tp);
@@ -836,6 +1288,13 @@ int hfc_py_init_datasets(PyObject *m) {
     }
     if (PyModule_AddObject(m, "ArrowTable", tp) < 0) {
         Py_DECREF(tp);
+        return -1;
+    }
+    PyObject *base = PyType_FromModuleAndSpec(m, &DatasetBase_spec, NULL);
+    if (!base) return -1;
+    hfc_py_get_state(m)->datasets[DS_DATASET_BASE] = Py_NewRef(base);
+    if (PyModule_AddObject(m, "_DatasetBase", base) < 0) {
+        Py_DECREF(base);
         return -1;
     }
     return 0;

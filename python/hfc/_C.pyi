@@ -103,6 +103,16 @@ class ArrowTable:
     def write(self, path: str, rows: Any = ..., columns: Optional[list[int]] = ...,
               batch_rows: int = ..., metadata: Optional[dict[str, str]] = ...) -> None: ...
 
+class _DatasetBase:
+    """Base of hfc.datasets.Dataset: ds[int] (unformatted) and len(ds) in one C call;
+    other keys go to the subclass's _getitem."""
+    _table: Any
+    _indices: Optional[_np.ndarray]
+    _format_type: Optional[str]
+    _format_columns: Optional[list[str]]
+    def __getitem__(self, key: Any) -> Any: ...
+    def __len__(self) -> int: ...
+
 def _arrow_write_lists(path: str, names: list[str], arrays: list[Any], offsets: Any,
                        n_rows: int, fixed_size: int, batch_rows: int,
                        metadata: dict[str, str]) -> None: ...

@@ -24,12 +24,13 @@ import math
 import os
 import tempfile
 import uuid
+from collections.abc import Sequence
 
 import numpy as np
 
-from ._C import ArrowTable
+from ._C import ArrowTable, _DatasetBase
 
-__all__ = ["Dataset", "DatasetDict", "load_from_disk", "load_dataset", "split_dataset_by_node",
+__all__ = ["Dataset", "DatasetDict", "Column", "load_from_disk", "load_dataset", "split_dataset_by_node",
            "ArrowTable"]
 
 _FORMATS = ("python", "numpy", "np", "torch", "pt", None)
@@ -242,10 +243,84 @@ class _Formatter:
         return {k: _recursive(v[0], tz, cons) for k, v in b.items()}
 
 
+# ---------------------------------------------------------------------------- Column
+
+def _is_struct_feature(f):
+    """A struct in features JSON / Features: a plain dict of sub-features (a dict with
+    "_type" is a single feature such as List or Value)."""
+    if hasattr(f, "_type") or not isinstance(f, dict):
+        return False
+    return "_type" not in f
+
+
+class Column(Sequence):
+    """ds["col"], as datasets' Column: a lazy sequence over one column of a Dataset (or a
+    field of a struct Column: ds["meta"]["source"]). len, ds["col"][i] / [slice] / [list],
+    iteration, equality with lists and Columns, repr; values are formatted like the
+    dataset's rows (python, numpy or torch)."""
+
+    def __init__(self, source, column_name):
+        self.source = source
+        self.column_name = column_name
+        feats = source._info["features"] if isinstance(source, Dataset) else source._feats
+        if not _is_struct_feature(feats) or column_name not in feats:
+            raise ValueError(f"Column '{column_name}' doesn't exist.")
+        self._feats = feats[column_name]     # features JSON (or Features) of this column
+
+    @property
+    def features(self):
+        return self.source.features[self.column_name]
+
+    def __iter__(self):
+        src = self.source
+        if isinstance(src, Dataset):
+            c = src._col_index(self.column_name)
+            n = len(src)
+            if src._format_type is None:
+                for s0 in range(0, n, 1000):   # batches of Python values, as rows give them
+                    rows = src._rows_for(slice(s0, min(s0 + 1000, n)))
+                    yield from src._table.rows(rows, (c,))[self.column_name]
+            else:
+                for i in range(n):
+                    yield src._formatter.row(src._row_index(i), (c,))[self.column_name]
+        else:
+            for example in src:
+                yield example[self.column_name]
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return Column(self, key)
+        src = self.source
+        if isinstance(src, Dataset):
+            return src._column_values(self.column_name, key)
+        if isinstance(key, (int, np.integer)):
+            return src[key][self.column_name]
+        return [item[self.column_name] for item in src[key]]
+
+    def __len__(self):
+        return len(self.source)
+
+    def __repr__(self):
+        return "Column(" + repr(list(self[:5]))[:-1] + (", ...])" if len(self) > 5 else "])")
+
+    def __str__(self):
+        return "Column(" + str(list(self[:5]))[:-1] + (", ...])" if len(self) > 5 else "])")
+
+    def __eq__(self, value):
+        if isinstance(value, Column):
+            return list(self) == list(value)
+        return value == list(self)
+
+    __hash__ = None
+
+
 # ---------------------------------------------------------------------------- Dataset
 
-class Dataset:
-    """A memory-mapped Arrow dataset with an optional index mapping."""
+class Dataset(_DatasetBase):
+    """A memory-mapped Arrow dataset with an optional index mapping.
+
+    ds[int] on an unformatted dataset and len(ds) are answered by the C base class
+    (_DatasetBase) in one call; other keys come to _getitem."""
 
     def __init__(self, table, indices=None, info=None, split=None, format_type=None,
                  format_columns=None, output_all_columns=False, fingerprint=None):
@@ -337,9 +412,6 @@ class Dataset:
         return Dataset(self._table, indices=idx, **args)
 
     # -- basics ------------------------------------------------------------------------
-
-    def __len__(self):
-        return len(self._table) if self._indices is None else len(self._indices)
 
     @property
     def num_rows(self):
@@ -437,19 +509,25 @@ class Dataset:
         cols = self._cols()
         return tuple(range(self.num_columns)) if cols is None else cols
 
-    def __getitem__(self, key):
-        if type(key) is int and self._format_type is None and self._format_columns is None:
-            return self._table.row(key, None, self._indices)   # the hot path, all in C
+    def _getitem(self, key):
+        """ds[key] for every key the C base class does not answer itself."""
+        if isinstance(key, bool):
+            raise TypeError("dataset index must be int, str, slice or collection of int, not bool")
         if isinstance(key, (int, np.integer)):
             return self._formatter.row(self._row_index(int(key)), self._all_cols())
         if isinstance(key, str):
-            names = self._table.column_names
-            if key not in names:
-                raise KeyError(f"Column {key} not in the dataset. Current columns in the "
-                               f"dataset: {list(names)}")
-            rows = self._rows_for(slice(None))
-            return self._formatter.batch(rows, (names.index(key),))[key]
+            return Column(self, key)
         return self._formatter.batch(self._rows_for(key), self._all_cols())
+
+    def _column_values(self, column, key):
+        """Values of one column at a dataset key (int -> value, else a batch column),
+        formatted like the dataset, as datasets' _fast_select_column(column)[key][column]."""
+        c = self._col_index(column)
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            return self._formatter.row(self._row_index(int(key)), (c,))[column]
+        if isinstance(key, bool):
+            raise TypeError("dataset index must be int, str, slice or collection of int, not bool")
+        return self._formatter.batch(self._rows_for(key), (c,))[column]
 
     def __getitems__(self, keys):
         batch = self[list(keys)]
@@ -548,33 +626,109 @@ class Dataset:
         return _lists_dataset([column], [blocks.reshape(-1)], None, len(blocks), feats,
                               fixed_size=int(block_size))
 
-    def tokenize(self, tokenizer, column="text", add_special_tokens=True, batch_rows=1000):
-        """Tokenize `column` with an hfc.tokenizers Tokenizer in C on hfc's pool (no
-        padding; truncation as the tokenizer is configured), giving a new Dataset with
-        input_ids (list<int32>) and attention_mask (list<int8>), as datasets.map(tokenizer)
-        stores them. Other columns are not carried over."""
+    def tokenize(self, tokenizer, column="text", add_special_tokens=True, *, truncation=False,
+                 max_length=None, padding=False, pad_to_multiple_of=None, padding_side="right",
+                 truncation_side="right", pad_token=None, return_attention_mask=True,
+                 return_token_type_ids=False, remove_columns=None, batch_size=1000,
+                 batch_rows=1000):
+        """Tokenize `column` with an hfc.tokenizers Tokenizer in C on hfc's pool: the result
+        of ``ds.map(lambda b: tok(b[column], ...), batched=True, batch_size=batch_size,
+        remove_columns=remove_columns)`` with transformers' PreTrainedTokenizerFast ``tok``
+        built on the same tokenizer.json and called with the same truncation / max_length /
+        padding / pad_to_multiple_of / padding_side / truncation_side /
+        return_attention_mask / return_token_type_ids.
+
+        As transformers does, the tokenizer's own truncation and padding settings are
+        replaced by these arguments for the call (the tokenizer passed in is not changed).
+        truncation=True cuts to max_length (special tokens included; without max_length
+        nothing is cut, as with a tokenizer whose model_max_length is unset). padding=True
+        or "longest" pads to the longest row of each batch of `batch_size` rows (as map's
+        batches), "max_length" to max_length; the pad token is `pad_token` or the
+        tokenizer's padding pad_token (transformers takes it from there too). The defaults
+        of the return_* flags are those of a tokenizer whose model_input_names are
+        ["input_ids", "attention_mask"] (GPT-2, Llama); pass return_token_type_ids=True
+        for BERT-style tokenizers. Other columns are kept (the dataset's index mapping
+        applied) unless named in remove_columns. New columns: input_ids (list<int32>),
+        token_type_ids and attention_mask (list<int8>), the types datasets stores.
+        A new column named like a kept one replaces it at the end of the columns."""
         c, n = self._col_index(column), len(self)
-        rows = self._indices if self._indices is not None else np.arange(n, dtype=np.int64)
+        pad = {True: "longest", False: None, "do_not_pad": None}.get(padding, padding)
+        if pad not in (None, "longest", "max_length"):
+            raise ValueError(f"tokenize: padding must be True, False, 'longest' or 'max_length', "
+                             f"not {padding!r}")
+        trunc = {True: "longest_first", False: None, "do_not_truncate": None}.get(truncation, truncation)
+        if trunc not in (None, "longest_first", "only_first"):
+            raise ValueError(f"tokenize: truncation must be True, False, 'longest_first' or "
+                             f"'only_first', not {truncation!r}")
+        if pad == "max_length" and max_length is None:
+            raise ValueError("tokenize: padding='max_length' needs max_length")
+        if trunc and pad and pad_to_multiple_of is not None and max_length is not None and \
+                max_length % pad_to_multiple_of != 0:       # transformers' check
+            raise ValueError("Truncation and padding are both activated but truncation length "
+                             f"({max_length}) is not a multiple of pad_to_multiple_of "
+                             f"({pad_to_multiple_of}).")
+        drop = set([remove_columns] if isinstance(remove_columns, str) else remove_columns or ())
+        missing = sorted(drop - set(self._table.column_names))
+        if missing:      # datasets.map's check, before any work
+            raise ValueError(f"Column to remove {missing} not in the dataset. Current columns in "
+                             f"the dataset: {list(self._table.column_names)}")
+        tok = _tokenizer_for_call(tokenizer, max_length if trunc else None, truncation_side)
+        pad_id = None
+        if pad is not None:
+            if pad_token is None:
+                cfg = getattr(tokenizer, "padding", None)
+                pad_token = cfg["pad_token"] if cfg else None
+            pad_id = tokenizer.token_to_id(pad_token) if pad_token is not None else None
+            if pad_id is None:
+                raise ValueError("Asking to pad but the tokenizer does not have a padding token "
+                                 f"({pad_token!r}): pass pad_token=")
+        rows = self._indices if self._indices is not None else None
         step = max(n // 32, 65_536)        # a few C calls when a progress bar is shown
         bar = _progress(n, "Tokenizing")
-        parts, offs, base = [], [np.zeros(1, dtype=np.int64)], 0
+        parts, tparts, offs, base = [], [], [np.zeros(1, dtype=np.int64)], 0
         for s0 in range(0, n, step):
-            ids_k, offs_k = self._table.tokenize(tokenizer, c, rows[s0:s0 + step],
-                                                 bool(add_special_tokens))
-            parts.append(ids_k)
-            offs.append(offs_k[1:] + base)
-            base += int(offs_k[-1])
+            sl = rows[s0:s0 + step] if rows is not None else np.arange(s0, min(s0 + step, n))
+            res = self._table.tokenize(tok, c, sl, bool(add_special_tokens),
+                                       bool(return_token_type_ids))
+            parts.append(res[0])
+            if return_token_type_ids:
+                tparts.append(res[2].view(np.int8))
+            offs.append(res[1][1:] + base)
+            base += int(res[1][-1])
             bar.update(min(step, n - s0))
         bar.close()
-        ids = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else \
-            np.zeros(0, np.int32)
-        offsets = offs[0] if len(offs) == 1 else np.concatenate(offs)
-        mask = np.ones(len(ids), dtype=np.int8)
-        feats = {"input_ids": {"feature": {"dtype": "int32", "_type": "Value"}, "_type": "List"},
-                 "attention_mask": {"feature": {"dtype": "int8", "_type": "Value"},
-                                    "_type": "List"}}
-        return _lists_dataset(["input_ids", "attention_mask"], [ids, mask], offsets,
-                              len(offsets) - 1, feats, batch_rows=batch_rows)
+        cat = lambda xs, dt: xs[0] if len(xs) == 1 else np.concatenate(xs) if xs else \
+            np.zeros(0, dt)  # noqa: E731
+        ids, offsets = cat(parts, np.int32), cat(offs, np.int64)
+        types = cat(tparts, np.int8) if return_token_type_ids else None
+        mask = None
+        if pad is not None:
+            ids, types, mask, offsets = _pad_ragged(ids, types, offsets, pad, max_length,
+                                                    pad_to_multiple_of, batch_size, pad_id,
+                                                    padding_side == "left")
+        names, arrays = ["input_ids"], [ids]
+        feats_new = {"input_ids": {"feature": {"dtype": "int32", "_type": "Value"},
+                                   "_type": "List"}}
+        int8_list = {"feature": {"dtype": "int8", "_type": "Value"}, "_type": "List"}
+        if return_token_type_ids:
+            names.append("token_type_ids")
+            arrays.append(types)
+            feats_new["token_type_ids"] = int8_list
+        if return_attention_mask:
+            names.append("attention_mask")
+            arrays.append(mask if mask is not None else np.ones(len(ids), dtype=np.int8))
+            feats_new["attention_mask"] = int8_list
+        keep = [k for k, name in enumerate(self._table.column_names)
+                if name not in drop and name not in feats_new]
+        feats = {self._table.column_names[k]: self._info["features"][self._table.column_names[k]]
+                 for k in keep}
+        feats.update(feats_new)
+        path = _new_cache_path()
+        self._table.write(path, rows=rows, columns=keep, batch_rows=batch_rows,
+                          metadata={"huggingface": json.dumps({"info": {"features": feats}})},
+                          lists=(names, arrays, offsets, 0))
+        return Dataset(ArrowTable([path]), info={**self._info, "features": feats},
+                       split=self._split)
 
     # -- row selection (index arrays only) ---------------------------------------------
 
@@ -614,9 +768,7 @@ class Dataset:
 
     def train_test_split(self, test_size=None, train_size=None, shuffle=True, seed=None,
                          generator=None, **kwargs):
-        if kwargs.get("stratify_by_column") is not None:
-            raise NotImplementedError("hfc.datasets: train_test_split(stratify_by_column=...) "
-                                      "is not supported")
+        stratify = kwargs.get("stratify_by_column")
         n_samples = len(self)
         if test_size is None and train_size is None:
             test_size = 0.25
@@ -639,8 +791,21 @@ class Dataset:
         if n_train == 0:
             raise ValueError("the resulting train set would be empty")
         if not shuffle:
+            if stratify is not None:
+                raise ValueError("Stratified train/test split is not implemented for `shuffle=False`")
             train_idx = np.arange(n_train)
             test_idx = np.arange(n_train, n_train + n_test)
+        elif stratify is not None:
+            feats = self._info["features"]
+            if stratify not in feats:
+                raise ValueError(f"Key {stratify} not found in {list(feats)}")
+            kind = feats[stratify].get("_type") if isinstance(feats[stratify], dict) else None
+            if kind != "ClassLabel":
+                raise ValueError(f"Stratifying by column is only supported for ClassLabel column, "
+                                 f"and column {stratify} is {kind or 'dict'}.")
+            generator = generator if generator is not None else _generator(seed)
+            labels = np.asarray(self.with_format("numpy")[stratify][:])
+            train_idx, test_idx = _stratified_split(labels, n_train, n_test, generator, stratify)
         else:
             generator = generator if generator is not None else _generator(seed)
             perm = generator.permutation(n_samples)
@@ -649,68 +814,103 @@ class Dataset:
         return DatasetDict({"train": self._derive(train_idx), "test": self._derive(test_idx)})
 
     def filter(self, function=None, with_indices=False, input_columns=None, batched=False,
-               batch_size=1000, **kwargs):
+               batch_size=1000, num_proc=None, **kwargs):
+        """Like datasets.filter: a new index mapping of the rows `function` keeps. With
+        num_proc, the dataset is cut into num_proc contiguous shards (batches inside each
+        shard, indices global) run in forked processes, as datasets does."""
         if function is None:
             return self
-        keep = []
-        n = len(self)
-        plain = Dataset(self._table, self._indices, self._info)  # python format for fn inputs
         cols = [input_columns] if isinstance(input_columns, str) else input_columns
-        if batched:
-            for s in range(0, n, batch_size):
-                batch = plain[s:min(s + batch_size, n)]
-                args = [batch[c] for c in cols] if cols else [batch]
-                if with_indices:
-                    args.append(list(range(s, min(s + batch_size, n))))
-                keep.append(np.asarray(function(*args), dtype=bool))
-            mask = np.concatenate(keep) if keep else np.zeros(0, dtype=bool)
-        else:
-            mask = np.empty(n, dtype=bool)
-            for i in range(n):
+
+        def run(plain, lo, hi):
+            keep = []
+            if batched:
+                for s in range(lo, hi, batch_size):
+                    e = min(s + batch_size, hi)
+                    batch = plain[s:e]
+                    args = [batch[c] for c in cols] if cols else [batch]
+                    if with_indices:
+                        args.append(list(range(s, e)))
+                    keep.append(np.asarray(function(*args), dtype=bool))
+                return np.concatenate(keep) if keep else np.zeros(0, dtype=bool)
+            mask = np.empty(hi - lo, dtype=bool)
+            for i in range(lo, hi):
                 row = plain[i]
                 args = [row[c] for c in cols] if cols else [row]
                 if with_indices:
                     args.append(i)
-                mask[i] = bool(function(*args))
+                mask[i - lo] = bool(function(*args))
+            return mask
+
+        parts = self._run_sharded(run, num_proc)
+        mask = np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
         return self._derive(np.flatnonzero(mask))
 
-    def map(self, function=None, with_indices=False, input_columns=None, batched=False,
-            batch_size=1000, drop_last_batch=False, remove_columns=None, features=None, **kwargs):
-        """Like datasets.map (single process): the outputs, merged over the inputs, go to
-        a new cache file (via pyarrow)."""
-        import pyarrow as pa
+    def _run_sharded(self, run, num_proc):
+        """[run(plain, lo, hi) for each contiguous shard] -- one shard without num_proc,
+        else num_proc shards (datasets' contiguous sharding) in forked worker processes
+        (threads where fork is unavailable). `plain` is this dataset without a format."""
+        plain = Dataset(self._table, self._indices, self._info)   # python format for fn inputs
+        n = len(self)
+        k = max(1, min(int(num_proc or 1), n))
+        div, mod = divmod(n, k)
+        bounds = [(div * i + min(i, mod), div * (i + 1) + min(i + 1, mod)) for i in range(k)]
+        if k == 1:
+            return [run(plain, 0, n)]
+        global _FORK_JOB
+        import multiprocessing as mp
+        if "fork" in mp.get_all_start_methods():
+            _FORK_JOB = (run, plain, bounds)
+            try:
+                with mp.get_context("fork").Pool(k) as pool:
+                    return pool.map(_fork_worker, range(k))
+            finally:
+                _FORK_JOB = None
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(k) as ex:
+            return list(ex.map(lambda b: run(plain, *b), bounds))
 
+    def map(self, function=None, with_indices=False, input_columns=None, batched=False,
+            batch_size=1000, drop_last_batch=False, remove_columns=None, features=None,
+            num_proc=None, **kwargs):
+        """Like datasets.map: the outputs, merged over the inputs, go to a new cache file
+        (via pyarrow). With num_proc, the dataset is cut into num_proc contiguous shards
+        (batches and drop_last_batch inside each shard, indices global) run in forked
+        processes and joined in order, as datasets does."""
         if function is None:
             function = lambda x: x  # noqa: E731
-        plain = Dataset(self._table, self._indices, self._info)
         remove = set([remove_columns] if isinstance(remove_columns, str) else remove_columns or [])
         cols = [input_columns] if isinstance(input_columns, str) else input_columns
-        n = len(self)
-        out_batches = []
-        step = batch_size if batched and batch_size else max(n, 1)
-        stop = n - n % step if (batched and drop_last_batch) else n
-        for s in range(0, stop, step):
-            e = min(s + step, n)
-            batch = plain[s:e]
-            if batched:
-                args = [batch[c] for c in cols] if cols else [batch]
-                if with_indices:
-                    args.append(list(range(s, e)))
-                res = function(*args)
-                res = {} if res is None else dict(res)
-            else:
-                outs = []
-                for i in range(s, e):
-                    row = {k: v[i - s] for k, v in batch.items()}
-                    args = [row[c] for c in cols] if cols else [row]
+
+        def run(plain, lo, hi):
+            out_batches = []
+            step = batch_size if batched and batch_size else max(hi - lo, 1)
+            stop = hi - (hi - lo) % step if (batched and drop_last_batch) else hi
+            for s in range(lo, stop, step):
+                e = min(s + step, hi)
+                batch = plain[s:e]
+                if batched:
+                    args = [batch[c] for c in cols] if cols else [batch]
                     if with_indices:
-                        args.append(i)
-                    r = function(*args)
-                    outs.append(row if r is None else {**row, **r})
-                res = {k: [o[k] for o in outs] for k in (outs[0] if outs else {})}
-            merged = {k: v for k, v in batch.items() if k not in remove}
-            merged.update(res)
-            out_batches.append(merged)
+                        args.append(list(range(s, e)))
+                    res = function(*args)
+                    res = {} if res is None else dict(res)
+                else:
+                    outs = []
+                    for i in range(s, e):
+                        row = {k: v[i - s] for k, v in batch.items()}
+                        args = [row[c] for c in cols] if cols else [row]
+                        if with_indices:
+                            args.append(i)
+                        r = function(*args)
+                        outs.append({} if r is None else dict(r))
+                    res = {k: [o[k] for o in outs] for k in (outs[0] if outs else {})}
+                merged = {k: v for k, v in batch.items() if k not in remove}
+                merged.update(res)
+                out_batches.append(merged)
+            return out_batches
+
+        out_batches = [b for part in self._run_sharded(run, num_proc) for b in part]
         keys = list(out_batches[0]) if out_batches else self.column_names
         data = {k: [v for b in out_batches for v in b[k]] for k in keys}
         return Dataset.from_dict(data, features=features)
@@ -803,6 +1003,14 @@ _FIXED = {"bool": False, "int8": 1, "int16": 1, "int32": 1, "int64": 1, "uint8":
 _FIXED = {k for k, v in _FIXED.items() if v}
 
 
+_FORK_JOB = None     # (run, dataset, shard bounds) inherited by forked map/filter workers
+
+
+def _fork_worker(k):
+    run, plain, bounds = _FORK_JOB
+    return run(plain, *bounds[k])
+
+
 def _generator(seed):
     """datasets' generator for shuffle/train_test_split: default_rng(seed), or with no seed
     one drawn from NumPy's global state the way datasets draws it."""
@@ -811,6 +1019,101 @@ def _generator(seed):
         seed = seed_arr[pos] if pos < 624 else seed_arr[0]
         _ = np.random.random()
     return np.random.default_rng(seed)
+
+
+def _hypergeometric_mode(counts, n_draws, rng):
+    """How many of n_draws fall in each class of `counts` (an approximate mode of the
+    multivariate hypergeometric): the proportional share floored, then one more for
+    the classes with the largest fractional parts, ties broken by rng.choice -- the
+    same draws, in the same order, as datasets.utils.stratify."""
+    share = n_draws * counts / counts.sum()
+    out = np.floor(share)
+    missing = int(n_draws - out.sum())
+    frac = share - out
+    for v in np.sort(np.unique(frac))[::-1]:
+        if missing <= 0:
+            break
+        tied = np.flatnonzero(frac == v)
+        take = min(len(tied), missing)
+        out[rng.choice(tied, size=take, replace=False)] += 1
+        missing -= take
+    return out.astype(np.int64)
+
+
+def _stratified_split(labels, n_train, n_test, rng, column):
+    """datasets' stratified train_test_split (its StratifiedShuffleSplit port, first split):
+    per class a random permutation of its rows, the class's share to train then test, and
+    each side shuffled. Consumes `rng` exactly as datasets does, so a seed gives its split."""
+    classes, y = np.unique(labels, return_inverse=True)
+    counts = np.bincount(y)
+    if counts.min() < 2:
+        raise ValueError(f"The least populated class in {column} column has only 1 member, which "
+                         f"is too few. The minimum number of groups for any class cannot be less "
+                         f"than 2.")
+    for what, n in (("train_size", n_train), ("test_size", n_test)):
+        if n < len(classes):
+            raise ValueError(f"The {what} = {n} should be greater or equal to the number of "
+                             f"classes = {len(classes)}")
+    members = np.split(np.argsort(y, kind="mergesort"), np.cumsum(counts)[:-1])
+    to_train = _hypergeometric_mode(counts, n_train, rng)
+    to_test = _hypergeometric_mode(counts - to_train, n_test, rng)
+    train, test = [], []
+    for k in range(len(classes)):
+        rows = members[k].take(rng.permutation(counts[k]), mode="clip")
+        train.extend(rows[:to_train[k]])
+        test.extend(rows[to_train[k]:to_train[k] + to_test[k]])
+    return rng.permutation(train), rng.permutation(test)
+
+
+def _tokenizer_for_call(tokenizer, max_length, direction):
+    """The tokenizer with transformers' per-call settings: no padding (done afterwards on
+    the flat arrays), truncation to max_length or none. The caller's tokenizer is used
+    as it is when it already has those settings, else a private copy."""
+    trunc = getattr(tokenizer, "truncation", None)
+    want = None if max_length is None else {"max_length": int(max_length), "stride": 0,
+                                            "strategy": "longest_first", "direction": direction}
+    if getattr(tokenizer, "padding", None) is None and trunc == want:
+        return tokenizer
+    if not hasattr(tokenizer, "to_str"):
+        raise TypeError("tokenize: truncation/padding settings need an hfc.tokenizers.Tokenizer")
+    tok = type(tokenizer).from_str(tokenizer.to_str())
+    tok.no_padding()
+    if want is None:
+        tok.no_truncation()
+    else:
+        tok.enable_truncation(want["max_length"], strategy="longest_first", direction=direction)
+    return tok
+
+
+def _pad_ragged(ids, types, offsets, mode, max_length, multiple, batch_size, pad_id, left):
+    """Pad ragged rows (values cut by offsets) as HF's PaddingParams: to the longest row of
+    each batch of batch_size rows, or to max_length (longer rows stay as they are); the
+    length rounded up to pad_to_multiple_of. Returns (ids, types|None, mask, offsets)."""
+    lens = np.diff(offsets)
+    n = len(lens)
+    if mode == "max_length":
+        target = np.full(n, int(max_length), dtype=np.int64)
+    else:
+        starts = np.arange(0, n, batch_size)
+        longest = np.maximum.reduceat(lens, starts) if n else np.zeros(0, np.int64)
+        target = np.repeat(longest, np.diff(np.append(starts, n)))
+    if multiple:
+        target = -(-target // int(multiple)) * int(multiple)
+    target = np.maximum(target, lens)
+    new_offs = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(target, out=new_offs[1:])
+    total = int(new_offs[-1])
+    shift = new_offs[:-1] - offsets[:-1] + (target - lens if left else 0)
+    dest = np.repeat(shift, lens) + np.arange(len(ids), dtype=np.int64)
+    out_ids = np.full(total, pad_id, dtype=np.int32)
+    out_ids[dest] = ids
+    mask = np.zeros(total, dtype=np.int8)
+    mask[dest] = 1
+    out_types = None
+    if types is not None:
+        out_types = np.zeros(total, dtype=np.int8)     # transformers' pad_token_type_id
+        out_types[dest] = types
+    return out_ids, out_types, mask, new_offs
 
 
 def _lists_dataset(names, arrays, offsets, n_rows, feats, fixed_size=0, batch_rows=1000):

@@ -140,11 +140,20 @@ int64_t hfc_arrow_int_at(const hfc_arrow_array *a, int64_t i);
 
 /* ---- writing ---- */
 
+/* A list column given flat (see hfc_arrow_write_lists). */
+typedef struct hfc_arrow_list_column {
+    const char *name;
+    hfc_arrow_type type;
+    const void *values;
+} hfc_arrow_list_column;
+
 /* Write rows `rows[0..n)` of `t` (all rows in order when rows == NULL; then n is ignored)
  * as an Arrow IPC stream to `path` (atomically: tmp file + rename), keeping the columns
  * `cols[0..n_cols)` (all when cols == NULL), in record batches of `batch_rows` rows.
  * Dictionary columns are written decoded. `meta_keys/meta_values` replace the schema
- * metadata (n_meta entries). */
+ * metadata (n_meta entries). `lists[0..n_lists)` are appended after the table's columns:
+ * output row r holds values[list_offsets[r] .. list_offsets[r+1]) of each (offsets shared,
+ * list_offsets[0] == 0), or fixed_size_list<...>[list_fixed_size] when that is > 0. */
 typedef struct hfc_arrow_write_opts {
     const int64_t *rows;
     int64_t n_rows;
@@ -154,6 +163,10 @@ typedef struct hfc_arrow_write_opts {
     const char *const *meta_keys;
     const char *const *meta_values;
     size_t n_meta;
+    const hfc_arrow_list_column *lists;
+    size_t n_lists;
+    const int64_t *list_offsets;
+    int32_t list_fixed_size;
 } hfc_arrow_write_opts;
 hfc_status hfc_arrow_write_stream(const hfc_arrow_table *t, const hfc_arrow_write_opts *o,
                                   const char *path);
@@ -190,16 +203,16 @@ struct hfc_tokenizer;
 hfc_status hfc_arrow_tokenize(const hfc_arrow_table *t, size_t col, const int64_t *rows,
                               int64_t n, const struct hfc_tokenizer *tok, bool add_special,
                               int32_t **ids, int64_t **offsets);
+/* Same, also giving each token's type id (*type_ids: n_tokens uint8, hfc_malloc'ed) when
+ * type_ids != NULL. */
+hfc_status hfc_arrow_tokenize_ex(const hfc_arrow_table *t, size_t col, const int64_t *rows,
+                                 int64_t n, const struct hfc_tokenizer *tok, bool add_special,
+                                 int32_t **ids, int64_t **offsets, uint8_t **type_ids);
 
 /* Write list columns given flat: column k is list<types[k]> with values values[k] (of
  * hfc_arrow_type_width(types[k]) bytes each) cut by offsets[0..n_rows] (shared by all
  * columns, offsets[0] == 0), as an Arrow IPC stream (atomic), batch_rows rows a batch.
  * fixed_size > 0 writes fixed_size_list<type>[fixed_size] (offsets ignored). */
-typedef struct hfc_arrow_list_column {
-    const char *name;
-    hfc_arrow_type type;
-    const void *values;
-} hfc_arrow_list_column;
 hfc_status hfc_arrow_write_lists(const char *path, const hfc_arrow_list_column *cols,
                                  size_t n_cols, const int64_t *offsets, int64_t n_rows,
                                  int32_t fixed_size, int64_t batch_rows,
