@@ -186,11 +186,12 @@ def test_long_word_memo_threads(tokenizer_json_path):
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
-@pytest.mark.parametrize("padding", [False, True])
+@pytest.mark.parametrize("padding", [None, "longest", "fixed"])
 def test_encode_batch_objects_made_while_encoding(tokenizer_json_path, threads, padding):
     """encode_batch on several threads makes the Encoding objects of finished items while the
-    rest is encoded (not with padding, which needs the whole batch): same encodings as HF's,
-    in order, pairs included, and no reference leaked or lost."""
+    rest is encoded (also with padding to a fixed length, not to the batch's longest, which
+    needs the whole batch): same encodings as HF's, in order, pairs included, and no
+    reference leaked or lost."""
     import sys
 
     import hfc
@@ -198,8 +199,9 @@ def test_encode_batch_objects_made_while_encoding(tokenizer_json_path, threads, 
     path = str(tokenizer_json_path("qwen3"))
     ref, ours = HF.from_file(path), Tokenizer.from_file(path)
     if padding:
-        ref.enable_padding(pad_id=0, pad_token="<|endoftext|>")
-        ours.enable_padding(pad_id=0, pad_token="<|endoftext|>")
+        length = 48 if padding == "fixed" else None
+        ref.enable_padding(pad_id=0, pad_token="<|endoftext|>", length=length)
+        ours.enable_padding(pad_id=0, pad_token="<|endoftext|>", length=length)
     texts = [f"{i}: {text}" for i, text in enumerate(TEXTS)][:400]
     assert len(texts) == 400
     batch = texts[:200] + list(zip(texts[200:300], texts[300:400]))

@@ -222,51 +222,7 @@ static PyObject *list_to_py(const hfc_arrow_array *a, int64_t i) {
     if (st != HFC_OK) return hfc_py_raise(st);
     const hfc_arrow_array *c = &a->children[0];
     if (c->type == HFC_ARROW_INT32 && !c->validity && !c->indices && e > s) { /* token ids */
-        /* the list's item array without PyList_New's zero-filling calloc: every slot is
-         * written below before the list is seen (a failure NULLs the rest first) */
-        int64_t m = e - s;
-        PyObject *l = PyList_New(0);
-        PyObject **items = l ? PyMem_Malloc((size_t)m * sizeof *items) : NULL;
-        if (!items) {
-            Py_XDECREF(l);
-            return PyErr_NoMemory();
-        }
-        PyListObject *lo = (PyListObject *)l;
-        lo->ob_item = items;
-        lo->allocated = (Py_ssize_t)m;
-        Py_SET_SIZE(lo, (Py_ssize_t)m);
-        const uint8_t *p = c->values + 4 * s;
-        int64_t k = 0;
-        for (; k + 4 <= m; k += 4) { /* four cached ints at a time */
-            uint32_t v[4];
-            memcpy(v, p + 4 * k, 16);
-            if ((v[0] | v[1] | v[2] | v[3]) >= HFC_PY_INT_CACHE) break; /* power of two */
-            PyObject *o0 = hfc_py_int_cache[v[0]], *o1 = hfc_py_int_cache[v[1]];
-            PyObject *o2 = hfc_py_int_cache[v[2]], *o3 = hfc_py_int_cache[v[3]];
-            if (!o0 || !o1 || !o2 || !o3) break;
-            Py_INCREF(o0);
-            Py_INCREF(o1);
-            Py_INCREF(o2);
-            Py_INCREF(o3);
-            items[k] = o0;
-            items[k + 1] = o1;
-            items[k + 2] = o2;
-            items[k + 3] = o3;
-        }
-        for (; k < m; k++) {
-            uint32_t v;
-            memcpy(&v, p + 4 * k, 4);
-            PyObject *o = v < HFC_PY_INT_CACHE ? hfc_py_int_cache[v] : NULL;
-            if (o) {
-                Py_INCREF(o);
-            } else if (!(o = hfc_py_int((int32_t)v))) {
-                for (int64_t j = k; j < m; j++) items[j] = NULL;
-                Py_DECREF(l);
-                return NULL;
-            }
-            items[k] = o;
-        }
-        return l;
+        return hfc_py_list_32(c->values + 4 * s, (size_t)(e - s), true);
     }
     PyObject *l = PyList_New((Py_ssize_t)(e - s));
     if (!l) return NULL;

@@ -47,6 +47,10 @@ static inline PyObject *hfc_py_int(long long v) {
     return PyLong_FromLongLong(v);
 }
 
+/* A list of the n 32-bit ints at p (little-endian, any alignment; int32 when is_signed,
+ * else uint32), from the int cache where it can: token ids, id columns. */
+PyObject *hfc_py_list_32(const void *p, size_t n, bool is_signed);
+
 /* The C tokenizer of an hfc._C.Tokenizer (or of an hfc.tokenizers.Tokenizer wrapping one),
  * for other bindings (datasets' tokenize), with its settings read-locked until
  * hfc_py_tokenizer_release(*hold): setting changes wait, encoding may run without the GIL.

@@ -116,6 +116,54 @@ PyMethodDef hfc_py_runtime_methods[] = {
 
 PyObject *hfc_py_int_cache[HFC_PY_INT_CACHE];
 
+PyObject *hfc_py_list_32(const void *data, size_t n, bool is_signed) {
+    /* the list's item array without PyList_New's zero-filling calloc: every slot is
+     * written below before the list is seen (a failure NULLs the rest first) */
+    PyObject *l = PyList_New(0);
+    if (!l || n == 0) return l;
+    PyObject **items = PyMem_Malloc(n * sizeof *items);
+    if (!items) {
+        Py_DECREF(l);
+        return PyErr_NoMemory();
+    }
+    PyListObject *lo = (PyListObject *)l;
+    lo->ob_item = items;
+    lo->allocated = (Py_ssize_t)n;
+    Py_SET_SIZE(lo, (Py_ssize_t)n);
+    const uint8_t *p = data;
+    size_t k = 0;
+    for (; k + 4 <= n; k += 4) { /* four cached ints at a time */
+        uint32_t v[4];
+        memcpy(v, p + 4 * k, 16);
+        if ((v[0] | v[1] | v[2] | v[3]) >= HFC_PY_INT_CACHE) break; /* power of two */
+        PyObject *o0 = hfc_py_int_cache[v[0]], *o1 = hfc_py_int_cache[v[1]];
+        PyObject *o2 = hfc_py_int_cache[v[2]], *o3 = hfc_py_int_cache[v[3]];
+        if (!o0 || !o1 || !o2 || !o3) break;
+        Py_INCREF(o0);
+        Py_INCREF(o1);
+        Py_INCREF(o2);
+        Py_INCREF(o3);
+        items[k] = o0;
+        items[k + 1] = o1;
+        items[k + 2] = o2;
+        items[k + 3] = o3;
+    }
+    for (; k < n; k++) {
+        uint32_t v;
+        memcpy(&v, p + 4 * k, 4);
+        PyObject *o = v < HFC_PY_INT_CACHE ? hfc_py_int_cache[v] : NULL;
+        if (o) {
+            Py_INCREF(o);
+        } else if (!(o = hfc_py_int(is_signed ? (long long)(int32_t)v : (long long)v))) {
+            for (size_t j = k; j < n; j++) items[j] = NULL;
+            Py_DECREF(l);
+            return NULL;
+        }
+        items[k] = o;
+    }
+    return l;
+}
+
 int hfc_py_init_runtime(PyObject *m) {
     return PyModule_AddFunctions(m, hfc_py_runtime_methods);
 }

@@ -169,16 +169,7 @@ static void convert_offsets(const char_map *m, uint32_t start, uint32_t end, siz
     else *ce = (end >= 1 ? m->chars[end - 1] : *cs) + 1;
 }
 
-static PyObject *list_u32(const uint32_t *v, size_t n) {
-    PyObject *l = PyList_New((Py_ssize_t)n);
-    if (!l) return NULL;
-    for (size_t i = 0; i < n; i++) {
-        PyObject *x = hfc_py_int(v[i]);
-        if (!x) { Py_DECREF(l); return NULL; }
-        PyList_SET_ITEM(l, (Py_ssize_t)i, x);
-    }
-    return l;
-}
+static PyObject *list_u32(const uint32_t *v, size_t n) { return hfc_py_list_32(v, n, false); }
 
 static PyObject *list_u8(const uint8_t *v, size_t n) {
     PyObject *l = PyList_New((Py_ssize_t)n);
@@ -713,12 +704,14 @@ static int batch_run(TokenizerObject *self, PyObject *inputs, bool add_special, 
     hfc_status st;
     PyThreadState *save = PyEval_SaveThread();
     pthread_rwlock_rdlock(&self->settings);
-    if (hfc_tokenizer_padding(self->tok)) job.objs = NULL;
+    /* padding to the batch's longest needs every encoding first; a fixed length does not
+     * (each is padded as it is encoded, the batch pass below finds nothing to do) */
+    const hfc_padding *pd = hfc_tokenizer_padding(self->tok);
+    if (pd && !pd->fixed) job.objs = NULL;
     if (job.objs) job.objs->save = save;
     st = hfc_parallel_for_max((size_t)n, 1, nthreads, batch_task, &job);
     if (job.objs) save = job.objs->save;
-    if (st == HFC_OK && hfc_tokenizer_padding(self->tok))
-        st = hfc_encodings_pad_batch(hfc_tokenizer_padding(self->tok), bt->out, (size_t)n);
+    if (st == HFC_OK && pd && !pd->fixed) st = hfc_encodings_pad_batch(pd, bt->out, (size_t)n);
     pthread_rwlock_unlock(&self->settings);
     for (int w = 0; w < nthreads; w++) if (scratch[w]) return_scratch(self, scratch[w]);
     PyEval_RestoreThread(save);
