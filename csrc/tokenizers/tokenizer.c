@@ -666,6 +666,8 @@ static hfc_status post_process(const hfc_tokenizer *t, hfc_encoding *a, hfc_enco
         HFC_TRY(truncate_encodings(&t->trunc, max_length, a, b));
     }
     hfc_encoding_clear(out);
+    /* padding to a fixed length: room for it now, not a second block when padding */
+    if (t->pad.enabled && t->pad.fixed) HFC_TRY(hfc_encoding_reserve(out, padded_length(&t->pad, 0)));
     if (!b && !a->n_overflowing && tk_postproc_keeps_single(t->postproc)) {
         /* the result is `a` itself (type and sequence ids 0 as encode_sequence set them):
          * hand its arrays over instead of copying them */
