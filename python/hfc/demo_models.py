@@ -80,7 +80,8 @@ def main(argv=None):
         want = ref(input_ids=tids, attention_mask=tmask).last_hidden_state.numpy()
     diff = float(np.abs(model(ids, mask).last_hidden_state - want).max())
     print(f"  transformers {transformers.__version__:7s} {t_ref * 1e3:8.0f} ms  "
-          f"({ids.size / t_ref:7.0f} tokens/s)  -> hfc is {t_ref / t_hfc:.1f}x faster; "
+          f"({ids.size / t_ref:7.0f} tokens/s)  -> hfc is "
+          f"{f'{t_ref / t_hfc:.1f}x faster' if t_ref >= t_hfc else f'{t_hfc / t_ref:.1f}x slower'}; "
           f"max abs diff {diff:.1e}")
     print("  (best of 3 on a shared machine; benchmarks/results/models.md has paired rounds)")
 
