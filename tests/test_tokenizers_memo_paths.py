@@ -232,3 +232,45 @@ def test_encode_batch_objects_made_while_encoding(tokenizer_json_path, threads, 
         assert [sys.getrefcount(t) for t in texts] == counts
     finally:
         hfc.set_num_threads(old)
+
+
+def test_encode_batch_finalizers_during_the_batch(tokenizer_json_path):
+    """Garbage collection while encode_batch makes Encodings between its blocks must not run
+    finalizers there (one changing this tokenizer's settings would wait for the batch's own
+    read lock): with finalizers of cyclic garbage that change the settings and a collection
+    at every allocation, the batch finishes (in a child with a timeout) and equals the
+    batch encoded without them."""
+    from conftest import run_python
+
+    code = f"""
+import gc, hfc
+from hfc.tokenizers import Tokenizer
+tok = Tokenizer.from_file({str(tokenizer_json_path("qwen3"))!r})
+texts = [f"line {{i}}: " + "some words to encode " * (i % 7) for i in range(3000)]
+hfc.set_num_threads(2)
+want = [e.ids for e in tok.encode_batch(texts)]
+class Cyc:
+    def __init__(self):
+        self.me = self
+    def __del__(self):
+        tok.no_truncation()
+        tok.encode_special_tokens = False
+for _ in range(200):
+    Cyc()
+gc.set_threshold(1, 1, 1)
+got = [e.ids for e in tok.encode_batch(texts)]
+for _ in range(200):
+    Cyc()
+got2 = [e.ids for e in tok.encode_batch(texts)]
+want_tokens = [tok.id_to_token(i) for i in want[5]]
+encs = tok.encode_batch(texts[:50])
+tokens = []
+for e in encs:  # Encoding.tokens reads the settings too: garbage made right before it
+    Cyc()
+    tokens.append(e.tokens)
+gc.set_threshold(700, 10, 10)
+assert got == want and got2 == want and tokens[5] == want_tokens
+print("ok")
+"""
+    r = run_python(code, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-2000:]

@@ -973,10 +973,12 @@ static PyObject *ArrowTable_tokenize(ArrowTableObject *self, PyObject *args) {
         PyErr_Format(PyExc_IndexError, "column index %zd out of range", c);
         return NULL;
     }
-    const hfc_tokenizer *tok = hfc_py_tokenizer_acquire(tok_obj, &hold);
-    if (!tok) return NULL;
+    /* the rows first: converting them may run Python code, which must not run while the
+     * tokenizer's settings are read-locked (it could want to change them) */
     PyArrayObject *ra = NULL;
-    if (rows_obj != Py_None && !(ra = as_rows(rows_obj))) { hfc_py_tokenizer_release(hold); return NULL; }
+    if (rows_obj != Py_None && !(ra = as_rows(rows_obj))) return NULL;
+    const hfc_tokenizer *tok = hfc_py_tokenizer_acquire(tok_obj, &hold);
+    if (!tok) { Py_XDECREF(ra); return NULL; }
     int32_t *ids = NULL;
     int64_t *offs = NULL;
     uint8_t *types = NULL;

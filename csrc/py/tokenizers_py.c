@@ -589,7 +589,11 @@ static hfc_status batch_task(void *vctx, size_t begin, size_t end, int worker) {
             atomic_store_explicit(&o->ready[k], 1, memory_order_release);
             if (worker == 0 && !o->failed) {
                 PyEval_RestoreThread(o->save);
+                /* no garbage collection (and so no finalizer, which could want this
+                 * tokenizer's settings lock or the pool) while the job holds them */
+                int gc_was = PyGC_Disable();
                 batch_wrap(j);
+                if (gc_was) PyGC_Enable();
                 o->save = PyEval_SaveThread();
             }
         }
@@ -1165,9 +1169,12 @@ static PyType_Spec Tokenizer_spec = {
 static PyObject *Encoding_get_tokens(EncodingObject *self, void *c) {
     TokenizerObject *tok = (TokenizerObject *)self->tokenizer;
     const hfc_encoding *e = &self->enc;
+    /* the list before the lock: making a container may collect garbage, whose finalizers
+     * must not run while the settings are read-locked (strs are not collected) */
+    PyObject *l = PyList_New((Py_ssize_t)e->n);
+    if (!l) return NULL;
     pthread_rwlock_rdlock(&tok->settings);
     const hfc_padding *pd = hfc_tokenizer_padding(tok->tok);
-    PyObject *l = PyList_New((Py_ssize_t)e->n);
     for (size_t i = 0; l && i < e->n; i++) {
         uint32_t len = 0;
         const char *s;
