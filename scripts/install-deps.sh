@@ -10,6 +10,7 @@ need_cmd() { command -v "$1" >/dev/null 2>&1 || missing="$missing $2"; }
 
 need_cmd pkg-config pkg-config
 need_cmd gcc gcc
+need_cmd git git                       # tests compare the Hub server's object ids with git's
 need_pc oniguruma libonig-dev          # regex engine (HF tokenizers' semantics)
 need_pc libpcre2-8 libpcre2-dev        # JIT regex where proven identical to Oniguruma
 need_pc libcurl libcurl4-openssl-dev   # hub client

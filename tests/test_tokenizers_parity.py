@@ -480,6 +480,17 @@ def test_encode_batch_fast_like_hf(pair):
     same(b1, b2)
     same(c1, c2)
     assert d1 == d2
+    # bad input raises what HF raises; so does an async_* call outside a running loop
+    async def bad(t):
+        return await t.async_encode(12)
+
+    for call in (lambda t: t.encode_batch_fast(["a", 12]), lambda t: t.encode_batch_fast(["bad\ud800"]),
+                 lambda t: asyncio.run(bad(t)), lambda t: t.async_encode(LINES[2]),
+                 lambda t: t.__setstate__(b"{not json")):
+        with pytest.raises(Exception) as want:
+            call(ref)
+        with pytest.raises(want.type):
+            call(ours)
 
 
 def test_added_tokens_decoder_like_hf(pair):
