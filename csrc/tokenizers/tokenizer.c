@@ -437,16 +437,15 @@ static hfc_status encode_memo(const hfc_tokenizer *t, tk_ctx *c, tk_pretok *pt, 
                               uint32_t type_id, int32_t word, int32_t *nword, hfc_encoding *e) {
     for (size_t i = 0; i < pt->n; i++) {
         tk_split *sp = &pt->v[i];
-        bool cut_now = t->memo_stage == 0 && !sp->tokenized &&
-                       (t->memo_plain || identity_aligned(&sp->norm, whole));
-        if (cut_now) {
+        bool memoizable = !sp->tokenized && (t->memo_plain || identity_aligned(&sp->norm, whole));
+        if (memoizable && t->memo_stage == 0) {
             HFC_TRY(encode_cut(t, c, &sp->norm, type_id, word, nword, e));
             continue;
         }
         tk_pretok one = {0};
         HFC_TRY(tk_pretok_push(c, &one, &sp->norm));
         one.v[0] = *sp;
-        if (sp->tokenized || !(t->memo_plain || identity_aligned(&sp->norm, whole))) {
+        if (!memoizable) {
             HFC_TRY(encode_splits(t, c, &one, PRE_ALL, type_id, word, nword, e));
             continue;
         }
@@ -666,16 +665,19 @@ static hfc_status post_process(const hfc_tokenizer *t, hfc_encoding *a, hfc_enco
         HFC_TRY(truncate_encodings(&t->trunc, max_length, a, b));
     }
     hfc_encoding_clear(out);
-    /* padding to a fixed length: room for it now, not a second block when padding */
-    if (t->pad.enabled && t->pad.fixed) HFC_TRY(hfc_encoding_reserve(out, padded_length(&t->pad, 0)));
     if (!b && !a->n_overflowing && tk_postproc_keeps_single(t->postproc)) {
         /* the result is `a` itself (type and sequence ids 0 as encode_sequence set them):
          * hand its arrays over instead of copying them */
         hfc_encoding x = *out;
         *out = *a;
         *a = x;
-    } else if (t->postproc) HFC_TRY(tk_postproc_process(t->postproc, t, a, b, add_special, out));
-    else HFC_TRY(tk_postproc_default(a, b, out));
+    } else {
+        /* padding to a fixed length: room for it now, not a second block when padding */
+        if (t->pad.enabled && t->pad.fixed)
+            HFC_TRY(hfc_encoding_reserve(out, padded_length(&t->pad, 0)));
+        if (t->postproc) HFC_TRY(tk_postproc_process(t->postproc, t, a, b, add_special, out));
+        else HFC_TRY(tk_postproc_default(a, b, out));
+    }
     if (t->pad.enabled) HFC_TRY(hfc_encodings_pad_batch(&t->pad, out, 1));
     return HFC_OK;
 }
