@@ -128,6 +128,38 @@ def test_bad_input_raises_the_same_error_class(pair):
             call(ours)
 
 
+def test_encode_call_forms_like_hf(pair):
+    """encode is the core's method itself: HF's parameter order and keywords, and the
+    error class HF raises for a bad call."""
+    name, ref, ours = pair
+    words = LINES[3].split()
+    forms = [((LINES[0],), {}), ((LINES[0], LINES[1]), {}), ((LINES[0], None, False, False), {}),
+             ((words, words[::-1], True), {}), ((), {"sequence": LINES[2], "add_special_tokens": False}),
+             ((LINES[0],), {"pair": LINES[4], "is_pretokenized": False}),
+             ((words,), {"is_pretokenized": True, "add_special_tokens": False})]
+    for args, kw in forms:
+        encodings_equal(ours.encode(*args, **kw), ref.encode(*args, **kw), f"{name} {args} {kw}")
+    for call in (lambda t: t.encode(), lambda t: t.encode("a", bogus=1),
+                 lambda t: t.encode("a", sequence="b"), lambda t: t.encode("a", None, False, True, 5),
+                 lambda t: t.encode(pair="b")):
+        with pytest.raises(Exception) as want:
+            call(ref)
+        with pytest.raises(want.type):
+            call(ours)
+
+
+def test_construction_needs_a_file():
+    """Tokenizer objects come from from_file/from_str/from_buffer (HF's constructor takes a
+    model object hfc does not have): calling the class, or the C core's class, raises
+    TypeError instead of making an empty tokenizer."""
+    from hfc import _C
+    with pytest.raises(TypeError):
+        tokenizers.Tokenizer()
+    for cls in (Tokenizer, _C.Tokenizer):
+        with pytest.raises(TypeError):
+            cls()
+
+
 def test_threads_share_one_tokenizer(pair):
     """Concurrent encodes while another thread flips a setting: every result equals one of
     the reference's results for the two settings (HF itself raises "Already borrowed")."""

@@ -25,6 +25,14 @@ static inline hfc_py_state *hfc_py_get_state(PyObject *module) {
     return (hfc_py_state *)PyModule_GetState(module);
 }
 
+extern PyModuleDef hfc_py_module_def;
+
+/* hfc._C (borrowed) from the type of one of its objects, Python subclasses included
+ * (hfc.tokenizers.Tokenizer subclasses the core type); NULL with an exception if none. */
+static inline PyObject *hfc_py_module_of(PyObject *obj) {
+    return PyType_GetModuleByDef(Py_TYPE(obj), &hfc_py_module_def);
+}
+
 /* The ONE place a core status becomes a Python exception: sets the exception from
  * `st` and the core's thread-local message, returns NULL. */
 PyObject *hfc_py_raise(hfc_status st);

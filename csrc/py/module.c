@@ -52,7 +52,7 @@ static PyModuleDef_Slot hfc_slots[] = {
     {0, NULL},
 };
 
-static PyModuleDef hfc_module = {
+PyModuleDef hfc_py_module_def = {
     PyModuleDef_HEAD_INIT,
     .m_name = "hfc._C",
     .m_doc = "hfc's C core. Use the hfc package, not this module.",
@@ -63,4 +63,4 @@ static PyModuleDef hfc_module = {
     .m_free = hfc_free_module,
 };
 
-PyMODINIT_FUNC PyInit__C(void) { return PyModuleDef_Init(&hfc_module); }
+PyMODINIT_FUNC PyInit__C(void) { return PyModuleDef_Init(&hfc_py_module_def); }

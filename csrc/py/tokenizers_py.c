@@ -49,11 +49,11 @@ static void return_scratch(TokenizerObject *self, hfc_tk_scratch *s) {
 static void Tokenizer_dealloc(TokenizerObject *self);
 
 const hfc_tokenizer *hfc_py_tokenizer_acquire(PyObject *obj, PyObject **hold) {
-    PyObject *core = Py_TYPE(obj)->tp_dealloc == (destructor)Tokenizer_dealloc
-                         ? Py_NewRef(obj)
-                         : PyObject_GetAttrString(obj, "_tok"); /* hfc.tokenizers.Tokenizer */
-    if (!core || Py_TYPE(core)->tp_dealloc != (destructor)Tokenizer_dealloc) {
-        PyErr_Clear();
+    /* hfc.tokenizers.Tokenizer is a Python subclass of the core type */
+    PyTypeObject *tp = Py_TYPE(obj);
+    while (tp && tp->tp_dealloc != (destructor)Tokenizer_dealloc) tp = tp->tp_base;
+    PyObject *core = tp ? Py_NewRef(obj) : NULL;
+    if (!core) {
         PyErr_Format(PyExc_TypeError, "an hfc.tokenizers.Tokenizer is needed, not %.100s "
                      "(HF tokenizers is not used inside hfc's C path)", Py_TYPE(obj)->tp_name);
         Py_XDECREF(core);
@@ -116,6 +116,28 @@ static PyObject *from_bytes(PyTypeObject *type, const char *buf, Py_ssize_t len,
     Py_END_ALLOW_THREADS
     if (st != HFC_OK) return hfc_py_raise(st);
     return wrap(type, tok);
+}
+
+/* _set_state(bytes): the tokenizer.json in `arg` replaces this one (unpickling into an
+ * existing object, as HF's __setstate__); the swap waits for running encodes. */
+static PyObject *Tokenizer_set_state(TokenizerObject *self, PyObject *arg) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
+    hfc_tokenizer *tok = NULL, *old;
+    hfc_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = hfc_tokenizer_from_json(view.buf, (size_t)view.len, "<pickle>", &tok);
+    if (st == HFC_OK) {
+        pthread_rwlock_wrlock(&self->settings);
+        old = self->tok;
+        self->tok = tok;
+        pthread_rwlock_unlock(&self->settings);
+        hfc_tokenizer_free(old);
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    if (st != HFC_OK) return hfc_py_raise(st);
+    Py_RETURN_NONE;
 }
 
 static PyObject *Tokenizer_from_str(PyTypeObject *type, PyObject *arg) {
@@ -201,7 +223,7 @@ typedef struct {
 } EncodingObject;
 
 static PyTypeObject *encoding_type(PyObject *any_hfc_object) {
-    PyObject *mod = PyType_GetModule(Py_TYPE(any_hfc_object));
+    PyObject *mod = hfc_py_module_of(any_hfc_object);
     if (!mod) return NULL;
     hfc_py_state *st = hfc_py_get_state(mod);
     return st->Encoding_subtype ? st->Encoding_subtype : st->Encoding_type;
@@ -457,20 +479,42 @@ static int seq_get(PyObject *o, bool pretokenized, const char *what, seq_in *q) 
  * and taking it back costs more than the work. Longer ones let other threads run. */
 #define GIL_HOLD_BYTES 4096
 
-static PyObject *Tokenizer_encode(TokenizerObject *self, PyObject *args, PyObject *kw) {
-    static char *kwlist[] = {"sequence", "pair", "add_special_tokens", "is_pretokenized", NULL};
-    PyObject *seq, *pair = Py_None;
-    int add_special = 1, pretok = 0;
-    Py_ssize_t nargs = PyTuple_GET_SIZE(args);
-    if (!kw && nargs >= 1 && nargs <= 4) { /* the wrapper's positional call, without the parser */
-        seq = PyTuple_GET_ITEM(args, 0);
-        if (nargs > 1) pair = PyTuple_GET_ITEM(args, 1);
-        if (nargs > 2 && (add_special = PyObject_IsTrue(PyTuple_GET_ITEM(args, 2))) < 0) return NULL;
-        if (nargs > 3 && (pretok = PyObject_IsTrue(PyTuple_GET_ITEM(args, 3))) < 0) return NULL;
-    } else if (!PyArg_ParseTupleAndKeywords(args, kw, "O|Opp:encode", kwlist, &seq, &pair,
-                                            &add_special, &pretok)) {
+/* encode(sequence, pair=None, is_pretokenized=False, add_special_tokens=True): HF's
+ * signature, called straight from Python (hfc.tokenizers.Tokenizer inherits it: no
+ * Python frame per call). Vectorcall arguments, keywords matched by name. */
+static PyObject *Tokenizer_encode(TokenizerObject *self, PyObject *const *args, Py_ssize_t nargs,
+                                  PyObject *kwnames) {
+    static const char *const names[] = {"sequence", "pair", "is_pretokenized",
+                                        "add_special_tokens"};
+    PyObject *av[4] = {NULL, Py_None, Py_False, Py_True};
+    if (nargs > 4) {
+        PyErr_Format(PyExc_TypeError, "encode() takes at most 4 arguments (%zd given)", nargs);
         return NULL;
     }
+    for (Py_ssize_t i = 0; i < nargs; i++) av[i] = args[i];
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t k = 0; k < nkw; k++) {
+        PyObject *key = PyTuple_GET_ITEM(kwnames, k);
+        int j = 0;
+        while (j < 4 && PyUnicode_CompareWithASCIIString(key, names[j]) != 0) j++;
+        if (j == 4) {
+            PyErr_Format(PyExc_TypeError, "encode() got an unexpected keyword argument '%U'", key);
+            return NULL;
+        }
+        if (j < nargs) {
+            PyErr_Format(PyExc_TypeError, "encode() got multiple values for argument '%s'",
+                         names[j]);
+            return NULL;
+        }
+        av[j] = args[nargs + k];
+    }
+    if (!av[0]) {
+        PyErr_SetString(PyExc_TypeError, "encode() missing required argument 'sequence'");
+        return NULL;
+    }
+    PyObject *seq = av[0], *pair = av[1];
+    int pretok = PyObject_IsTrue(av[2]), add_special = PyObject_IsTrue(av[3]);
+    if (pretok < 0 || add_special < 0) return NULL;
     seq_in a, b;
     memset(&b, 0, sizeof b);
     if (seq_get(seq, pretok != 0, "sequence", &a) < 0 ||
@@ -1124,8 +1168,11 @@ static PyMethodDef Tokenizer_methods[] = {
     {"from_file", (PyCFunction)Tokenizer_from_file, METH_O | METH_CLASS, "from_file(path)"},
     {"from_str", (PyCFunction)Tokenizer_from_str, METH_O | METH_CLASS, "from_str(json)"},
     {"from_buffer", (PyCFunction)Tokenizer_from_buffer, METH_O | METH_CLASS, "from_buffer(bytes)"},
-    {"encode", (PyCFunction)(void (*)(void))Tokenizer_encode, METH_VARARGS | METH_KEYWORDS,
-     "encode(sequence, pair=None, add_special_tokens=True) -> tuple of lists"},
+    {"encode", (PyCFunction)(void (*)(void))Tokenizer_encode, METH_FASTCALL | METH_KEYWORDS,
+     "encode(sequence, pair=None, is_pretokenized=False, add_special_tokens=True) -> Encoding\n\n"
+     "Encode a sequence (str, or a list of words with is_pretokenized) and an optional pair,\n"
+     "exactly as tokenizers.Tokenizer.encode."},
+    {"_set_state", (PyCFunction)Tokenizer_set_state, METH_O, "internal: unpickling"},
     {"encode_batch_ids", (PyCFunction)(void (*)(void))Tokenizer_encode_batch_ids,
      METH_VARARGS | METH_KEYWORDS,
      "encode_batch_ids(inputs, add_special_tokens=True, padded=False, pad_id=0) -> NumPy arrays"},
@@ -1162,7 +1209,7 @@ static PyType_Slot Tokenizer_slots[] = {
 static PyType_Spec Tokenizer_spec = {
     .name = "hfc._C.Tokenizer",
     .basicsize = sizeof(TokenizerObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION,
     .slots = Tokenizer_slots,
 };
 

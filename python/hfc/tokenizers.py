@@ -125,15 +125,21 @@ def _token_spec(tok, special: bool):
 InputSequence = Union[str, Tuple[str, str], List[str]]
 
 
-class Tokenizer:
-    """Load a ``tokenizer.json`` and encode/decode exactly as ``tokenizers.Tokenizer``."""
+_Core = _C.Tokenizer
 
-    __slots__ = ("_tok",)
 
-    def __init__(self, core: "_C.Tokenizer"):
-        if not isinstance(core, _C.Tokenizer):
-            raise TypeError("use Tokenizer.from_file / from_str / from_buffer / from_pretrained")
-        self._tok = core
+def _unpickle(state: bytes) -> "Tokenizer":
+    return Tokenizer.from_buffer(state)
+
+
+class Tokenizer(_C.Tokenizer):
+    """Load a ``tokenizer.json`` and encode/decode exactly as ``tokenizers.Tokenizer``.
+
+    Made by ``from_file`` / ``from_str`` / ``from_buffer`` / ``from_pretrained``. ``encode``
+    is the C core's method itself (no Python frame per call); the rest are thin wrappers
+    giving HF's signatures."""
+
+    __slots__ = ()
 
     # -- pickling (as HF's: the tokenizer.json text with the current truncation, padding and
     # added tokens; encode_special_tokens is not part of it, there as here)
@@ -141,21 +147,13 @@ class Tokenizer:
         return self.to_str().encode("utf-8")
 
     def __setstate__(self, state: bytes) -> None:
-        self._tok = _C.Tokenizer.from_buffer(state)
+        self._set_state(state)
 
-    # -- loading
-    @staticmethod
-    def from_file(path: Union[str, os.PathLike]) -> "Tokenizer":
-        return Tokenizer(_C.Tokenizer.from_file(os.fspath(path)))
+    def __reduce__(self):
+        return (_unpickle, (self.__getstate__(),))
 
-    @staticmethod
-    def from_str(json: str) -> "Tokenizer":
-        return Tokenizer(_C.Tokenizer.from_str(json))
-
-    @staticmethod
-    def from_buffer(buffer: bytes) -> "Tokenizer":
-        return Tokenizer(_C.Tokenizer.from_buffer(buffer))
-
+    # -- loading: from_file(path), from_str(json), from_buffer(bytes) are the core's
+    # classmethods (they make a Tokenizer)
     @staticmethod
     def from_pretrained(identifier: Union[str, os.PathLike], revision: str = "main",
                         token: Optional[str] = None) -> "Tokenizer":
@@ -171,15 +169,13 @@ class Tokenizer:
                                    token=token)
         return Tokenizer.from_file(path)
 
-    # -- encoding
-    def encode(self, sequence: InputSequence, pair: Optional[InputSequence] = None,
-               is_pretokenized: bool = False, add_special_tokens: bool = True) -> Encoding:
-        return self._tok.encode(sequence, pair, add_special_tokens, is_pretokenized)
+    # -- encoding: encode(sequence, pair=None, is_pretokenized=False, add_special_tokens=True)
+    # is the core's method (HF's signature)
 
     def encode_batch(self, inputs: Sequence[Union[str, Tuple[str, str]]],
                      is_pretokenized: bool = False,
                      add_special_tokens: bool = True) -> List[Encoding]:
-        return self._tok.encode_batch(inputs, add_special_tokens, is_pretokenized)
+        return _Core.encode_batch(self, inputs, add_special_tokens, is_pretokenized)
 
     def encode_batch_fast(self, inputs: Sequence[Union[str, Tuple[str, str]]],
                           is_pretokenized: bool = False,
@@ -187,7 +183,7 @@ class Tokenizer:
         """encode_batch without offsets, as HF's: offsets (0, 0), no word ids, and the tokens
         of the text as empty strings (the special tokens the post-processor or padding add
         keep theirs)."""
-        return self._tok.encode_batch(inputs, add_special_tokens, is_pretokenized, True)
+        return _Core.encode_batch(self, inputs, add_special_tokens, is_pretokenized, True)
 
     # -- asyncio (HF's async_* methods: the work runs on a thread of the loop's executor,
     # with the GIL released in the core)
@@ -221,20 +217,20 @@ class Tokenizer:
         if pad_id is None:
             pad = self.padding
             pad_id = pad["pad_id"] if pad else 0
-        return self._tok.encode_batch_ids(inputs, add_special_tokens, padded, pad_id)
+        return _Core.encode_batch_ids(self, inputs, add_special_tokens, padded, pad_id)
 
     def decode(self, ids: Sequence[int], skip_special_tokens: bool = True) -> str:
-        return self._tok.decode(ids, skip_special_tokens)
+        return _Core.decode(self, ids, skip_special_tokens)
 
     def decode_batch(self, sequences: Iterable[Sequence[int]],
                      skip_special_tokens: bool = True) -> List[str]:
-        return [self._tok.decode(ids, skip_special_tokens) for ids in sequences]
+        return [_Core.decode(self, ids, skip_special_tokens) for ids in sequences]
 
     # -- serialization
     def to_str(self, pretty: bool = False) -> str:
         """tokenizer.json text: the loaded file with the current truncation, padding and
         added tokens."""
-        return self._tok.to_str(2 if pretty else -1)
+        return _Core.to_str(self, 2 if pretty else -1)
 
     def save(self, path: Union[str, os.PathLike], pretty: bool = True) -> None:
         """Write to_str() atomically (temp file + rename): a killed process leaves no
@@ -254,10 +250,10 @@ class Tokenizer:
 
     # -- added tokens
     def add_tokens(self, tokens: Sequence[Union[str, "AddedToken"]]) -> int:
-        return self._tok._add_tokens([_token_spec(t, False) for t in tokens])
+        return self._add_tokens([_token_spec(t, False) for t in tokens])
 
     def add_special_tokens(self, tokens: Sequence[Union[str, "AddedToken"]]) -> int:
-        return self._tok._add_tokens([_token_spec(t, True) for t in tokens])
+        return self._add_tokens([_token_spec(t, True) for t in tokens])
 
     def get_added_tokens_decoder(self) -> Dict[int, "AddedToken"]:
         """id -> AddedToken for every added token, in id order (HF's; transformers reads it)."""
@@ -269,19 +265,19 @@ class Tokenizer:
 
     # -- vocabulary
     def token_to_id(self, token: str) -> Optional[int]:
-        return self._tok.token_to_id(token)
+        return _Core.token_to_id(self, token)
 
     def id_to_token(self, id: int) -> Optional[str]:
-        return self._tok.id_to_token(id)
+        return _Core.id_to_token(self, id)
 
     def get_vocab(self, with_added_tokens: bool = True) -> dict:
-        return self._tok.get_vocab(with_added_tokens)
+        return _Core.get_vocab(self, with_added_tokens)
 
     def get_vocab_size(self, with_added_tokens: bool = True) -> int:
-        return self._tok.get_vocab_size(with_added_tokens)
+        return _Core.get_vocab_size(self, with_added_tokens)
 
     def num_special_tokens_to_add(self, is_pair: bool) -> int:
-        return self._tok.num_special_tokens_to_add(is_pair)
+        return _Core.num_special_tokens_to_add(self, is_pair)
 
     # -- truncation and padding (HF's names, arguments and property shapes)
     _STRATEGIES = ("longest_first", "only_first", "only_second")
@@ -292,15 +288,15 @@ class Tokenizer:
             raise ValueError(f"Unknown `strategy`: `{strategy}`. Use one of {list(self._STRATEGIES)}")
         if direction not in ("left", "right"):
             raise ValueError(f"Unknown `direction`: `{direction}`. Use one of ['left', 'right']")
-        self._tok._set_truncation(max_length, stride, self._STRATEGIES.index(strategy),
+        self._set_truncation(max_length, stride, self._STRATEGIES.index(strategy),
                                   direction == "left")
 
     def no_truncation(self) -> None:
-        self._tok._set_truncation(None)
+        self._set_truncation(None)
 
     @property
     def truncation(self) -> Optional[dict]:
-        t = self._tok._get_truncation()
+        t = self._get_truncation()
         if t is None:
             return None
         return {"max_length": t[0], "stride": t[1], "strategy": self._STRATEGIES[t[2]],
@@ -311,27 +307,21 @@ class Tokenizer:
                        pad_to_multiple_of: Optional[int] = None) -> None:
         if direction not in ("left", "right"):
             raise ValueError(f"Unknown `direction`: `{direction}`. Use one of ['left', 'right']")
-        self._tok._set_padding(length, pad_to_multiple_of, pad_id, pad_type_id, pad_token,
+        self._set_padding(length, pad_to_multiple_of, pad_id, pad_type_id, pad_token,
                                direction == "left")
 
     def no_padding(self) -> None:
-        self._tok._set_padding(None)
+        self._set_padding(None)
 
     @property
     def padding(self) -> Optional[dict]:
-        p = self._tok._get_padding()
+        p = self._get_padding()
         if p is None:
             return None
         return {"length": p[0], "pad_to_multiple_of": p[1], "pad_id": p[2], "pad_type_id": p[3],
                 "pad_token": p[4], "direction": "left" if p[5] else "right"}
 
-    @property
-    def encode_special_tokens(self) -> bool:
-        return self._tok.encode_special_tokens
-
-    @encode_special_tokens.setter
-    def encode_special_tokens(self, value: bool) -> None:
-        self._tok.encode_special_tokens = value
+    # encode_special_tokens: the core's attribute
 
 
 class DecodeStream:
@@ -348,7 +338,7 @@ class DecodeStream:
         self._prefix_index = 0
 
     def step(self, tokenizer: Tokenizer, id: Union[int, Sequence[int]]) -> Optional[str]:
-        decode = tokenizer._tok.decode
+        decode = functools.partial(_Core.decode, tokenizer)
         skip = self.skip_special_tokens
         if not self._prefix and self._ids:
             new_prefix = decode(self._ids, skip)
