@@ -160,6 +160,38 @@ def test_construction_needs_a_file():
             cls()
 
 
+def test_encodings_and_the_garbage_collector(tokenizer_json_path):
+    """Encodings of str inputs stay out of the collector's lists (nothing they reference
+    can lead back to them); an Encoding that could be part of a cycle (a tokenizer
+    subclass with attributes, a str subclass input) is tracked, and such a cycle is
+    collected."""
+    import gc
+    import weakref
+
+    path = tokenizer_json_path("qwen3")
+    tok = Tokenizer.from_file(path)
+    assert not gc.is_tracked(tok.encode("plain text"))
+    assert not any(gc.is_tracked(e) for e in tok.encode_batch(["a b", ("c", "d")]))
+    assert not gc.is_tracked(tok.encode(["pre", "tokenized"], is_pretokenized=True))
+
+    class Text(str):
+        pass
+
+    assert gc.is_tracked(tok.encode(Text("a str subclass may hold attributes")))
+
+    class MyTokenizer(Tokenizer):
+        pass
+
+    mine = MyTokenizer.from_file(path)
+    enc = mine.encode("cycle")
+    assert gc.is_tracked(enc)
+    mine.last = enc  # mine -> its dict -> enc -> mine
+    ref = weakref.ref(mine)
+    del mine, enc
+    gc.collect()
+    assert ref() is None
+
+
 def test_threads_share_one_tokenizer(pair):
     """Concurrent encodes while another thread flips a setting: every result equals one of
     the reference's results for the two settings (HF itself raises "Already borrowed")."""

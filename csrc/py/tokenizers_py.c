@@ -229,7 +229,21 @@ static PyTypeObject *encoding_type(PyObject *any_hfc_object) {
     return st->Encoding_subtype ? st->Encoding_subtype : st->Encoding_type;
 }
 
-/* Takes ownership of *e (leaves it empty). */
+/* Can `o` (an input: str or a tuple of words) reach back to an Encoding? Not when it
+ * is an exact str or a tuple of exact strs. */
+static bool input_is_atomic(PyObject *o) {
+    if (!o || PyUnicode_CheckExact(o)) return true;
+    if (!PyTuple_CheckExact(o)) return false;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(o); i++)
+        if (!PyUnicode_CheckExact(PyTuple_GET_ITEM(o, i))) return false;
+    return true;
+}
+
+/* Takes ownership of *e (leaves it empty). An Encoding whose references cannot lead back
+ * to it (its inputs are strs, its tokenizer a class without added attributes: no
+ * cycle can pass through it) is left out of the garbage collector's lists, as CPython
+ * does for tuples of atomic values: a batch of thousands of Encodings then costs the
+ * collector nothing. */
 static PyObject *make_encoding(PyTypeObject *type, PyObject *tokenizer, hfc_encoding *e,
                                PyObject *text, PyObject *pair) {
     EncodingObject *o = (EncodingObject *)type->tp_alloc(type, 0);
@@ -242,6 +256,11 @@ static PyObject *make_encoding(PyTypeObject *type, PyObject *tokenizer, hfc_enco
     Py_XINCREF(pair);
     o->tokenizer = tokenizer;
     Py_XINCREF(tokenizer);
+    PyTypeObject *tt = tokenizer ? Py_TYPE(tokenizer) : NULL;
+    if (type->tp_dictoffset == 0 && type->tp_basicsize == (Py_ssize_t)sizeof(EncodingObject) &&
+        (!tt || (tt->tp_dictoffset == 0 && tt->tp_basicsize == (Py_ssize_t)sizeof(TokenizerObject))) &&
+        input_is_atomic(text) && input_is_atomic(pair))
+        PyObject_GC_UnTrack(o);
     return (PyObject *)o;
 }
 
