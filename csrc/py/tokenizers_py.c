@@ -1127,6 +1127,14 @@ static PyObject *Tokenizer_get_padding(TokenizerObject *self, PyObject *unused) 
     return Py_BuildValue("(NNIIsi)", length, mult, c.pad_id, c.pad_type_id, c.pad_token, (int)c.left);
 }
 
+/* The JSON text a core call wrote into *out as a str (or its error); frees *out. */
+static PyObject *json_text(hfc_status st, hfc_buf *out) {
+    PyObject *r = st == HFC_OK ? PyUnicode_DecodeUTF8(out->data ? out->data : "", (Py_ssize_t)out->len, "strict")
+                               : hfc_py_raise(st);
+    hfc_buf_free(out);
+    return r;
+}
+
 static PyObject *Tokenizer_to_str(TokenizerObject *self, PyObject *args) {
     int indent = -1;
     if (!PyArg_ParseTuple(args, "|i:to_str", &indent)) return NULL;
@@ -1137,10 +1145,24 @@ static PyObject *Tokenizer_to_str(TokenizerObject *self, PyObject *args) {
     st = hfc_tokenizer_to_json(self->tok, indent, &out);
     pthread_rwlock_unlock(&self->settings);
     Py_END_ALLOW_THREADS
-    PyObject *r = st == HFC_OK ? PyUnicode_DecodeUTF8(out.data ? out.data : "", (Py_ssize_t)out.len, "strict")
-                               : hfc_py_raise(st);
-    hfc_buf_free(&out);
-    return r;
+    return json_text(st, &out);
+}
+
+/* _component(name) -> str: one component of the tokenizer.json, compact JSON ("null" if
+ * none); _to_str_with(name, json) -> str: to_str() with that component replaced. */
+static PyObject *Tokenizer_component(TokenizerObject *self, PyObject *args) {
+    const char *name, *value = NULL;
+    Py_ssize_t len = 0;
+    if (!PyArg_ParseTuple(args, "s|s#:_component", &name, &value, &len)) return NULL;
+    hfc_buf out = {0};
+    hfc_status st;
+    Py_BEGIN_ALLOW_THREADS
+    pthread_rwlock_rdlock(&self->settings);
+    st = value ? hfc_tokenizer_to_json_with(self->tok, -1, name, value, (size_t)len, &out)
+               : hfc_tokenizer_component_json(self->tok, name, &out);
+    pthread_rwlock_unlock(&self->settings);
+    Py_END_ALLOW_THREADS
+    return json_text(st, &out);
 }
 
 /* _add_tokens([(content, single_word, lstrip, rstrip, normalized, special), ...]) -> int */
@@ -1180,6 +1202,8 @@ static PyObject *Tokenizer_add_tokens(TokenizerObject *self, PyObject *arg) {
 static PyMethodDef Tokenizer_methods[] = {
     {"to_str", (PyCFunction)Tokenizer_to_str, METH_VARARGS, "to_str(indent=-1) -> str"},
     {"_add_tokens", (PyCFunction)Tokenizer_add_tokens, METH_O, "internal"},
+    {"_component", (PyCFunction)Tokenizer_component, METH_VARARGS,
+     "internal: _component(name) -> its JSON; _component(name, json) -> to_str() with it replaced"},
     {"_set_truncation", (PyCFunction)Tokenizer_set_truncation, METH_VARARGS, "internal"},
     {"_get_truncation", (PyCFunction)Tokenizer_get_truncation, METH_NOARGS, "internal"},
     {"_set_padding", (PyCFunction)Tokenizer_set_padding, METH_VARARGS, "internal"},

@@ -949,12 +949,27 @@ static hfc_status write_added_tokens(const hfc_tokenizer *t, hfc_buf *b, int ind
 }
 
 hfc_status hfc_tokenizer_to_json(const hfc_tokenizer *t, int indent, hfc_buf *out) {
+    return hfc_tokenizer_to_json_with(t, indent, NULL, NULL, 0, out);
+}
+
+hfc_status hfc_tokenizer_component_json(const hfc_tokenizer *t, const char *name, hfc_buf *out) {
+    hfc_json_opts opts = {0, true, "tokenizer"};
+    hfc_json_doc *doc;
+    HFC_TRY(hfc_json_parse(t->source, t->source_len, &opts, &doc));
+    const hfc_json_value *v = hfc_json_getz(hfc_json_root(doc), name);
+    hfc_status st = v ? hfc_json_write_value(out, v, -1) : hfc_buf_append(out, "null", 4);
+    hfc_json_free(doc);
+    return st;
+}
+
+hfc_status hfc_tokenizer_to_json_with(const hfc_tokenizer *t, int indent, const char *name,
+                                      const char *value, size_t value_len, hfc_buf *out) {
     hfc_json_opts opts = {0, true, "tokenizer"};
     hfc_json_doc *doc;
     HFC_TRY(hfc_json_parse(t->source, t->source_len, &opts, &doc));
     const hfc_json_value *root = hfc_json_root(doc);
     hfc_status st = hfc_buf_putc(out, '{');
-    bool wrote_added = false, wrote_trunc = false, wrote_pad = false;
+    bool wrote_added = false, wrote_trunc = false, wrote_pad = false, wrote_name = !name;
     for (uint32_t i = 0; st == HFC_OK && i < root->len; i++) {
         const hfc_json_member *m = &root->u.members[i];
         if (i) st = hfc_buf_putc(out, ',');
@@ -962,7 +977,8 @@ hfc_status hfc_tokenizer_to_json(const hfc_tokenizer *t, int indent, hfc_buf *ou
         if (st == HFC_OK) st = hfc_json_write_string(out, m->key.u.s, m->key.len);
         if (st == HFC_OK) st = hfc_buf_append(out, indent < 0 ? ":" : ": ", indent < 0 ? 1 : 2);
         if (st != HFC_OK) break;
-        if (hfc_json_str_eq(&m->key, "truncation", 10)) { st = write_truncation(t, out, indent); wrote_trunc = true; }
+        if (name && hfc_json_str_eq(&m->key, name, strlen(name))) { st = hfc_buf_append(out, value, value_len); wrote_name = true; }
+        else if (hfc_json_str_eq(&m->key, "truncation", 10)) { st = write_truncation(t, out, indent); wrote_trunc = true; }
         else if (hfc_json_str_eq(&m->key, "padding", 7)) { st = write_padding(t, out, indent); wrote_pad = true; }
         else if (hfc_json_str_eq(&m->key, "added_tokens", 12)) { st = write_added_tokens(t, out, indent); wrote_added = true; }
         else {
@@ -990,6 +1006,14 @@ hfc_status hfc_tokenizer_to_json(const hfc_tokenizer *t, int indent, hfc_buf *ou
         if (st == HFC_OK) st = hfc_buf_printf(out, indent < 0 ? "\"%s\":" : "\"%s\": ", names[f]);
         if (st == HFC_OK) st = f == 0 ? write_truncation(t, out, indent)
                              : f == 1 ? write_padding(t, out, indent) : write_added_tokens(t, out, indent);
+    }
+    if (st == HFC_OK && !wrote_name) { /* a component the source lacked */
+        if (any) st = hfc_buf_putc(out, ',');
+        any = true;
+        if (st == HFC_OK) st = indent_line(out, indent, 1);
+        if (st == HFC_OK) st = hfc_json_write_string(out, name, strlen(name));
+        if (st == HFC_OK) st = hfc_buf_append(out, indent < 0 ? ":" : ": ", indent < 0 ? 1 : 2);
+        if (st == HFC_OK) st = hfc_buf_append(out, value, value_len);
     }
     if (st == HFC_OK && any) st = indent_line(out, indent, 0);
     if (st == HFC_OK) st = hfc_buf_putc(out, '}');

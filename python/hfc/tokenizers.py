@@ -127,6 +127,46 @@ InputSequence = Union[str, Tuple[str, str], List[str]]
 
 _Core = _C.Tokenizer
 
+# A tokenizer.json holding no component but one: HF builds that component from it.
+_BARE = {"version": "1.0", "truncation": None, "padding": None, "added_tokens": [],
+         "normalizer": None, "pre_tokenizer": None, "post_processor": None, "decoder": None,
+         "model": {"type": "WordLevel", "vocab": {}, "unk_token": "[UNK]"}}
+
+
+def _component_property(name: str) -> property:
+    """tokenizer.<name> as HF's: its component object (HF tokenizers' own class, built from
+    this tokenizer.json: what transformers reads, e.g. post_processor.num_special_tokens_to_add
+    or decoder.decode), or None; assigning an HF component object (or None) replaces it."""
+
+    def get(self):
+        part = self._component(name)
+        if part == "null":
+            return None
+        try:
+            import tokenizers as hf
+        except ImportError as e:
+            raise ImportError(f"Tokenizer.{name} is HF tokenizers' {name} object: "
+                              "install tokenizers to read it") from e
+        doc = dict(_BARE)
+        doc[name] = json.loads(part)
+        return getattr(hf.Tokenizer.from_str(json.dumps(doc)), name)
+
+    def set(self, value):
+        if value is None:
+            part = "null"
+        else:
+            state = getattr(value, "__getstate__", None)
+            part = state() if state is not None else None
+            if not isinstance(part, (bytes, str)):
+                raise TypeError(f"Tokenizer.{name} takes a tokenizers {name} object or None, "
+                                f"not {type(value).__name__}")
+            part = part.decode("utf-8") if isinstance(part, bytes) else part
+        keep = self.encode_special_tokens
+        self._set_state(self._component(name, part).encode("utf-8"))
+        self.encode_special_tokens = keep
+
+    return property(get, set, doc=_component_property.__doc__.replace("<name>", name))
+
 
 def _unpickle(state: bytes) -> "Tokenizer":
     return Tokenizer.from_buffer(state)
@@ -151,6 +191,13 @@ class Tokenizer(_C.Tokenizer):
 
     def __reduce__(self):
         return (_unpickle, (self.__getstate__(),))
+
+    # -- components (HF's objects, as transformers reads and sets them)
+    normalizer = _component_property("normalizer")
+    pre_tokenizer = _component_property("pre_tokenizer")
+    model = _component_property("model")
+    post_processor = _component_property("post_processor")
+    decoder = _component_property("decoder")
 
     # -- loading: from_file(path), from_str(json), from_buffer(bytes) are the core's
     # classmethods (they make a Tokenizer)

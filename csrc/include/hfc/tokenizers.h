@@ -141,6 +141,13 @@ hfc_status hfc_encodings_pad_batch(const hfc_padding *pd, hfc_encoding *encs, si
 /* Serialize back to tokenizer.json: the loaded document with the current truncation,
  * padding and added tokens (indent < 0: compact, else pretty with that many spaces). */
 hfc_status hfc_tokenizer_to_json(const hfc_tokenizer *t, int indent, hfc_buf *out);
+/* The same with the top-level member `name` (a component: "normalizer", "model", ...)
+ * replaced by the JSON text value[0..value_len) (added when the source lacks it); the
+ * text is not checked here: load the result to check it. */
+hfc_status hfc_tokenizer_to_json_with(const hfc_tokenizer *t, int indent, const char *name,
+                                      const char *value, size_t value_len, hfc_buf *out);
+/* One top-level member of the loaded tokenizer.json as compact JSON ("null" if absent). */
+hfc_status hfc_tokenizer_component_json(const hfc_tokenizer *t, const char *name, hfc_buf *out);
 
 /* HF add_tokens / add_special_tokens. Not thread-safe against encodes (binding locks). */
 typedef struct hfc_added_token_spec {
