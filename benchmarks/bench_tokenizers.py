@@ -248,6 +248,34 @@ def main():
         adv_rows.append(f"| {label} | {statistics.median(t_ours[label]) * 1e9:.1f} ns/byte ({o_rel:.2f}x prose) | "
                         f"{statistics.median(t_ref[label]) * 1e9:.1f} ns/byte ({r_rel:.2f}x prose) |")
 
+    # inside transformers: PreTrainedTokenizerFast(tokenizer_object=...) on hfc's Tokenizer
+    # vs on HF's, the same class and call (2 threads each: transformers calls encode_batch)
+    tf_rows = []
+    try:
+        import transformers
+        transformers.logging.set_verbosity_error()
+        hfc.set_num_threads(2)
+        lines = texts["prose"].splitlines()
+        for tname in ("qwen3", "minilm (WordPiece)"):
+            with open(files[tname], encoding="utf-8") as f:
+                doc = f.read()
+            pad = {"qwen3": "<|endoftext|>"}.get(tname, "[PAD]")
+            fast = {"hfc": transformers.PreTrainedTokenizerFast(tokenizer_object=Tokenizer.from_str(doc),
+                                                                pad_token=pad),
+                    "HF": transformers.PreTrainedTokenizerFast(
+                        tokenizer_object=tokenizers.Tokenizer.from_str(doc), pad_token=pad)}
+            for what, call in [("`tok(lines)`", lambda t: t(lines)),
+                               ("`tok(lines, truncation=True, max_length=128, padding=True, return_tensors=\"np\")`",
+                                lambda t: t(lines, truncation=True, max_length=128, padding=True,
+                                            return_tensors="np"))]:
+                times = paired({k: (lambda t=t: call(t)) for k, t in fast.items()}, rounds=ROUNDS)
+                tf_rows.append(f"| {tname} | {what} | {statistics.median(times['hfc']) * 1e3:.0f} ms | "
+                               f"{statistics.median(times['HF']) * 1e3:.0f} ms | "
+                               f"{fmt_ratio(ratio_stats(times, 'hfc', 'HF'))} |")
+        hfc.set_num_threads(1)
+    except ImportError as e:
+        tf_rows.append(f"| transformers unavailable: {e} | | | | |")
+
     # load time
     load_rows = []
     for tname in ("llama2", "deepseek_v3", "qwen3"):
@@ -279,6 +307,10 @@ def main():
         "| size | cost | throughput |\n|---|---|---|\n" + "\n".join(growth_rows) + "\n\n"
         "## Adversarial inputs (qwen3; HF measured on the first 100 KB; per round, cost per byte relative to prose in the same round, median of the rounds)\n\n"
         "| input | hfc | HF tokenizers |\n|---|---|---|\n" + "\n".join(adv_rows) + "\n\n"
+        f"## Inside transformers (`PreTrainedTokenizerFast(tokenizer_object=...)`, {len(texts['prose'].splitlines()):,} prose lines, 2 threads)\n\n"
+        "The same transformers class and call, its backend hfc's Tokenizer or HF's (outputs equal: "
+        "tests/test_tokenizers_transformers.py); transformers' own Python work is in both.\n\n"
+        "| tokenizer.json | call | on hfc | on HF | speedup |\n|---|---|---|---|---|\n" + "\n".join(tf_rows) + "\n\n"
         "## Load time (`from_file`)\n\n"
         "| file | size | hfc | HF | HF / hfc |\n|---|---|---|---|---|\n" + "\n".join(load_rows) + "\n")
     write_result("tokenizers", body)
