@@ -132,3 +132,33 @@ def _same_calls(name, f, g):
         if hasattr(want, "data"):
             got, want = dict(got), dict(want)
         assert got == want, (name, i)
+
+
+@pytest.mark.parametrize("name", TOKENIZER_NAMES + ["minilm"])
+def test_use_in_transformers(name, fixture_dir, tmp_path):
+    """use_in_transformers(): AutoTokenizer's tokenizers (model-specific classes included)
+    run on hfc's Tokenizer and give what they give on HF's."""
+    import shutil
+
+    from hfc.tokenizers import use_in_transformers
+
+    if name == "minilm":
+        folder = tmp_path / "minilm"
+        folder.mkdir()
+        (folder / "tokenizer.json").write_text(_json("minilm"), encoding="utf-8")
+        for f in ("tokenizer_config.json", "special_tokens_map.json"):
+            shutil.copy(FIXTURES / "minilm" / f, folder / f)
+    else:
+        folder = fixture_dir / "tokenizers" / name
+    ref = transformers.AutoTokenizer.from_pretrained(folder)
+    use_in_transformers()
+    try:
+        ours = transformers.AutoTokenizer.from_pretrained(folder)
+    finally:
+        use_in_transformers(False)
+    assert isinstance(ours.backend_tokenizer, Tokenizer)
+    assert not isinstance(transformers.AutoTokenizer.from_pretrained(folder).backend_tokenizer, Tokenizer)
+    assert type(ours) is type(ref)
+    if ref.pad_token is None:
+        ours.pad_token = ref.pad_token = ref.eos_token or ref.unk_token
+    _same_calls(name, ours, ref)

@@ -16,7 +16,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from . import _C
 
-__all__ = ["Tokenizer", "Encoding", "AddedToken", "DecodeStream"]
+__all__ = ["Tokenizer", "Encoding", "AddedToken", "DecodeStream", "use_in_transformers"]
 
 Offsets = Tuple[int, int]
 
@@ -409,3 +409,42 @@ class DecodeStream:
             self._prefix_index = new_prefix_index
             return new_text
         return None
+
+
+def use_in_transformers(enable: bool = True) -> None:
+    """Make every transformers fast tokenizer made from now on (``AutoTokenizer.from_pretrained``,
+    ``PreTrainedTokenizerFast(...)``, model-specific classes) run on hfc's Tokenizer: each one,
+    once transformers has built it, gets an hfc Tokenizer loaded from its backend's
+    tokenizer.json (same vocabulary, components, added tokens, truncation and padding), so
+    existing transformers code gets hfc's speed with the same outputs. A backend hfc cannot
+    load (a Unigram model, a Precompiled normalizer) stays HF's. ``enable=False`` undoes it
+    for tokenizers made afterwards."""
+    from transformers import tokenization_utils_tokenizers as tut
+
+    cls = tut.TokenizersBackend
+    orig = getattr(cls.__init__, "_hfc_original", None)
+    if not enable:
+        if orig is not None:
+            cls.__init__ = orig
+        return
+    if orig is not None:
+        return  # already on
+
+    base_init = cls.__init__
+
+    @functools.wraps(base_init)
+    def __init__(self, *args, **kwargs):
+        base_init(self, *args, **kwargs)
+        backend = self.__dict__.get("_tokenizer")
+        if backend is None or isinstance(backend, Tokenizer):
+            return
+        try:
+            ours = Tokenizer.from_str(backend.to_str())
+        except (ValueError, NotImplementedError):
+            return  # a component hfc does not have: HF's backend stays
+        ours.encode_special_tokens = backend.encode_special_tokens
+        self._tokenizer = ours
+
+    __init__._hfc_original = base_init
+    cls.__init__ = __init__
+
