@@ -96,6 +96,23 @@ def test_linear_half_weights(level, shape, dtype):
     close(got, want, k)
 
 
+# The GEMM driver's regimes: rows split between threads with each thread packing a column
+# block once for several row groups (A >= 2 MB; one and several column blocks, partial
+# edges, two depth blocks), and B too deep to pack whole (depth blocks outermost).
+BLOCKING = [(1400, 400, 100), (1100, 520, 1100), (40, 2100, 512)]
+
+
+@pytest.mark.parametrize("shape", BLOCKING, ids=lambda s: "x".join(map(str, s)))
+def test_linear_blocking(level, shape):
+    m, k, n = shape
+    x, b = rand(m, k), rand(n, seed=2)
+    for seed in (1, 5):  # same shape, other weights: nothing packed is reused across calls
+        w = rand(n, k, seed=seed)
+        close(_C._k_linear(x, w, b, "gelu"), F.gelu(F.linear(t(x), t(w), t(b))).numpy(), k)
+    bits, wf = bf16_bits(w)
+    close(_C._k_linear(x, bits, None, bf16=True), F.linear(t(x), t(wf)).numpy(), k)
+
+
 @pytest.mark.parametrize("shape", [(1, 1, 1), (5, 7, 9), (33, 64, 17), (128, 130, 64),
                                    (64, 32, 200)], ids=lambda s: "x".join(map(str, s)))
 @pytest.mark.parametrize("trans", [False, True])
