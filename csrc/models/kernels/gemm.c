@@ -106,14 +106,27 @@ static const void *b_at(const gemm_job *g, size_t p, size_t j) {
     return (const char *)g->b + off * g->esize;
 }
 
+/* bias + activation on rows [0, rows) x columns [j0, j0 + nc) of C at c. */
+static void gemm_epilogue(const gemm_job *g, float *c, size_t rows, size_t j0, size_t nc) {
+    if (!g->bias && g->act == HFC_ACT_NONE) return;
+    for (size_t i = 0; i < rows; i++) {
+        float *row = c + i * g->ldc;
+        if (g->bias)
+            for (size_t j = 0; j < nc; j++) row[j] += g->bias[j0 + j];
+        apply_act(g->K, g->act, row, nc);
+    }
+}
+
 /* The macro-kernel: C[mc, nc] (+)= A[mc, kc] · Bp over one depth block of kc. Full
  * MR-row panels of A are read in place (a, lda) when `direct`; otherwise, and for the
  * partial last panel, from the packed panels in ap. Row panels outside: the MR x kc
  * panel of A stays in L1 while the column panels of Bp stream from L2 (with B panels
- * outside, a kc x NR panel of Bp, 64 KB at kc 512, would not fit L1). */
+ * outside, a kc x NR panel of Bp, 64 KB at kc 512, would not fit L1). In the `last`
+ * depth block, each row panel's bias/activation epilogue runs right after it, while its
+ * MR rows of C (columns j0 + [0, nc)) are still in L1. */
 static void gemm_macro(const gemm_job *g, const float *a, bool direct, const float *ap,
                        const float *bp, float *c, size_t mc, size_t nc, size_t kc, int acc,
-                       float *edge) {
+                       float *edge, size_t j0, bool last) {
     const hfc_kernels *K = g->K;
     const size_t MR = (size_t)K->gemm_mr, NR = (size_t)K->gemm_nr;
     for (size_t ir = 0; ir < mc; ir += MR) {
@@ -136,31 +149,21 @@ static void gemm_macro(const gemm_job *g, const float *a, bool direct, const flo
             for (size_t i = 0; i < rows; i++)
                 memcpy(cc + i * g->ldc, edge + i * NR, cols * sizeof(float));
         }
-    }
-}
-
-/* bias + activation on rows [0, rows) x columns [j0, j0 + nc) of C at c. */
-static void gemm_epilogue(const gemm_job *g, float *c, size_t rows, size_t j0, size_t nc) {
-    if (!g->bias && g->act == HFC_ACT_NONE) return;
-    for (size_t i = 0; i < rows; i++) {
-        float *row = c + i * g->ldc;
-        if (g->bias)
-            for (size_t j = 0; j < nc; j++) row[j] += g->bias[j0 + j];
-        apply_act(g->K, g->act, row, nc);
+        if (last) gemm_epilogue(g, c + ir * g->ldc, rows, j0, nc);
     }
 }
 
 /* Rows [i, i + mc) of A over depth [p0, p0 + kc) against the packed B block: A is
  * read in place when alpha = 1 (only a partial last panel is packed), else packed. */
 static void gemm_rows(const gemm_job *g, size_t i, size_t p0, size_t mc, size_t kc, float *ap,
-                      const float *bp, float *c, size_t nc, int acc, float *edge) {
+                      const float *bp, float *c, size_t j0, size_t nc, int acc, float *edge) {
     const size_t MR = (size_t)g->K->gemm_mr;
     const float *a = g->a + i * g->lda + p0;
     bool direct = g->alpha == 1.0f;
     size_t from = direct ? mc / MR * MR : 0;
     if (from < mc)
         g->K->gemm_pack_a(a + from * g->lda, g->lda, mc - from, kc, g->alpha, ap + from * kc);
-    gemm_macro(g, a, direct, ap, bp, c, mc, nc, kc, acc, edge);
+    gemm_macro(g, a, direct, ap, bp, c, mc, nc, kc, acc, edge, j0, p0 + kc >= g->k);
 }
 
 /* One task: column block jb (nc wide) x row group (whole mc blocks). B's depth block is
@@ -204,22 +207,19 @@ static void gemm_tile(const gemm_job *g, size_t t, float *scratch) {
             size_t mc = rows - i0 < g->mc ? rows - i0 : g->mc;
             for (size_t p0 = 0; p0 < g->k; p0 += g->kc) {
                 size_t kc = g->k - p0 < g->kc ? g->k - p0 : g->kc;
-                gemm_rows(g, r0 + i0, p0, mc, kc, ap, bp + p0 * ncpad, c + i0 * g->ldc, nc,
-                          g->beta != 0.0f || p0 > 0, edge);
+                gemm_rows(g, r0 + i0, p0, mc, kc, ap, bp + p0 * ncpad, c + i0 * g->ldc, j0,
+                          nc, g->beta != 0.0f || p0 > 0, edge);
             }
-            gemm_epilogue(g, c + i0 * g->ldc, mc, j0, nc);
         }
         return;
     }
     for (size_t p0 = 0; p0 < g->k; p0 += g->kc) {
         size_t kc = g->k - p0 < g->kc ? g->k - p0 : g->kc;
-        bool last = p0 + kc >= g->k;
         g->K->gemm_pack_b(b_at(g, p0, j0), g->wt, g->trans, g->ldb, nc, kc, bp);
         for (size_t i0 = 0; i0 < rows; i0 += g->mc) {
             size_t mc = rows - i0 < g->mc ? rows - i0 : g->mc;
-            gemm_rows(g, r0 + i0, p0, mc, kc, ap, bp, c + i0 * g->ldc, nc,
+            gemm_rows(g, r0 + i0, p0, mc, kc, ap, bp, c + i0 * g->ldc, j0, nc,
                       g->beta != 0.0f || p0 > 0, edge);
-            if (last) gemm_epilogue(g, c + i0 * g->ldc, mc, j0, nc);
         }
     }
 }
