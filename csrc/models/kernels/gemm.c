@@ -67,7 +67,7 @@ typedef struct gemm_job {
     size_t rows_per_group, groups; /* row groups (tasks = nb * groups) */
     size_t scratch_floats;     /* per task: Ap | Bp | edge tile (hfc_models_scratch slot 0) */
     bool fullk;                /* Bp holds all of k for the task's columns */
-    uint64_t call;             /* this call's number (gemm_calls), for b_memo */
+    uint64_t call;             /* this call's number (gemm_calls) for b_memo, or 0 */
 } gemm_job;
 
 /* Which B block this thread's Bp holds: a thread that takes several row groups of the
@@ -195,7 +195,7 @@ static void gemm_tile(const gemm_job *g, size_t t, float *scratch) {
         /* B's whole depth for these columns fits Bp: pack it (unless this thread packed
          * this column block for an earlier row group of the call), then finish each row
          * block over all of k while its C tile stays in cache */
-        if (!(bmemo.bp == bp && bmemo.call == g->call && bmemo.jb == jb)) {
+        if (!(g->call && bmemo.bp == bp && bmemo.call == g->call && bmemo.jb == jb)) {
             for (size_t p0 = 0; p0 < g->k; p0 += g->kc) {
                 size_t kc = g->k - p0 < g->kc ? g->k - p0 : g->kc;
                 g->K->gemm_pack_b(b_at(g, p0, j0), g->wt, g->trans, g->ldb, nc, kc,
@@ -329,7 +329,11 @@ static void gemm_plan(gemm_job *g, int threads) {
     if (g->fullk) bdepth = g->k;
     g->scratch_floats = round_up(round_up(g->mc, MR) * g->kc, 16) +
                         round_up(round_up(g->nc, NR) * bdepth, 16) + MR * NR;
-    g->call = atomic_fetch_add_explicit(&gemm_calls, 1, memory_order_relaxed) + 1;
+    /* numbered only when tasks may share a thread's Bp (one task: nothing to share, and
+     * no atomic for the per-head GEMMs of attention) */
+    g->call = g->nb * g->groups > 1
+                  ? atomic_fetch_add_explicit(&gemm_calls, 1, memory_order_relaxed) + 1
+                  : 0;
 }
 
 static hfc_status gemm_run(gemm_job *g, int threads) {

@@ -31,7 +31,7 @@
 #define vhsum _mm512_reduce_add_ps
 #define vhmax _mm512_reduce_max_ps
 #define vfnma _mm512_fnmadd_ps
-#define VLUT16(i, t) _mm512_permutexvar_ps(_mm512_castps_si512(i), (t))
+#define VLUT16(i, t) _mm512_permutexvar_ps(_mm512_castps_si512(i), _mm512_load_ps(t))
 
 #include "gelu_table.h"
 
