@@ -228,7 +228,8 @@ static void gemm_tile(const gemm_job *g, size_t t, float *scratch) {
  * Each thread keeps its packing buffers between calls (grow-only, 64-byte aligned, freed
  * when the thread exits): a model calls hfc_linear hundreds of times per forward pass,
  * and a fresh allocation each time would cost page faults comparable to a small GEMM.
- * These are panels of at most KC x (MC + NC) floats, never a copy of a weight. */
+ * These are an MC x KC panel of A and one column block of B (at most GEMM_FULLK_BYTES, or
+ * KC deep), never a whole weight, and nothing in them is reused by a later call. */
 typedef struct scratch_slots {
     float *p[HFC_SCRATCH_SLOTS];
     size_t cap[HFC_SCRATCH_SLOTS];
