@@ -274,3 +274,25 @@ def test_bad_arguments():
 
 def test_fma_peak_is_positive():
     assert _C._k_fma_peak(0.01, 1) > 0
+
+
+
+def test_gelu_table_accuracy():
+    """The committed csrc/models/arch/x86/gelu_table.h passes scripts/gen_gelu_table.py's
+    accuracy check (the kernel's float32 operations against float64 GELU and torch's
+    float32 formula on 4M points of [-12, 12])."""
+    import importlib.util
+    import os
+    import re
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    spec = importlib.util.spec_from_file_location(
+        "gen_gelu_table", os.path.join(root, "scripts", "gen_gelu_table.py"))
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    with open(os.path.join(root, "csrc", "models", "arch", "x86", "gelu_table.h")) as f:
+        text = f.read()
+    rows = re.findall(r"\{([^{}]*)\},", text.split("HFC_GELU_C")[-1])
+    coefs = np.array([[float(v) for v in r.split(",")] for r in rows], np.float32)
+    assert coefs.shape == (gen.DEG + 1, gen.N)
+    assert f"HFC_GELU_SCALE {gen.S:.9g}f" in text
+    gen.check(coefs)
