@@ -2,26 +2,52 @@
  *
  *   C[m,n] = alpha * A[m,k] · B + beta * C, then + bias[n], then act(.)
  *
- * C is cut into tiles of mc x nc (multiples of MR x NR); one pool task computes one
- * whole tile over all of k, so a tile is written by one thread and the bias/activation
- * epilogue runs while the tile is still in cache. Per depth block of kc:
+ * C is cut into tiles of (row group) x nc (multiples of MR x NR); one pool task computes
+ * one whole tile over all of k, so a tile is written by one thread and the
+ * bias/activation epilogue runs while the tile is still in cache. Per depth block of kc:
  *   pack B[kc, nc] (converting f16/bf16 weights to fp32)   -> Bp, L2-resident
- *   pack A[mc, kc] * alpha                                  -> Ap
- *   for each MR-row panel of Ap (L1-resident):
- *     for each NR-column panel of Bp: microkernel MR x NR x kc
+ *   pack A[mc, kc] * alpha (in place when alpha = 1)        -> Ap
+ *   for each MR-row panel of A (L1-resident):
+ *     for each NR-column panel of Bp (streamed from L2): microkernel MR x NR x kc
+ * When B's whole depth for the tile's columns fits Bp (GEMM_FULLK_BYTES), it is packed
+ * once per thread and column block (b_memo) and each row block is finished over all of
+ * k; otherwise the depth blocks are the outer loop.
  * Edge tiles (rows past m / columns past n) run the microkernel into a scratch tile.
  * Packing buffers are per worker and per call: nothing of B is kept between calls.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "hfc/pool.h"
 #include "kernels_impl.h"
 
-#define GEMM_KC 256
+/* Depth blocks of up to KC: an MR x KC panel of A (16 KB at MR 8) stays in L1 while the
+ * KC x NC block of Bp streams from L2, so NC is what keeps that block within about a
+ * third of L2 (B_BLOCK_BYTES; at 1 MB, with A's and C's blocks beside it, it was
+ * evicted); fewer, longer depth blocks mean fewer passes over C. Overridable for tuning
+ * runs (-DGEMM_KC=...). */
+#ifndef GEMM_KC
+#define GEMM_KC 512
+#endif
+#ifndef GEMM_MC_MAX
 #define GEMM_MC_MAX 192
-#define GEMM_NC_MAX 512
-#define GEMM_FULLK_BYTES (1u << 20) /* a whole-depth B block up to this size (L2 is 2 MB) */
+#endif
+#ifndef GEMM_NC_MAX
+#define GEMM_NC_MAX 1024
+#endif
+#ifndef GEMM_B_BLOCK_BYTES
+#define GEMM_B_BLOCK_BYTES (640u << 10)
+#endif
+/* Bp holds B's whole depth for a column block up to this size: only its KC-deep slice
+ * is hot at a time, so it may exceed L2 (1536 x 384 weights are 2.4 MB) */
+#ifndef GEMM_FULLK_BYTES
+#define GEMM_FULLK_BYTES (4u << 20)
+#endif
+/* With several threads, rows are split (each thread packing the B blocks it uses) rather
+ * than columns only when A is at least this large: a smaller A is re-read from L2 by
+ * every column block at little cost, while packing B again would not be free */
+#define GEMM_ROWSPLIT_A_BYTES (2u << 20)
 
 typedef struct gemm_job {
     const hfc_kernels *K;
@@ -40,8 +66,21 @@ typedef struct gemm_job {
     size_t mc, nc, kc, nb;     /* block sizes; column blocks */
     size_t rows_per_group, groups; /* row groups (tasks = nb * groups) */
     size_t scratch_floats;     /* per task: Ap | Bp | edge tile (hfc_models_scratch slot 0) */
-    bool fullk;                /* Bp holds all of k for the task's columns (fits L2) */
+    bool fullk;                /* Bp holds all of k for the task's columns */
+    uint64_t call;             /* this call's number (gemm_calls) for b_memo, or 0 */
 } gemm_job;
+
+/* Which B block this thread's Bp holds: a thread that takes several row groups of the
+ * same column block in one call packs that block once. Call numbers are unique per
+ * gemm_run, so a Bp packed by an earlier call (or by another GEMM run on this thread
+ * in between) never matches. */
+typedef struct b_memo {
+    const float *bp;
+    uint64_t call;
+    size_t jb;
+} b_memo;
+static _Thread_local b_memo bmemo;
+static _Atomic uint64_t gemm_calls;
 
 static size_t round_up(size_t x, size_t r) { return (x + r - 1) / r * r; }
 static size_t cdiv(size_t x, size_t r) { return (x + r - 1) / r; }
@@ -67,22 +106,37 @@ static const void *b_at(const gemm_job *g, size_t p, size_t j) {
     return (const char *)g->b + off * g->esize;
 }
 
+/* bias + activation on rows [0, rows) x columns [j0, j0 + nc) of C at c. */
+static void gemm_epilogue(const gemm_job *g, float *c, size_t rows, size_t j0, size_t nc) {
+    if (!g->bias && g->act == HFC_ACT_NONE) return;
+    for (size_t i = 0; i < rows; i++) {
+        float *row = c + i * g->ldc;
+        if (g->bias)
+            for (size_t j = 0; j < nc; j++) row[j] += g->bias[j0 + j];
+        apply_act(g->K, g->act, row, nc);
+    }
+}
+
 /* The macro-kernel: C[mc, nc] (+)= A[mc, kc] · Bp over one depth block of kc. Full
  * MR-row panels of A are read in place (a, lda) when `direct`; otherwise, and for the
- * partial last panel, from the packed panels in ap. */
+ * partial last panel, from the packed panels in ap. Row panels outside: the MR x kc
+ * panel of A stays in L1 while the column panels of Bp stream from L2 (with B panels
+ * outside, a kc x NR panel of Bp, 64 KB at kc 512, would not fit L1). In the `last`
+ * depth block, each row panel's bias/activation epilogue runs right after it, while its
+ * MR rows of C (columns j0 + [0, nc)) are still in L1. */
 static void gemm_macro(const gemm_job *g, const float *a, bool direct, const float *ap,
                        const float *bp, float *c, size_t mc, size_t nc, size_t kc, int acc,
-                       float *edge) {
+                       float *edge, size_t j0, bool last) {
     const hfc_kernels *K = g->K;
     const size_t MR = (size_t)K->gemm_mr, NR = (size_t)K->gemm_nr;
-    for (size_t jr = 0; jr < nc; jr += NR) {
-        size_t cols = nc - jr < NR ? nc - jr : NR;
-        const float *bpan = bp + jr * kc;
-        for (size_t ir = 0; ir < mc; ir += MR) {
-            size_t rows = mc - ir < MR ? mc - ir : MR;
-            bool in_place = direct && rows == MR;
-            const float *apan = in_place ? a + ir * g->lda : ap + ir * kc;
-            size_t lda = in_place ? g->lda : 0;
+    for (size_t ir = 0; ir < mc; ir += MR) {
+        size_t rows = mc - ir < MR ? mc - ir : MR;
+        bool in_place = direct && rows == MR;
+        const float *apan = in_place ? a + ir * g->lda : ap + ir * kc;
+        size_t lda = in_place ? g->lda : 0;
+        for (size_t jr = 0; jr < nc; jr += NR) {
+            size_t cols = nc - jr < NR ? nc - jr : NR;
+            const float *bpan = bp + jr * kc;
             float *cc = c + ir * g->ldc + jr;
             if (rows == MR && cols == NR) {
                 K->gemm_ukr(kc, apan, lda, bpan, cc, g->ldc, acc);
@@ -95,38 +149,29 @@ static void gemm_macro(const gemm_job *g, const float *a, bool direct, const flo
             for (size_t i = 0; i < rows; i++)
                 memcpy(cc + i * g->ldc, edge + i * NR, cols * sizeof(float));
         }
-    }
-}
-
-/* bias + activation on rows [0, rows) x columns [j0, j0 + nc) of C at c. */
-static void gemm_epilogue(const gemm_job *g, float *c, size_t rows, size_t j0, size_t nc) {
-    if (!g->bias && g->act == HFC_ACT_NONE) return;
-    for (size_t i = 0; i < rows; i++) {
-        float *row = c + i * g->ldc;
-        if (g->bias)
-            for (size_t j = 0; j < nc; j++) row[j] += g->bias[j0 + j];
-        apply_act(g->K, g->act, row, nc);
+        if (last) gemm_epilogue(g, c + ir * g->ldc, rows, j0, nc);
     }
 }
 
 /* Rows [i, i + mc) of A over depth [p0, p0 + kc) against the packed B block: A is
  * read in place when alpha = 1 (only a partial last panel is packed), else packed. */
 static void gemm_rows(const gemm_job *g, size_t i, size_t p0, size_t mc, size_t kc, float *ap,
-                      const float *bp, float *c, size_t nc, int acc, float *edge) {
+                      const float *bp, float *c, size_t j0, size_t nc, int acc, float *edge) {
     const size_t MR = (size_t)g->K->gemm_mr;
     const float *a = g->a + i * g->lda + p0;
     bool direct = g->alpha == 1.0f;
     size_t from = direct ? mc / MR * MR : 0;
     if (from < mc)
         g->K->gemm_pack_a(a + from * g->lda, g->lda, mc - from, kc, g->alpha, ap + from * kc);
-    gemm_macro(g, a, direct, ap, bp, c, mc, nc, kc, acc, edge);
+    gemm_macro(g, a, direct, ap, bp, c, mc, nc, kc, acc, edge, j0, p0 + kc >= g->k);
 }
 
 /* One task: column block jb (nc wide) x row group (whole mc blocks). B's depth block is
- * packed once per task and reused down all of the group's rows. */
+ * packed once per task (with its whole depth: once per thread and column block) and
+ * reused down all of the group's rows. Consecutive tasks share a column block. */
 static void gemm_tile(const gemm_job *g, size_t t, float *scratch) {
     const size_t MR = (size_t)g->K->gemm_mr, NR = (size_t)g->K->gemm_nr;
-    size_t jb = t % g->nb, grp = t / g->nb;
+    size_t jb = t / g->groups, grp = t % g->groups;
     size_t j0 = jb * g->nc, r0 = grp * g->rows_per_group;
     if (j0 >= g->n || r0 >= g->m) return;
     size_t nc = g->n - j0 < g->nc ? g->n - j0 : g->nc;
@@ -147,32 +192,34 @@ static void gemm_tile(const gemm_job *g, size_t t, float *scratch) {
     }
     size_t ncpad = round_up(nc, NR);
     if (g->fullk) {
-        /* B's whole depth for these columns fits in L2: pack it once, then finish each
-         * row block over all of k while its C tile stays in cache */
-        for (size_t p0 = 0; p0 < g->k; p0 += g->kc) {
-            size_t kc = g->k - p0 < g->kc ? g->k - p0 : g->kc;
-            g->K->gemm_pack_b(b_at(g, p0, j0), g->wt, g->trans, g->ldb, nc, kc, bp + p0 * ncpad);
+        /* B's whole depth for these columns fits Bp: pack it (unless this thread packed
+         * this column block for an earlier row group of the call), then finish each row
+         * block over all of k while its C tile stays in cache */
+        if (!(g->call && bmemo.bp == bp && bmemo.call == g->call && bmemo.jb == jb)) {
+            for (size_t p0 = 0; p0 < g->k; p0 += g->kc) {
+                size_t kc = g->k - p0 < g->kc ? g->k - p0 : g->kc;
+                g->K->gemm_pack_b(b_at(g, p0, j0), g->wt, g->trans, g->ldb, nc, kc,
+                                  bp + p0 * ncpad);
+            }
+            bmemo = (b_memo){bp, g->call, jb};
         }
         for (size_t i0 = 0; i0 < rows; i0 += g->mc) {
             size_t mc = rows - i0 < g->mc ? rows - i0 : g->mc;
             for (size_t p0 = 0; p0 < g->k; p0 += g->kc) {
                 size_t kc = g->k - p0 < g->kc ? g->k - p0 : g->kc;
-                gemm_rows(g, r0 + i0, p0, mc, kc, ap, bp + p0 * ncpad, c + i0 * g->ldc, nc,
-                          g->beta != 0.0f || p0 > 0, edge);
+                gemm_rows(g, r0 + i0, p0, mc, kc, ap, bp + p0 * ncpad, c + i0 * g->ldc, j0,
+                          nc, g->beta != 0.0f || p0 > 0, edge);
             }
-            gemm_epilogue(g, c + i0 * g->ldc, mc, j0, nc);
         }
         return;
     }
     for (size_t p0 = 0; p0 < g->k; p0 += g->kc) {
         size_t kc = g->k - p0 < g->kc ? g->k - p0 : g->kc;
-        bool last = p0 + kc >= g->k;
         g->K->gemm_pack_b(b_at(g, p0, j0), g->wt, g->trans, g->ldb, nc, kc, bp);
         for (size_t i0 = 0; i0 < rows; i0 += g->mc) {
             size_t mc = rows - i0 < g->mc ? rows - i0 : g->mc;
-            gemm_rows(g, r0 + i0, p0, mc, kc, ap, bp, c + i0 * g->ldc, nc,
+            gemm_rows(g, r0 + i0, p0, mc, kc, ap, bp, c + i0 * g->ldc, j0, nc,
                       g->beta != 0.0f || p0 > 0, edge);
-            if (last) gemm_epilogue(g, c + i0 * g->ldc, mc, j0, nc);
         }
     }
 }
@@ -181,7 +228,8 @@ static void gemm_tile(const gemm_job *g, size_t t, float *scratch) {
  * Each thread keeps its packing buffers between calls (grow-only, 64-byte aligned, freed
  * when the thread exits): a model calls hfc_linear hundreds of times per forward pass,
  * and a fresh allocation each time would cost page faults comparable to a small GEMM.
- * These are panels of at most KC x (MC + NC) floats, never a copy of a weight. */
+ * These are an MC x KC panel of A and one column block of B (at most GEMM_FULLK_BYTES, or
+ * KC deep), never a whole weight, and nothing in them is reused by a later call. */
 typedef struct scratch_slots {
     float *p[HFC_SCRATCH_SLOTS];
     size_t cap[HFC_SCRATCH_SLOTS];
@@ -235,35 +283,58 @@ const hfc_kernels *hfc_models_kernels(void) {
     return &hfc_kernels_active;
 }
 
-/* Choose the split: column blocks of at most NC_MAX, and with several threads about 4
- * per thread (at least 2 NR panels wide) so a thread that the OS delays is covered by
- * the others taking more blocks; A is read in place, so narrower blocks cost no extra
- * packing. Only with fewer column blocks than threads are the rows split into groups
- * (each group packs its own B). */
+/* Choose the split. One thread: column blocks of at most NC_MAX, all rows. Several
+ * threads, one of two layouts:
+ *  - columns: about 4 blocks per thread (at least 2 NR panels wide), so a thread the OS
+ *    delays is covered by the others; each block packs its part of B once, and reads all
+ *    of A; rows are split only with fewer column blocks than threads;
+ *  - rows (when A is large): the widest column blocks, 4 row groups per thread; A is read
+ *    once per column block, and each thread packs the blocks of B it uses once (b_memo).
+ * Whichever moves less: per thread, A read per column block + B packing weighted 2x
+ * (read and transposed write), in units of k floats. */
 static void gemm_plan(gemm_job *g, int threads) {
     const size_t MR = (size_t)g->K->gemm_mr, NR = (size_t)g->K->gemm_nr;
     size_t T = threads > 0 ? (size_t)threads : 1;
     size_t npan = cdiv(g->n, NR), mpan = cdiv(g->m, MR);
-    size_t nb = cdiv(g->n, GEMM_NC_MAX), groups = 1;
+    g->kc = g->k < GEMM_KC ? (g->k ? g->k : 1) : GEMM_KC;
+    /* balance the depth blocks: 600 = 512 + 88 is worse than 2 x 300 */
+    if (g->k > GEMM_KC) g->kc = cdiv(g->k, cdiv(g->k, GEMM_KC));
+    size_t nc_max = GEMM_B_BLOCK_BYTES / (g->kc * sizeof(float)) / NR * NR;
+    if (nc_max > GEMM_NC_MAX) nc_max = GEMM_NC_MAX;
+    if (nc_max < NR) nc_max = NR;
+    size_t nb_min = cdiv(g->n, nc_max), nb = nb_min, groups = 1;
     if (T > 1) {
         size_t want = 4 * T, most = npan / 2 ? npan / 2 : 1;
         if (nb < want) nb = want < most ? want : most;
         if (round_up(nb, T) <= npan) nb = round_up(nb, T);
         if (nb < T) groups = cdiv(T, nb) <= mpan ? cdiv(T, nb) : mpan;
+        size_t nc_r = round_up(cdiv(g->n, nb_min), NR);
+        bool whole_r = g->k * nc_r * sizeof(float) <= GEMM_FULLK_BYTES;
+        double m = (double)g->m, n = (double)g->n;
+        double cost_c = ((double)nb * m + 2.0 * (double)groups * n) / (double)T;
+        double cost_r = (double)nb_min * m / (double)T + 2.0 * n;
+        if (whole_r && g->m * g->k * sizeof(float) >= GEMM_ROWSPLIT_A_BYTES && cost_r < cost_c &&
+            mpan >= want) {
+            nb = nb_min;
+            groups = want;
+        }
     }
     g->nc = round_up(cdiv(g->n, nb), NR);
     g->nb = cdiv(g->n, g->nc);
     g->rows_per_group = round_up(cdiv(g->m, groups), MR);
     g->groups = cdiv(g->m, g->rows_per_group);
-    g->mc = g->rows_per_group < GEMM_MC_MAX ? g->rows_per_group : GEMM_MC_MAX;
-    g->kc = g->k < GEMM_KC ? (g->k ? g->k : 1) : GEMM_KC;
-    /* balance the depth blocks: 300 = 256 + 44 is worse than 2 x 150 */
-    if (g->k > GEMM_KC) g->kc = cdiv(g->k, cdiv(g->k, GEMM_KC));
+    /* row blocks of equal size: 512 rows as 3 x 176, not 192 + 192 + 128 */
+    g->mc = round_up(cdiv(g->rows_per_group, cdiv(g->rows_per_group, GEMM_MC_MAX)), MR);
     size_t bdepth = g->kc;
-    g->fullk = g->k > g->kc && g->k * round_up(g->nc, NR) * sizeof(float) <= GEMM_FULLK_BYTES;
+    g->fullk = g->k * round_up(g->nc, NR) * sizeof(float) <= GEMM_FULLK_BYTES;
     if (g->fullk) bdepth = g->k;
     g->scratch_floats = round_up(round_up(g->mc, MR) * g->kc, 16) +
                         round_up(round_up(g->nc, NR) * bdepth, 16) + MR * NR;
+    /* numbered only when tasks may share a thread's Bp (one task: nothing to share, and
+     * no atomic for the per-head GEMMs of attention) */
+    g->call = g->nb * g->groups > 1
+                  ? atomic_fetch_add_explicit(&gemm_calls, 1, memory_order_relaxed) + 1
+                  : 0;
 }
 
 static hfc_status gemm_run(gemm_job *g, int threads) {

@@ -27,6 +27,16 @@
 #define vpow2i(v) \
     _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(v), _mm256_set1_epi32(127)), 23))
 #define vselect_lt(a, b, x, y) _mm256_blendv_ps((x), (y), _mm256_cmp_ps((a), (b), _CMP_LT_OQ))
+#define vfnma _mm256_fnmadd_ps
+/* 16-entry lookup: entries 0-7 and 8-15 by two permutes, bit 3 of the index (moved to
+ * the sign bit) picks one */
+#define VLUT16(i, t)                                                                     \
+    _mm256_blendv_ps(                                                                    \
+        _mm256_permutevar8x32_ps(_mm256_load_ps(t), _mm256_castps_si256(i)),             \
+        _mm256_permutevar8x32_ps(_mm256_load_ps((t) + 8), _mm256_castps_si256(i)),       \
+        _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(i), 28)))
+
+#include "gelu_table.h"
 
 static inline NN_TARGET float vhsum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));

@@ -30,6 +30,10 @@
 #define vselect_lt(a, b, x, y) _mm512_mask_blend_ps(_mm512_cmp_ps_mask((a), (b), _CMP_LT_OQ), (x), (y))
 #define vhsum _mm512_reduce_add_ps
 #define vhmax _mm512_reduce_max_ps
+#define vfnma _mm512_fnmadd_ps
+#define VLUT16(i, t) _mm512_permutexvar_ps(_mm512_castps_si512(i), _mm512_load_ps(t))
+
+#include "gelu_table.h"
 
 #include "nn_simd.h"
 
