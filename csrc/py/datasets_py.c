@@ -872,12 +872,12 @@ static PyObject *ArrowTable_gather(ArrowTableObject *self, PyObject *const *args
 
 static void free_capsule(PyObject *cap) { hfc_free(PyCapsule_GetPointer(cap, "hfc.buf")); }
 
-/* pack(col, rows|None, block_size, eos_id) -> int32 ndarray (n_blocks, block_size) */
+/* pack(col, rows|None, block_size, eos_id, group_rows=0) -> int32 ndarray (n_blocks, block_size) */
 static PyObject *ArrowTable_pack(ArrowTableObject *self, PyObject *args) {
     Py_ssize_t c;
     PyObject *rows_obj;
-    long long block, eos;
-    if (!PyArg_ParseTuple(args, "nOLL:pack", &c, &rows_obj, &block, &eos)) return NULL;
+    long long block, eos, group = 0;
+    if (!PyArg_ParseTuple(args, "nOLL|L:pack", &c, &rows_obj, &block, &eos, &group)) return NULL;
     if (c < 0 || (size_t)c >= self->t->n_fields) {
         PyErr_Format(PyExc_IndexError, "column index %zd out of range", c);
         return NULL;
@@ -889,7 +889,7 @@ static PyObject *ArrowTable_pack(ArrowTableObject *self, PyObject *args) {
     hfc_status st;
     Py_BEGIN_ALLOW_THREADS
     st = hfc_arrow_pack(self->t, (size_t)c, ra ? PyArray_DATA(ra) : NULL,
-                        ra ? (int64_t)PyArray_SIZE(ra) : 0, block, eos, &out, &nb);
+                        ra ? (int64_t)PyArray_SIZE(ra) : 0, block, eos, group, &out, &nb);
     Py_END_ALLOW_THREADS
     Py_XDECREF(ra);
     if (st != HFC_OK) return hfc_py_raise(st);
@@ -1147,7 +1147,8 @@ static PyMethodDef ArrowTable_methods[] = {
     {"gather", (PyCFunction)(void (*)(void))ArrowTable_gather, METH_FASTCALL,
      "gather(column, rows) -> ndarray of a fixed-width column at rows"},
     {"pack", (PyCFunction)ArrowTable_pack, METH_VARARGS,
-     "pack(column, rows|None, block_size, eos_id|-1) -> int32 (n_blocks, block_size)"},
+     "pack(column, rows|None, block_size, eos_id|-1, group_rows=0) -> int32 (n_blocks, "
+     "block_size); group_rows > 0: each group of that many rows drops its own remainder"},
     {"write", (PyCFunction)(void (*)(void))ArrowTable_write, METH_VARARGS | METH_KEYWORDS,
      "write(path, rows=None, columns=None, batch_rows=1000, metadata=None): Arrow IPC stream"},
     {"gather_lists", (PyCFunction)(void (*)(void))ArrowTable_gather_lists, METH_FASTCALL,

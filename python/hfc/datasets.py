@@ -610,15 +610,24 @@ class Dataset(_DatasetBase):
         """A fixed-width column's values at dataset positions, copied in C."""
         return self._table.gather(self._col_index(column), self._rows_for(positions))
 
-    def pack(self, block_size, column="input_ids", eos_id=None, output="numpy"):
+    def pack(self, block_size, column="input_ids", eos_id=None, output="numpy", batch_size=None):
         """group_texts in C: concatenate the token lists of `column` (in dataset order,
         with eos_id appended to each when given), drop the remainder, cut into blocks.
+
+        batch_size=None (or <= 0): one concatenation of the whole dataset, so only its last
+        partial block is dropped. batch_size=k: the rows are taken in batches of k (the last
+        one shorter) and each batch drops its own remainder -- exactly the blocks of
+        transformers' run_clm recipe, ``ds.map(group_texts, batched=True, batch_size=k)``
+        (datasets.map's default k is 1000). With map's num_proc=p, datasets batches each of
+        its p contiguous shards separately, so its blocks are those of packing each shard
+        (``ds.shard(p, i, contiguous=True).pack(...)``) one after another.
 
         output="numpy": int32 ndarray (n_blocks, block_size); output="dataset": a Dataset
         with `column` as fixed-length lists (datasets' List(length=block_size))."""
         rows = self._indices
+        group = 0 if batch_size is None else int(batch_size)
         blocks = self._table.pack(self._col_index(column), rows, int(block_size),
-                                  -1 if eos_id is None else int(eos_id))
+                                  -1 if eos_id is None else int(eos_id), max(group, 0))
         if output == "numpy":
             return blocks
         feats = {column: {"feature": {"dtype": "int32", "_type": "Value"},

@@ -257,17 +257,33 @@ static void test_pack_and_gather(void) {
     /* l = [[1,2], None, [], [3]]: with eos 9 -> 1 2 9 9 9 3 9 -> blocks of 3: [1,2,9],[9,9,3] */
     int32_t *out = NULL;
     int64_t nb = 0;
-    CHECK_OK(hfc_arrow_pack(t, 0, NULL, 0, 3, 9, &out, &nb));
+    CHECK_OK(hfc_arrow_pack(t, 0, NULL, 0, 3, 9, 0, &out, &nb));
     CHECK_EQ_INT(nb, 2);
     int32_t want[6] = {1, 2, 9, 9, 9, 3};
     CHECK(out && !memcmp(out, want, sizeof want));
     hfc_free(out);
     int64_t rows[2] = {3, 0};
-    CHECK_OK(hfc_arrow_pack(t, 0, rows, 2, 2, -1, &out, &nb));
+    CHECK_OK(hfc_arrow_pack(t, 0, rows, 2, 2, -1, 0, &out, &nb));
     CHECK_EQ_INT(nb, 1);
     CHECK(out && out[0] == 3 && out[1] == 1);
     hfc_free(out);
-    CHECK_STATUS(hfc_arrow_pack(t, 3, NULL, 0, 2, -1, &out, &nb), HFC_ERR_TYPE);
+    /* groups of 2 rows, each dropping its own remainder: 1 2 9 9 | 9 3 9 -> [1,2,9],[9,3,9] */
+    CHECK_OK(hfc_arrow_pack(t, 0, NULL, 0, 3, 9, 2, &out, &nb));
+    CHECK_EQ_INT(nb, 2);
+    int32_t want2[6] = {1, 2, 9, 9, 3, 9};
+    CHECK(out && !memcmp(out, want2, sizeof want2));
+    hfc_free(out);
+    /* groups of 3 rows: 1 2 9 9 9 | 3 9 -> 5 // 3 = 1 block, then 2 // 3 = 0 */
+    CHECK_OK(hfc_arrow_pack(t, 0, NULL, 0, 3, 9, 3, &out, &nb));
+    CHECK_EQ_INT(nb, 1);
+    CHECK(out && !memcmp(out, want, 3 * sizeof *out));
+    hfc_free(out);
+    /* a group size beyond the row count is one group */
+    CHECK_OK(hfc_arrow_pack(t, 0, NULL, 0, 3, 9, 100, &out, &nb));
+    CHECK_EQ_INT(nb, 2);
+    CHECK(out && !memcmp(out, want, sizeof want));
+    hfc_free(out);
+    CHECK_STATUS(hfc_arrow_pack(t, 3, NULL, 0, 2, -1, 0, &out, &nb), HFC_ERR_TYPE);
     hfc_arrow_table_free(t);
 
     const arrow_seed *d = NULL;

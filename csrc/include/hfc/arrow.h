@@ -189,11 +189,14 @@ hfc_status hfc_arrow_gather_lists(const hfc_arrow_table *t, size_t col, const in
 
 /* group_texts: concatenate the int lists of column `col` over rows[0..n) (all rows when
  * rows == NULL), appending eos_id after each when eos_id >= 0, drop the remainder and
- * cut into blocks of block_size. *out (hfc_malloc'ed, caller frees) gets n_blocks *
- * block_size int32 values. */
+ * cut into blocks of block_size. With group_rows > 0 this is done per group of
+ * group_rows consecutive rows (the last group may be shorter), each dropping its own
+ * remainder, as datasets.map(group_texts, batched=True, batch_size=group_rows) does;
+ * group_rows <= 0 is one group of all rows. *out (hfc_malloc'ed, caller frees) gets
+ * n_blocks * block_size int32 values. */
 hfc_status hfc_arrow_pack(const hfc_arrow_table *t, size_t col, const int64_t *rows,
-                          int64_t n, int64_t block_size, int64_t eos_id, int32_t **out,
-                          int64_t *n_blocks);
+                          int64_t n, int64_t block_size, int64_t eos_id, int64_t group_rows,
+                          int32_t **out, int64_t *n_blocks);
 
 /* Tokenize the utf8 column `col` over rows[0..n) (all rows when rows == NULL) with an
  * hfc tokenizer on the pool (padding is not applied; truncation is, as configured).
