@@ -225,6 +225,31 @@ def test_tokenize_options_match_datasets_map(tokenizer_json_path, name, pad, kw)
     assert reread[:] == r[:] and reread.features == r.features
 
 
+@pytest.mark.parametrize("rm", [None, ["input_ids"], ["attention_mask", "text"], ["label"],
+                                ["attention_mask", "text", "input_ids", "label"]])
+@pytest.mark.parametrize("ttype", [False, True])
+def test_tokenize_column_order_matches_datasets_map(tokenizer_json_path, rm, ttype):
+    """Output columns named like input columns (kept or removed) keep those columns'
+    places, as datasets.map writes them; the other new ones come last."""
+    from transformers import PreTrainedTokenizerFast
+    import hfc.tokenizers as ht
+    path = str(tokenizer_json_path("llama2"))
+    base = _tok_data(60)
+    cols = {"attention_mask": [[7, 7]] * 60, "text": base["text"], "input_ids": [[1]] * 60,
+            "label": base["label"]}
+    hf = PreTrainedTokenizerFast(tokenizer_file=path)
+    r = datasets.Dataset.from_dict(cols).shuffle(seed=2)
+    r = r.map(lambda b: hf(b["text"], return_token_type_ids=ttype), batched=True,
+              remove_columns=rm)
+    h = hd.Dataset.from_dict(cols).shuffle(seed=2)
+    out = h.tokenize(ht.Tokenizer.from_file(path), return_token_type_ids=ttype, remove_columns=rm)
+    assert out.column_names == r.column_names
+    assert out.features == r.features
+    assert out[:] == r[:]
+    reread = datasets.Dataset.from_file(out.cache_files[0]["filename"])
+    assert reread.column_names == r.column_names and reread[:] == r[:]
+
+
 def test_tokenize_option_errors(tokenizer_json_path):
     import hfc.tokenizers as ht
     tok = ht.Tokenizer.from_file(str(tokenizer_json_path("llama2")))

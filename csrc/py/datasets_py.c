@@ -1001,7 +1001,7 @@ static PyObject *ArrowTable_write(ArrowTableObject *self, PyObject *args, PyObje
                                      &meta, &lists))
         return NULL;
     PyArrayObject *ra = NULL;
-    size_t *cols = NULL, n_cols = 0;
+    size_t *cols = NULL, n_cols = 0, *list_pos = NULL;
     const char **keys = NULL, **vals = NULL;
     PyObject *result = NULL;
     flat_lists fl = {0};
@@ -1012,9 +1012,28 @@ static PyObject *ArrowTable_write(ArrowTableObject *self, PyObject *args, PyObje
     long long n_out = ra ? (long long)PyArray_SIZE(ra) : self->t->num_rows;
     int fixed = 0;
     if (lists != Py_None) {
-        PyObject *ln, *la, *lo;
-        if (!PyArg_ParseTuple(lists, "OOOi:write lists", &ln, &la, &lo, &fixed)) goto done;
+        PyObject *ln, *la, *lo, *lp = Py_None;
+        if (!PyArg_ParseTuple(lists, "OOOi|O:write lists", &ln, &la, &lo, &fixed, &lp)) goto done;
         if (parse_flat_lists(ln, la, lo, n_out, fixed, &fl) < 0) goto done;
+        if (lp != Py_None) {
+            Py_ssize_t np_ = PySequence_Size(lp);
+            if (np_ < 0) goto done;
+            if (np_ != fl.n) {
+                PyErr_SetString(PyExc_ValueError, "write: one position per list column");
+                goto done;
+            }
+            if (!(list_pos = PyMem_Malloc(((size_t)np_ + 1) * sizeof *list_pos))) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            for (Py_ssize_t k = 0; k < np_; k++) {
+                PyObject *it = PySequence_GetItem(lp, k);
+                size_t v = it ? PyLong_AsSize_t(it) : (size_t)-1;
+                Py_XDECREF(it);
+                if (v == (size_t)-1 && PyErr_Occurred()) goto done;
+                list_pos[k] = v;
+            }
+        }
     }
     if (parse_cols(self, cols_obj, &cols, &n_cols) < 0) goto done;
     if (meta_arrays(meta, &keys, &vals) < 0) goto done;
@@ -1023,7 +1042,8 @@ static PyObject *ArrowTable_write(ArrowTableObject *self, PyObject *args, PyObje
         .cols = cols, .n_cols = n_cols, .batch_rows = batch_rows,
         .meta_keys = keys, .meta_values = vals, .n_meta = meta ? (size_t)PyDict_Size(meta) : 0,
         .lists = fl.cols, .n_lists = (size_t)fl.n,
-        .list_offsets = fl.offs ? PyArray_DATA(fl.offs) : NULL, .list_fixed_size = fixed};
+        .list_offsets = fl.offs ? PyArray_DATA(fl.offs) : NULL, .list_fixed_size = fixed,
+        .list_pos = list_pos};
     hfc_status st;
     Py_BEGIN_ALLOW_THREADS
     st = hfc_arrow_write_stream(self->t, &o, PyBytes_AS_STRING(path_b));
@@ -1032,6 +1052,7 @@ static PyObject *ArrowTable_write(ArrowTableObject *self, PyObject *args, PyObje
     result = Py_NewRef(Py_None);
 done:
     free_flat_lists(&fl);
+    PyMem_Free(list_pos);
     Py_XDECREF(ra);
     PyMem_Free(cols);
     PyMem_Free(keys);
@@ -1150,7 +1171,9 @@ static PyMethodDef ArrowTable_methods[] = {
      "pack(column, rows|None, block_size, eos_id|-1, group_rows=0) -> int32 (n_blocks, "
      "block_size); group_rows > 0: each group of that many rows drops its own remainder"},
     {"write", (PyCFunction)(void (*)(void))ArrowTable_write, METH_VARARGS | METH_KEYWORDS,
-     "write(path, rows=None, columns=None, batch_rows=1000, metadata=None): Arrow IPC stream"},
+     "write(path, rows=None, columns=None, batch_rows=1000, metadata=None, lists=None): Arrow "
+     "IPC stream; lists = (names, arrays, offsets|None, fixed_size[, positions]) adds flat "
+     "list columns (at `positions` among the output columns, else last)"},
     {"gather_lists", (PyCFunction)(void (*)(void))ArrowTable_gather_lists, METH_FASTCALL,
      "gather_lists(column, rows) -> (values, offsets): rows of a list column, copied in C"},
     {"tokenize", (PyCFunction)ArrowTable_tokenize, METH_VARARGS,

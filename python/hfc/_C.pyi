@@ -102,7 +102,8 @@ class ArrowTable:
     def tokenize(self, tokenizer: Any, column: int, rows: Any,
                  add_special_tokens: bool) -> tuple[_np.ndarray, _np.ndarray]: ...
     def write(self, path: str, rows: Any = ..., columns: Optional[list[int]] = ...,
-              batch_rows: int = ..., metadata: Optional[dict[str, str]] = ...) -> None: ...
+              batch_rows: int = ..., metadata: Optional[dict[str, str]] = ...,
+              lists: Optional[tuple] = ...) -> None: ...
 
 class _DatasetBase:
     """Base of hfc.datasets.Dataset: ds[int] (unformatted) and len(ds) in one C call;

@@ -659,7 +659,8 @@ class Dataset(_DatasetBase):
         for BERT-style tokenizers. Other columns are kept (the dataset's index mapping
         applied) unless named in remove_columns. New columns: input_ids (list<int32>),
         token_type_ids and attention_mask (list<int8>), the types datasets stores.
-        A new column named like a kept one replaces it at the end of the columns."""
+        Columns are in datasets.map's order: a new column named like a column of this
+        dataset (kept or removed) takes its place, the others come last."""
         c, n = self._col_index(column), len(self)
         pad = {True: "longest", False: None, "do_not_pad": None}.get(padding, padding)
         if pad not in (None, "longest", "max_length"):
@@ -727,15 +728,19 @@ class Dataset(_DatasetBase):
             names.append("attention_mask")
             arrays.append(mask if mask is not None else np.ones(len(ids), dtype=np.int8))
             feats_new["attention_mask"] = int8_list
-        keep = [k for k, name in enumerate(self._table.column_names)
-                if name not in drop and name not in feats_new]
-        feats = {self._table.column_names[k]: self._info["features"][self._table.column_names[k]]
-                 for k in keep}
-        feats.update(feats_new)
+        # datasets.map's column order: its writer follows the input schema, so a new column
+        # named like an input column (kept or in remove_columns) takes that column's place;
+        # the other new columns follow in the tokenizer's order
+        in_names = list(self._table.column_names)
+        keep = [k for k, name in enumerate(in_names) if name not in drop and name not in feats_new]
+        out = [name for name in in_names if name in feats_new or (name not in drop)]
+        out += [name for name in names if name not in in_names]
+        old_feats = self._info["features"]
+        feats = {name: feats_new[name] if name in feats_new else old_feats[name] for name in out}
         path = _new_cache_path()
         self._table.write(path, rows=rows, columns=keep, batch_rows=batch_rows,
                           metadata={"huggingface": json.dumps({"info": {"features": feats}})},
-                          lists=(names, arrays, offsets, 0))
+                          lists=(names, arrays, offsets, 0, [out.index(nm) for nm in names]))
         return Dataset(ArrowTable([path]), info={**self._info, "features": feats},
                        split=self._split)
 

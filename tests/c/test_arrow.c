@@ -122,6 +122,32 @@ static void test_writer_appended_lists(void) {
     CHECK_OK(hfc_arrow_table_add_memory(back2, (const uint8_t *)out2.data, out2.len, "w2", NULL));
     CHECK_OK(render_table(&got, back2, NULL));
     CHECK(want.data && got.data && !strcmp(want.data, got.data));
+    /* the list column placed first: the table's columns follow in their order */
+    size_t pos0 = 0, bad = t->n_fields + 1;
+    hfc_arrow_write_opts o3 = o;
+    o3.list_pos = &pos0;
+    hfc_buf out3 = {0};
+    hfc_arrow_table *back3;
+    CHECK_OK(hfc_arrow_write_stream_buf(t, &o3, &out3));
+    CHECK_OK(hfc_arrow_table_create(&back3));
+    CHECK_OK(hfc_arrow_table_add_memory(back3, (const uint8_t *)out3.data, out3.len, "w3", NULL));
+    CHECK_EQ_INT(back3->n_fields, t->n_fields + 1);
+    CHECK(!strcmp(back3->fields[0].name, "extra"));
+    for (size_t c = 0; c < t->n_fields; c++)
+        CHECK(!strcmp(back3->fields[c + 1].name, t->fields[c].name));
+    for (int64_t r = 0; r < n; r++) {
+        size_t b;
+        int64_t k, st, en;
+        hfc_arrow_table_locate(back3, r, &b, &k);
+        CHECK_OK(hfc_arrow_range(&back3->batches[b].columns[0], k, &st, &en));
+        CHECK_EQ_INT(en - st, offs[r + 1] - offs[r]);
+    }
+    o3.list_pos = &bad;
+    hfc_buf out4 = {0};
+    CHECK_STATUS(hfc_arrow_write_stream_buf(t, &o3, &out4), HFC_ERR_RANGE);
+    hfc_buf_free(&out4);
+    hfc_buf_free(&out3);
+    hfc_arrow_table_free(back3);
     hfc_buf_free(&out);
     hfc_buf_free(&out2);
     hfc_buf_free(&want);

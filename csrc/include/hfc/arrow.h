@@ -151,7 +151,8 @@ typedef struct hfc_arrow_list_column {
  * as an Arrow IPC stream to `path` (atomically: tmp file + rename), keeping the columns
  * `cols[0..n_cols)` (all when cols == NULL), in record batches of `batch_rows` rows.
  * Dictionary columns are written decoded. `meta_keys/meta_values` replace the schema
- * metadata (n_meta entries). `lists[0..n_lists)` are appended after the table's columns:
+ * metadata (n_meta entries). `lists[0..n_lists)` follow the table's columns (or go at
+ * list_pos):
  * output row r holds values[list_offsets[r] .. list_offsets[r+1]) of each (offsets shared,
  * list_offsets[0] == 0), or fixed_size_list<...>[list_fixed_size] when that is > 0. */
 typedef struct hfc_arrow_write_opts {
@@ -167,6 +168,8 @@ typedef struct hfc_arrow_write_opts {
     size_t n_lists;
     const int64_t *list_offsets;
     int32_t list_fixed_size;
+    const size_t *list_pos;  /* output column of each list column (NULL: after the table's
+                              * columns); the table's columns fill the others in order */
 } hfc_arrow_write_opts;
 hfc_status hfc_arrow_write_stream(const hfc_arrow_table *t, const hfc_arrow_write_opts *o,
                                   const char *path);
