@@ -3,7 +3,9 @@
  * An hfc_arrow_table is the concatenation of one or more Arrow IPC files (the stream
  * format `datasets` writes, the legacy stream without continuation markers, or the
  * file format with its footer) that share one schema. Arrays point straight into the
- * mapped files; the table holds a reference on every mapping it views.
+ * mapped files; the table holds a reference on every mapping it views. The one copy:
+ * a delta dictionary batch (isDelta) gives a new dictionary, the old values with the
+ * delta's appended, built in the table's arena (batches read before keep the old one).
  *
  * Trust model: every flatbuffer offset, vtable and buffer range is checked when a file
  * is added (a bad one gives HFC_ERR_INVALID naming the file and byte offset). Per-row
