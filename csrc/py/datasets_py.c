@@ -650,7 +650,8 @@ static int64_t map_row(ArrowTableObject *self, long long pos, PyArrayObject *ix)
 
 static int is_index_array(PyObject *o) {
     return PyArray_Check(o) && PyArray_TYPE((PyArrayObject *)o) == NPY_INT64 &&
-           PyArray_NDIM((PyArrayObject *)o) == 1 && PyArray_IS_C_CONTIGUOUS((PyArrayObject *)o);
+           PyArray_NDIM((PyArrayObject *)o) == 1 && PyArray_IS_C_CONTIGUOUS((PyArrayObject *)o) &&
+           PyArray_ISNOTSWAPPED((PyArrayObject *)o) && PyArray_ISALIGNED((PyArrayObject *)o);
 }
 
 /* row(i, cols=None, indices=None) -> dict; with `indices` (a C-contiguous int64 array,
