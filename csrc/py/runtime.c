@@ -144,6 +144,7 @@ static size_t int_size(long long v) { /* bytes of the int object CPython makes f
 }
 
 static void int_block_init(void) {
+    if (int_block) return; /* once per process, however many interpreters import hfc */
     /* one size for every int of the block's range (same digit count), at least a header */
     size_t sz = int_size(HFC_INT_SMALL);
     if (sz < sizeof(PyObject) || sz > 64 || int_size(HFC_PY_INT_CACHE - 1) != sz) return;
