@@ -116,69 +116,6 @@ PyMethodDef hfc_py_runtime_methods[] = {
 
 PyObject *hfc_py_int_cache[HFC_PY_INT_CACHE];
 
-/* ---- int lists ----
- * A list of token ids touches one int object per id, so where those objects live decides
- * what a cold row costs. Besides the pointer table above, ids in [HFC_INT_SMALL,
- * HFC_PY_INT_CACHE) have their object in one block at a computed address,
- * int_block + v * int_stride: no pointer to load before the object, so all of a row's
- * objects can be asked for (prefetched) at once, and neighbouring ids share cache lines.
- * Each block object is a byte copy of the int CPython made for v, holding one reference
- * that is never given up (like CPython's own static small ints), so it is never
- * deallocated. Slots are filled on first use (a zero ob_type marks an empty one). Ids
- * below HFC_INT_SMALL stay CPython's small ints (`x is 5` as with any other int).
- * The block is off (int_stride 0: the pointer table alone) on builds where a byte copy
- * of an object is not a valid object: reference tracing, debug reference totals,
- * free threading. */
-#define HFC_INT_SMALL 257
-static uint8_t *int_block;
-static size_t int_stride, int_bytes; /* slot size, object size */
-
-#if !defined(Py_TRACE_REFS) && !defined(Py_REF_DEBUG) && !defined(Py_GIL_DISABLED)
-static size_t int_size(long long v) { /* bytes of the int object CPython makes for v */
-    PyObject *o = PyLong_FromLongLong(v), *n = o ? PyObject_CallMethod(o, "__sizeof__", NULL) : NULL;
-    Py_XDECREF(o);
-    size_t sz = n ? PyLong_AsSize_t(n) : 0;
-    Py_XDECREF(n);
-    PyErr_Clear();
-    return sz == (size_t)-1 ? 0 : sz;
-}
-
-static void int_block_init(void) {
-    if (int_block) return; /* once per process, however many interpreters import hfc */
-    /* one size for every int of the block's range (same digit count), at least a header */
-    size_t sz = int_size(HFC_INT_SMALL);
-    if (sz < sizeof(PyObject) || sz > 64 || int_size(HFC_PY_INT_CACHE - 1) != sz) return;
-    size_t stride = (sz + 7) & ~(size_t)7;
-    size_t bytes = (size_t)HFC_PY_INT_CACHE * stride;
-    uint8_t *raw = PyMem_RawCalloc(1, bytes + 64); /* pages are touched when first used */
-    if (!raw) return;
-    int_block = (uint8_t *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
-    int_stride = stride;
-    int_bytes = sz;
-}
-#else
-static void int_block_init(void) {}
-#endif
-
-/* The object for v in [HFC_INT_SMALL, HFC_PY_INT_CACHE), filled now if empty; a new
- * reference. NULL with an exception on failure. */
-static PyObject *int_block_fill(uint32_t v) {
-    PyObject *slot = (PyObject *)(int_block + (size_t)v * int_stride);
-    if (!Py_TYPE(slot)) {
-        PyObject *o = PyLong_FromLong((long)v);
-        if (!o) return NULL;
-        memcpy(slot, o, int_bytes);
-        Py_SET_REFCNT(slot, 1); /* the block's own reference, never released */
-        Py_DECREF(o);
-        if (!hfc_py_int_cache[v]) hfc_py_int_cache[v] = Py_NewRef(slot);
-    }
-    return Py_NewRef(slot);
-}
-
-/* ids ahead of the one being stored whose objects are prefetched: enough misses in flight
- * to cover the latency, few enough to stay in L1 until used */
-#define HFC_INT_PREFETCH 32
-
 PyObject *hfc_py_list_32(const void *data, size_t n, bool is_signed) {
     /* the list's item array without PyList_New's zero-filling calloc: every slot is
      * written below before the list is seen (a failure NULLs the rest first) */
@@ -194,51 +131,69 @@ PyObject *hfc_py_list_32(const void *data, size_t n, bool is_signed) {
     lo->allocated = (Py_ssize_t)n;
     Py_SET_SIZE(lo, (Py_ssize_t)n);
     const uint8_t *p = data;
-    size_t k = 0;
-    if (int_stride) {
-        const uint8_t *block = int_block;
-        const size_t stride = int_stride;
-        size_t ahead = n < HFC_INT_PREFETCH ? n : HFC_INT_PREFETCH;
-        for (size_t j = 0; j < ahead; j++) {
-            uint32_t v;
-            memcpy(&v, p + 4 * j, 4);
-            if (v < HFC_PY_INT_CACHE) __builtin_prefetch(block + (size_t)v * stride, 1, 3);
-        }
-        for (; k < n; k++) {
-            uint32_t v;
-            if (k + HFC_INT_PREFETCH < n) {
-                memcpy(&v, p + 4 * (k + HFC_INT_PREFETCH), 4);
-                if (v < HFC_PY_INT_CACHE) __builtin_prefetch(block + (size_t)v * stride, 1, 3);
-            }
-            memcpy(&v, p + 4 * k, 4);
-            PyObject *o;
-            if (v - HFC_INT_SMALL < HFC_PY_INT_CACHE - HFC_INT_SMALL) {
-                o = (PyObject *)(block + (size_t)v * stride);
-                if (Py_TYPE(o)) Py_INCREF(o);
-                else if (!(o = int_block_fill(v))) break;
-            } else if (!(o = hfc_py_int(is_signed ? (long long)(int32_t)v : (long long)v))) {
-                break;
-            }
-            items[k] = o;
-        }
-    } else {
-        for (; k < n; k++) {
-            uint32_t v;
-            memcpy(&v, p + 4 * k, 4);
-            PyObject *o = hfc_py_int(is_signed ? (long long)(int32_t)v : (long long)v);
-            if (!o) break;
-            items[k] = o;
-        }
+    /* a run of one value at the end (padding on the right: often most of the list) is
+     * one object stored many times: found first, then filled without per-item lookups */
+    uint32_t last;
+    memcpy(&last, p + 4 * (n - 1), 4);
+    size_t tail = n - 1;
+    const uint64_t pair = (uint64_t)last << 32 | last;
+    while (tail >= 4) { /* four at a time, then one */
+        uint64_t w[2];
+        memcpy(w, p + 4 * (tail - 4), 16);
+        if ((w[0] ^ pair) | (w[1] ^ pair)) break;
+        tail -= 4;
     }
-    if (k < n) { /* failed at k: the rest NULL so the list can be freed */
-        for (size_t j = k; j < n; j++) items[j] = NULL;
-        Py_DECREF(l);
-        return NULL;
+    while (tail > 0) {
+        uint32_t v;
+        memcpy(&v, p + 4 * (tail - 1), 4);
+        if (v != last) break;
+        tail--;
+    }
+    if (n - tail >= 8) {
+        PyObject *o = last < HFC_PY_INT_CACHE ? hfc_py_int_cache[last] : NULL;
+        if (o) Py_INCREF(o);
+        else if (!(o = hfc_py_int(is_signed ? (long long)(int32_t)last : (long long)last))) {
+            for (size_t j = 0; j < n; j++) items[j] = NULL;
+            Py_DECREF(l);
+            return NULL;
+        }
+        for (size_t j = tail; j < n; j++) items[j] = o;
+        for (size_t j = tail + 1; j < n; j++) Py_INCREF(o);
+        n = tail; /* the rest as usual */
+    }
+    size_t k = 0;
+    for (; k + 4 <= n; k += 4) { /* four cached ints at a time */
+        uint32_t v[4];
+        memcpy(v, p + 4 * k, 16);
+        if ((v[0] | v[1] | v[2] | v[3]) >= HFC_PY_INT_CACHE) break; /* power of two */
+        PyObject *o0 = hfc_py_int_cache[v[0]], *o1 = hfc_py_int_cache[v[1]];
+        PyObject *o2 = hfc_py_int_cache[v[2]], *o3 = hfc_py_int_cache[v[3]];
+        if (!o0 || !o1 || !o2 || !o3) break;
+        Py_INCREF(o0);
+        Py_INCREF(o1);
+        Py_INCREF(o2);
+        Py_INCREF(o3);
+        items[k] = o0;
+        items[k + 1] = o1;
+        items[k + 2] = o2;
+        items[k + 3] = o3;
+    }
+    for (; k < n; k++) {
+        uint32_t v;
+        memcpy(&v, p + 4 * k, 4);
+        PyObject *o = v < HFC_PY_INT_CACHE ? hfc_py_int_cache[v] : NULL;
+        if (o) {
+            Py_INCREF(o);
+        } else if (!(o = hfc_py_int(is_signed ? (long long)(int32_t)v : (long long)v))) {
+            for (size_t j = k; j < n; j++) items[j] = NULL;
+            Py_DECREF(l);
+            return NULL;
+        }
+        items[k] = o;
     }
     return l;
 }
 
 int hfc_py_init_runtime(PyObject *m) {
-    int_block_init();
     return PyModule_AddFunctions(m, hfc_py_runtime_methods);
 }
