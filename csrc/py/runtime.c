@@ -131,36 +131,6 @@ PyObject *hfc_py_list_32(const void *data, size_t n, bool is_signed) {
     lo->allocated = (Py_ssize_t)n;
     Py_SET_SIZE(lo, (Py_ssize_t)n);
     const uint8_t *p = data;
-    /* a run of one value at the end (padding on the right: often most of the list) is
-     * one object stored many times: found first, then filled without per-item lookups */
-    uint32_t last;
-    memcpy(&last, p + 4 * (n - 1), 4);
-    size_t tail = n - 1;
-    const uint64_t pair = (uint64_t)last << 32 | last;
-    while (tail >= 4) { /* four at a time, then one */
-        uint64_t w[2];
-        memcpy(w, p + 4 * (tail - 4), 16);
-        if ((w[0] ^ pair) | (w[1] ^ pair)) break;
-        tail -= 4;
-    }
-    while (tail > 0) {
-        uint32_t v;
-        memcpy(&v, p + 4 * (tail - 1), 4);
-        if (v != last) break;
-        tail--;
-    }
-    if (n - tail >= 8) {
-        PyObject *o = last < HFC_PY_INT_CACHE ? hfc_py_int_cache[last] : NULL;
-        if (o) Py_INCREF(o);
-        else if (!(o = hfc_py_int(is_signed ? (long long)(int32_t)last : (long long)last))) {
-            for (size_t j = 0; j < n; j++) items[j] = NULL;
-            Py_DECREF(l);
-            return NULL;
-        }
-        for (size_t j = tail; j < n; j++) items[j] = o;
-        for (size_t j = tail + 1; j < n; j++) Py_INCREF(o);
-        n = tail; /* the rest as usual */
-    }
     size_t k = 0;
     for (; k + 4 <= n; k += 4) { /* four cached ints at a time */
         uint32_t v[4];
