@@ -1,6 +1,7 @@
 """hfc.datasets against HF datasets: the per-row C path (str decoding of every width,
 the C base class's ds[int] / len), Column objects, tokenize options, stratified
 train_test_split, map/filter with num_proc."""
+import gc
 import sys
 
 import numpy as np
@@ -224,6 +225,31 @@ def test_tokenize_options_match_datasets_map(tokenizer_json_path, name, pad, kw)
     assert reread[:] == r[:] and reread.features == r.features
 
 
+@pytest.mark.parametrize("rm", [None, ["input_ids"], ["attention_mask", "text"], ["label"],
+                                ["attention_mask", "text", "input_ids", "label"]])
+@pytest.mark.parametrize("ttype", [False, True])
+def test_tokenize_column_order_matches_datasets_map(tokenizer_json_path, rm, ttype):
+    """Output columns named like input columns (kept or removed) keep those columns'
+    places, as datasets.map writes them; the other new ones come last."""
+    from transformers import PreTrainedTokenizerFast
+    import hfc.tokenizers as ht
+    path = str(tokenizer_json_path("llama2"))
+    base = _tok_data(60)
+    cols = {"attention_mask": [[7, 7]] * 60, "text": base["text"], "input_ids": [[1]] * 60,
+            "label": base["label"]}
+    hf = PreTrainedTokenizerFast(tokenizer_file=path)
+    r = datasets.Dataset.from_dict(cols).shuffle(seed=2)
+    r = r.map(lambda b: hf(b["text"], return_token_type_ids=ttype), batched=True,
+              remove_columns=rm)
+    h = hd.Dataset.from_dict(cols).shuffle(seed=2)
+    out = h.tokenize(ht.Tokenizer.from_file(path), return_token_type_ids=ttype, remove_columns=rm)
+    assert out.column_names == r.column_names
+    assert out.features == r.features
+    assert out[:] == r[:]
+    reread = datasets.Dataset.from_file(out.cache_files[0]["filename"])
+    assert reread.column_names == r.column_names and reread[:] == r[:]
+
+
 def test_tokenize_option_errors(tokenizer_json_path):
     import hfc.tokenizers as ht
     tok = ht.Tokenizer.from_file(str(tokenizer_json_path("llama2")))
@@ -365,6 +391,15 @@ def test_rows_int_lists_every_range(tmp_path):
         assert h[i] == r[i], i
     hs, rs = h.shuffle(seed=9), r.shuffle(seed=9)
     assert [hs[i] for i in range(len(rs))] == [rs[i] for i in range(len(rs))]
+    # the ints themselves: exact int type, same hash and size, CPython's small ints shared
+    # as datasets' are; still intact after many lists holding them were made and dropped
+    for _ in range(3):
+        for i in range(len(r)):
+            for a, b in zip(h[i]["ids"], r[i]["ids"]):
+                assert type(a) is int and a == b and hash(a) == hash(b)
+                assert sys.getsizeof(a) == sys.getsizeof(b)
+                assert (a is b) == (b is int(str(b)))
+        gc.collect()
 
 
 def test_rows_utf8_validation_like_cpython(tmp_path):
@@ -397,3 +432,32 @@ def test_rows_utf8_validation_like_cpython(tmp_path):
             continue
         got = h[i]["t"]
         assert got == want and sys.getsizeof(got) == sys.getsizeof(want), (i, t)
+
+
+def test_rows_follow_in_place_changes(tmp_path):
+    """ds[int] is answered in C from state derived when the attributes are set: in-place
+    format changes and a replaced mapping are seen, and the mapping cannot be resized
+    under it."""
+    d = datasets.Dataset.from_dict({"x": list(range(50)), "v": [[i, i + 1] for i in range(50)]})
+    d.save_to_disk(tmp_path / "d")
+    h, r = hd.load_from_disk(tmp_path / "d").shuffle(seed=4), datasets.load_from_disk(tmp_path / "d").shuffle(seed=4)
+    assert [h[i] for i in range(50)] == [r[i] for i in range(50)]
+    h.set_format("numpy")
+    r.set_format("numpy")
+    for i in (0, 7, -1):
+        assert h[i].keys() == r[i].keys()
+        for k in r[i]:
+            assert np.array_equal(h[i][k], r[i][k]) and type(h[i][k]) is type(r[i][k])
+    h.reset_format()
+    r.reset_format()
+    assert [h[i] for i in range(50)] == [r[i] for i in range(50)]
+    with pytest.raises(ValueError):
+        h._indices.resize(3)          # refused: hfc holds a view of it
+    hs, rs = h.select([3, 1, 4]), r.select([3, 1, 4])
+    hs._indices = h._indices[:2].copy()
+    assert len(hs) == 2 and [hs[i] for i in range(2)] == [r[i] for i in range(2)]
+    with pytest.raises(IndexError):
+        hs[2]
+    # a mapping in another byte order is read as numbers, not as raw bytes
+    hs._indices = h._indices[:3].astype(">i8")
+    assert [hs[i] for i in range(3)] == [r[i] for i in range(3)]

@@ -54,8 +54,9 @@ def test_tokenize_errors(tokenizer_json_path):
         hd.Dataset.from_dict({"text": [1]}).tokenize(tok)
 
 
-def _group_texts_ref(ds, block_size, eos_id):
-    """HF's run_clm group_texts over the whole dataset (datasets.map, batch_size=None)."""
+def _group_texts_ref(ds, block_size, eos_id, batch_size=None, num_proc=None):
+    """HF's run_clm group_texts through datasets.map(batched=True): over the whole dataset
+    (batch_size=None) or per batch of batch_size rows, as run_clm runs it."""
     def add_eos(b):
         return {"input_ids": [x + [eos_id] for x in b["input_ids"]]}
 
@@ -66,7 +67,8 @@ def _group_texts_ref(ds, block_size, eos_id):
 
     if eos_id is not None:
         ds = ds.map(add_eos, batched=True)
-    return ds.map(group, batched=True, batch_size=None, remove_columns=ds.column_names)
+    return ds.map(group, batched=True, batch_size=batch_size, remove_columns=ds.column_names,
+                  num_proc=num_proc, load_from_cache_file=False)
 
 
 @pytest.mark.parametrize("block", [1, 7, 64, 1000])
@@ -81,6 +83,34 @@ def test_pack_matches_group_texts(tokenizer_json_path, block, eos):
     assert got.tolist() == want["input_ids"]
     gd = h.pack(block, eos_id=eos, output="dataset")
     assert gd[:] == want[:]
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 16, 45, 1000])
+@pytest.mark.parametrize("block,eos", [(1, None), (7, None), (64, 2), (100, None)])
+def test_pack_per_batch_matches_group_texts(tokenizer_json_path, batch_size, block, eos):
+    """pack(batch_size=k): the blocks of run_clm's ds.map(group_texts, batched=True,
+    batch_size=k) -- every batch drops its own remainder -- on a shuffled dataset."""
+    tok = ht.Tokenizer.from_file(str(tokenizer_json_path("llama2")))
+    h = hd.Dataset.from_dict({"text": _texts(200)}).tokenize(tok).shuffle(seed=6)
+    r = datasets.Dataset.from_dict({"input_ids": h["input_ids"]})
+    want = _group_texts_ref(r, block, eos, batch_size=batch_size)
+    got = h.pack(block, eos_id=eos, batch_size=batch_size)
+    assert got.dtype == np.int32 and got.shape == (len(want), block)
+    assert got.tolist() == want["input_ids"]
+    assert h.pack(block, eos_id=eos, batch_size=batch_size, output="dataset")[:] == want[:]
+
+
+def test_pack_per_batch_num_proc_shards(tokenizer_json_path):
+    """datasets.map(num_proc=p) batches each contiguous shard separately: its blocks are
+    those of pack over each shard in turn (as pack's docstring says)."""
+    tok = ht.Tokenizer.from_file(str(tokenizer_json_path("llama2")))
+    h = hd.Dataset.from_dict({"text": _texts(150)}).tokenize(tok)
+    r = datasets.Dataset.from_dict({"input_ids": h["input_ids"]})
+    want = _group_texts_ref(r, 50, None, batch_size=20, num_proc=2)
+    got = np.concatenate([h.shard(2, i, contiguous=True).pack(50, batch_size=20) for i in range(2)])
+    assert got.tolist() == want["input_ids"]
+    for k in (None, 0, -1):   # map's batch_size None / <= 0: one batch of everything
+        assert h.pack(50, batch_size=k).tolist() == _group_texts_ref(r, 50, None)["input_ids"]
 
 
 def test_pack_int64_lists():

@@ -96,8 +96,8 @@ static void copy_ints(int32_t *dst, const hfc_arrow_array *c, int64_t s, int64_t
 }
 
 hfc_status hfc_arrow_pack(const hfc_arrow_table *t, size_t col, const int64_t *rows,
-                          int64_t n, int64_t block_size, int64_t eos_id, int32_t **out,
-                          int64_t *n_blocks) {
+                          int64_t n, int64_t block_size, int64_t eos_id, int64_t group_rows,
+                          int32_t **out, int64_t *n_blocks) {
     if (col >= t->n_fields) return hfc_fail(HFC_ERR_RANGE, "column %zu out of range", col);
     const hfc_arrow_field *f = &t->fields[col];
     bool is_list = f->type == HFC_ARROW_LIST || f->type == HFC_ARROW_LARGE_LIST ||
@@ -107,8 +107,9 @@ hfc_status hfc_arrow_pack(const hfc_arrow_table *t, size_t col, const int64_t *r
         return hfc_fail(HFC_ERR_TYPE, "pack: column '%s' must be a list of integers", f->name);
     if (block_size <= 0) return hfc_fail(HFC_ERR_INVALID, "pack: block_size must be positive");
     if (!rows) n = t->num_rows;
-    /* pass 1: total tokens */
-    int64_t total = 0;
+    if (group_rows <= 0 || group_rows > n) group_rows = n > 0 ? n : 1;
+    /* pass 1: whole blocks of each group of group_rows rows */
+    int64_t nb = 0, total = 0;
     for (int64_t i = 0; i < n; i++) {
         const hfc_arrow_array *c;
         int64_t s, e;
@@ -119,23 +120,38 @@ hfc_status hfc_arrow_pack(const hfc_arrow_table *t, size_t col, const int64_t *r
                     return hfc_fail(HFC_ERR_INVALID, "pack: column '%s' has a null token", f->name);
         }
         total += (e - s) + (eos_id >= 0);
+        if ((i + 1) % group_rows == 0 || i + 1 == n) {
+            nb += total / block_size;
+            total = 0;
+        }
     }
-    int64_t nb = total / block_size;
     size_t bytes;
     if (!hfc_mul_size((size_t)nb, (size_t)block_size * 4, &bytes))
         return hfc_fail(HFC_ERR_OVERFLOW, "pack: too many tokens");
     int32_t *dst = hfc_malloc(bytes ? bytes : 1);
     if (!dst) return hfc_fail(HFC_ERR_NOMEM, "pack: out of memory for %zu bytes", bytes);
-    int64_t keep = nb * block_size, at = 0;
-    for (int64_t i = 0; i < n && at < keep; i++) {
-        const hfc_arrow_array *c;
-        int64_t s, e;
-        hfc_status st = int_list(t, col, rows ? rows[i] : i, &c, &s, &e);
-        if (st != HFC_OK) { hfc_free(dst); return st; }
-        int64_t m = e - s < keep - at ? e - s : keep - at;
-        if (m > 0) copy_ints(dst + at, c, s, m);
-        at += m;
-        if (eos_id >= 0 && at < keep) dst[at++] = (int32_t)eos_id;
+    /* pass 2: each group's tokens up to its last whole block */
+    int64_t at = 0;
+    for (int64_t g = 0; g < n; g += group_rows) {
+        int64_t end = g + group_rows < n ? g + group_rows : n, tokens = 0;
+        for (int64_t i = g; i < end; i++) {
+            const hfc_arrow_array *c;
+            int64_t s, e;
+            hfc_status st = int_list(t, col, rows ? rows[i] : i, &c, &s, &e);
+            if (st != HFC_OK) { hfc_free(dst); return st; }
+            tokens += (e - s) + (eos_id >= 0);
+        }
+        int64_t keep = at + tokens / block_size * block_size;
+        for (int64_t i = g; i < end && at < keep; i++) {
+            const hfc_arrow_array *c;
+            int64_t s, e;
+            hfc_status st = int_list(t, col, rows ? rows[i] : i, &c, &s, &e);
+            if (st != HFC_OK) { hfc_free(dst); return st; }
+            int64_t m = e - s < keep - at ? e - s : keep - at;
+            if (m > 0) copy_ints(dst + at, c, s, m);
+            at += m;
+            if (eos_id >= 0 && at < keep) dst[at++] = (int32_t)eos_id;
+        }
     }
     *out = dst;
     *n_blocks = nb;

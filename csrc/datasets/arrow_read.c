@@ -682,6 +682,55 @@ static hfc_status add_batch(hfc_arrow_table *t, const message *m) {
     return HFC_OK;
 }
 
+static bool has_child_dictionary(const hfc_arrow_field *f) {
+    for (size_t i = 0; i < f->n_children; i++)
+        if (f->children[i].dictionary || has_child_dictionary(&f->children[i])) return true;
+    return false;
+}
+
+/* A delta dictionary batch (message m) for dictionary d: d's values so far with `delta`'s
+ * appended, in *out. The two are written as one record batch by the Arrow writer into
+ * the table's arena and read back, so any value type the writer and reader share works
+ * and batches read before the delta keep the dictionary they were read with. */
+static hfc_status concat_dictionary(hfc_arrow_table *t, const message *m,
+                                    const struct hfc_arrow_dict *d, const hfc_arrow_array *delta,
+                                    const hfc_arrow_array **out) {
+    if (has_child_dictionary(d->field))
+        return hfc_fail(HFC_ERR_UNSUPPORTED, "%s: delta dictionary batch at byte %zu for field "
+                        "'%s', whose values hold dictionaries themselves, is not supported",
+                        m->f.name, m->f.file_off, d->field->name);
+    hfc_arrow_field vf = *d->field; /* the values' field: the writer writes them as they are */
+    vf.dictionary = false;
+    hfc_arrow_batch parts[2] = {{d->values->length, 0, (hfc_arrow_array *)d->values},
+                                {delta->length, d->values->length, (hfc_arrow_array *)delta}};
+    hfc_arrow_table both = {.n_fields = 1, .fields = &vf, .n_batches = 2, .batches = parts,
+                            .num_rows = parts[0].length + parts[1].length};
+    hfc_arrow_write_opts o = {.batch_rows = both.num_rows};
+    hfc_buf buf = {0};
+    hfc_status st = hfc_arrow_write_stream_buf(&both, &o, &buf);
+    const uint8_t *bytes = NULL;
+    size_t n = buf.len;
+    if (st == HFC_OK && !(bytes = hfc_arena_memdup(&t->arena, buf.data, n, 8)))
+        st = hfc_fail(HFC_ERR_NOMEM, "%s: out of memory for a delta dictionary", m->f.name);
+    hfc_buf_free(&buf);
+    HFC_TRY(st);
+    src_io io = {bytes, n, -1, NULL, 0, m->f.name};
+    message schema, batch;
+    st = read_message(&io, 0, &schema);
+    if (st == HFC_OK) st = read_message(&io, schema.next, &batch);
+    if (st == HFC_OK && (batch.eos || batch.header_type != 3))
+        st = hfc_fail(HFC_ERR_STATE, "%s: delta dictionary at byte %zu: no batch written",
+                      m->f.name, m->f.file_off);
+    int64_t len = 0;
+    hfc_arrow_array *vals = NULL;
+    if (st == HFC_OK)
+        st = decode_batch(t, &batch.header, batch.body, batch.body_len, batch.body_off, d->field,
+                          1, true, &len, &vals);
+    hfc_free(io.buf);
+    if (st == HFC_OK) *out = vals;
+    return st;
+}
+
 static hfc_status add_dictionary(hfc_arrow_table *t, const message *m) {
     int64_t id, delta, len = 0;
     fbt rb;
@@ -690,9 +739,6 @@ static hfc_status add_dictionary(hfc_arrow_table *t, const message *m) {
     HFC_TRY(fbt_int(&m->header, 2, 1, 0, &delta));
     HFC_TRY(fbt_table(&m->header, 1, &rb, &has_rb));
     if (!has_rb) return fb_bad(&m->f, m->header.pos, "dictionary batch without data");
-    if (delta)
-        return hfc_fail(HFC_ERR_UNSUPPORTED, "%s: delta dictionary batches are not supported",
-                        m->f.name);
     struct hfc_arrow_dict *d = NULL;
     for (size_t i = 0; i < t->n_dicts; i++)
         if (t->dicts[i].id == id) d = &t->dicts[i];
@@ -700,6 +746,14 @@ static hfc_status add_dictionary(hfc_arrow_table *t, const message *m) {
     hfc_arrow_array *vals = NULL;
     HFC_TRY(decode_batch(t, &rb, m->body, m->body_len, m->body_off, d->field, 1, true, &len,
                          &vals));
+    /* isDelta: appended to the dictionary so far (the first one when there is none yet) */
+    if (delta && d->values && d->values->length > 0) {
+        if (vals->length == 0) return HFC_OK;
+        const hfc_arrow_array *both;
+        HFC_TRY(concat_dictionary(t, m, d, vals, &both));
+        d->values = both;
+        return HFC_OK;
+    }
     d->values = vals;
     return HFC_OK;
 }

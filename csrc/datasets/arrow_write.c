@@ -8,6 +8,7 @@
  * requires; each message starts 8-aligned in the file.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -432,37 +433,41 @@ static hfc_status emit_batch(sink *s, batch_out *o, int64_t length, hfc_buf *met
 
 /* Nodes and buffers of flat list columns for output rows [r0, r1) into o: offsets
  * rebased into `offs`, values borrowed into vals[c] (non-owning hfc_bufs). */
-static hfc_status collect_lists(batch_out *o, const hfc_arrow_list_column *cols, size_t n_cols,
-                                const int64_t *offsets, int32_t fixed_size, int64_t r0,
-                                int64_t r1, hfc_buf *offs, hfc_buf *vals) {
-    int64_t v0, v1;
+/* The rows [r0, r1) of the flat list columns: their shared offsets rebased into `offs`
+ * (unless fixed-size), the value range in *v0..*v1. */
+static hfc_status lists_range(const int64_t *offsets, int32_t fixed_size, int64_t r0, int64_t r1,
+                              hfc_buf *offs, int64_t *v0, int64_t *v1) {
     if (fixed_size > 0) {
-        v0 = r0 * fixed_size;
-        v1 = r1 * fixed_size;
-    } else {
-        v0 = offsets[r0];
-        v1 = offsets[r1];
-        if (v1 - v0 > INT32_MAX)
-            return hfc_fail(HFC_ERR_OVERFLOW, "list batch over 2^31 values; use fewer rows");
-        offs->len = 0;
-        for (int64_t r = r0; r <= r1; r++) {
-            int32_t x = (int32_t)(offsets[r] - v0);
-            HFC_TRY(hfc_buf_append(offs, &x, 4));
-        }
+        *v0 = r0 * fixed_size;
+        *v1 = r1 * fixed_size;
+        return HFC_OK;
     }
-    for (size_t c = 0; c < n_cols; c++) {
-        size_t w = (size_t)hfc_arrow_type_width(cols[c].type);
-        vals[c] = (hfc_buf){(char *)cols[c].values + w * (size_t)v0, w * (size_t)(v1 - v0), 0};
-        HFC_TRY(hfc_grow((void **)&o->nodes, &o->cap_nodes, 2 * (o->n_nodes + 2), sizeof *o->nodes));
-        int64_t *nd = o->nodes + 2 * o->n_nodes;
-        nd[0] = r1 - r0; nd[1] = 0; nd[2] = v1 - v0; nd[3] = 0;
-        o->n_nodes += 2;
-        HFC_TRY(out_buffer(o, NULL, 0));
-        if (fixed_size <= 0) HFC_TRY(out_buffer(o, offs, offs->len));
-        HFC_TRY(out_buffer(o, NULL, 0));
-        HFC_TRY(out_buffer(o, &vals[c], vals[c].len));
+    *v0 = offsets[r0];
+    *v1 = offsets[r1];
+    if (*v1 - *v0 > INT32_MAX)
+        return hfc_fail(HFC_ERR_OVERFLOW, "list batch over 2^31 values; use fewer rows");
+    offs->len = 0;
+    for (int64_t r = r0; r <= r1; r++) {
+        int32_t x = (int32_t)(offsets[r] - *v0);
+        HFC_TRY(hfc_buf_append(offs, &x, 4));
     }
     return HFC_OK;
+}
+
+/* One flat list column's nodes and buffers for values v0..v1 of rows r0..r1. */
+static hfc_status collect_list(batch_out *o, const hfc_arrow_list_column *col, int32_t fixed_size,
+                               int64_t r0, int64_t r1, int64_t v0, int64_t v1, hfc_buf *offs,
+                               hfc_buf *val) {
+    size_t w = (size_t)hfc_arrow_type_width(col->type);
+    *val = (hfc_buf){(char *)col->values + w * (size_t)v0, w * (size_t)(v1 - v0), 0};
+    HFC_TRY(hfc_grow((void **)&o->nodes, &o->cap_nodes, 2 * (o->n_nodes + 2), sizeof *o->nodes));
+    int64_t *nd = o->nodes + 2 * o->n_nodes;
+    nd[0] = r1 - r0; nd[1] = 0; nd[2] = v1 - v0; nd[3] = 0;
+    o->n_nodes += 2;
+    HFC_TRY(out_buffer(o, NULL, 0));
+    if (fixed_size <= 0) HFC_TRY(out_buffer(o, offs, offs->len));
+    HFC_TRY(out_buffer(o, NULL, 0));
+    return out_buffer(o, val, val->len);
 }
 
 /* The fields of flat list columns: fields[0..n) (items in fields[n..2n)). */
@@ -479,6 +484,24 @@ static void list_fields(const hfc_arrow_list_column *cols, size_t n, int32_t fix
     }
 }
 
+/* Output column k: table column order[k] when order[k] < n_cols, else list column
+ * order[k] - n_cols. Lists go at o->list_pos (all after the table's columns when NULL). */
+static hfc_status column_order(const hfc_arrow_write_opts *o, size_t n_cols, size_t *order) {
+    size_t n_out = n_cols + o->n_lists;
+    for (size_t k = 0; k < n_out; k++) order[k] = SIZE_MAX;
+    for (size_t j = 0; j < o->n_lists; j++) {
+        size_t at = o->list_pos ? o->list_pos[j] : n_cols + j;
+        if (at >= n_out || order[at] != SIZE_MAX)
+            return hfc_fail(HFC_ERR_RANGE, "write: list column '%s' position %zu taken or out "
+                            "of range (%zu columns)", o->lists[j].name, at, n_out);
+        order[at] = n_cols + j;
+    }
+    size_t c = 0;
+    for (size_t k = 0; k < n_out; k++)
+        if (order[k] == SIZE_MAX) order[k] = c++;
+    return HFC_OK;
+}
+
 static hfc_status write_all(const hfc_arrow_table *t, const hfc_arrow_write_opts *o, sink *s) {
     size_t n_cols = o->cols ? o->n_cols : t->n_fields;
     for (size_t i = 0; o->cols && i < n_cols; i++)
@@ -490,32 +513,33 @@ static hfc_status write_all(const hfc_arrow_table *t, const hfc_arrow_write_opts
                             o->lists[c].name);
     int64_t n_rows = o->rows ? o->n_rows : t->num_rows;
     int64_t per = o->batch_rows > 0 ? o->batch_rows : 1000;
+    size_t n_out = n_cols + o->n_lists;
     hfc_buf meta = {0}, offs = {0};
     builder *cols = hfc_calloc(n_cols ? n_cols : 1, sizeof *cols);
-    /* schema: the kept table fields, then the list columns' fields (and their items) */
-    hfc_arrow_field *fields = hfc_calloc(n_cols + 2 * o->n_lists + 1, sizeof *fields);
+    /* schema: the output columns in order, then the list columns' item fields */
+    hfc_arrow_field *fields = hfc_calloc(n_out + o->n_lists + 1, sizeof *fields);
+    hfc_arrow_field *lf = hfc_calloc(2 * o->n_lists + 1, sizeof *lf);
     hfc_buf *vals = hfc_calloc(o->n_lists + 1, sizeof *vals);
-    hfc_status st = cols && fields && vals ? HFC_OK : HFC_ERR_NOMEM;
-    for (size_t i = 0; st == HFC_OK && i < n_cols; i++) {
-        fields[i] = t->fields[o->cols ? o->cols[i] : i];
+    size_t *order = hfc_calloc(n_out + 1, sizeof *order);
+    hfc_status st = cols && fields && lf && vals && order ? HFC_OK : HFC_ERR_NOMEM;
+    if (st == HFC_OK) st = column_order(o, n_cols, order);
+    for (size_t i = 0; st == HFC_OK && i < n_cols; i++)
         st = builder_init(&cols[i], &t->fields[o->cols ? o->cols[i] : i]);
-    }
-    if (st == HFC_OK && o->n_lists) {
-        hfc_arrow_field *lf = hfc_calloc(2 * o->n_lists, sizeof *lf);
-        if (!lf) st = HFC_ERR_NOMEM;
-        else {
-            list_fields(o->lists, o->n_lists, o->list_fixed_size, lf);
-            for (size_t c = 0; c < o->n_lists; c++) {
-                fields[n_cols + c] = lf[c];
-                fields[n_cols + o->n_lists + c] = lf[o->n_lists + c];
-                fields[n_cols + c].children = &fields[n_cols + o->n_lists + c];
+    if (st == HFC_OK) {
+        list_fields(o->lists, o->n_lists, o->list_fixed_size, lf);
+        for (size_t k = 0; k < n_out; k++) {
+            if (order[k] < n_cols) {
+                fields[k] = t->fields[o->cols ? o->cols[order[k]] : order[k]];
+                continue;
             }
-            hfc_free(lf);
+            size_t j = order[k] - n_cols;
+            fields[k] = lf[j];
+            fields[n_out + j] = lf[o->n_lists + j];
+            fields[k].children = &fields[n_out + j];
         }
+        st = write_schema_msg(fields, NULL, n_out, o->meta_keys, o->meta_values, o->n_meta,
+                              &meta);
     }
-    if (st == HFC_OK)
-        st = write_schema_msg(fields, NULL, n_cols + o->n_lists, o->meta_keys, o->meta_values,
-                              o->n_meta, &meta);
     if (st == HFC_OK) st = emit_message(s, &meta, NULL);
     for (int64_t r0 = 0; st == HFC_OK && r0 < n_rows; r0 += per) {
         int64_t r1 = r0 + per < n_rows ? r0 + per : n_rows;
@@ -535,10 +559,14 @@ static hfc_status write_all(const hfc_arrow_table *t, const hfc_arrow_write_opts
         }
         if (st == HFC_OK) {
             batch_out bo = {0};
-            for (size_t i = 0; st == HFC_OK && i < n_cols; i++) st = collect(&bo, &cols[i]);
-            if (st == HFC_OK && o->n_lists)
-                st = collect_lists(&bo, o->lists, o->n_lists, o->list_offsets, o->list_fixed_size,
-                                   r0, r1, &offs, vals);
+            int64_t v0 = 0, v1 = 0;
+            if (o->n_lists) st = lists_range(o->list_offsets, o->list_fixed_size, r0, r1, &offs,
+                                             &v0, &v1);
+            for (size_t k = 0; st == HFC_OK && k < n_out; k++) {
+                if (order[k] < n_cols) st = collect(&bo, &cols[order[k]]);
+                else st = collect_list(&bo, &o->lists[order[k] - n_cols], o->list_fixed_size,
+                                       r0, r1, v0, v1, &offs, &vals[order[k] - n_cols]);
+            }
             st = emit_batch(s, &bo, r1 - r0, &meta, st);
         }
     }
@@ -549,7 +577,9 @@ static hfc_status write_all(const hfc_arrow_table *t, const hfc_arrow_write_opts
     for (size_t i = 0; cols && i < n_cols; i++) builder_free(&cols[i]);
     hfc_free(cols);
     hfc_free(fields);
+    hfc_free(lf);
     hfc_free(vals);
+    hfc_free(order);
     hfc_buf_free(&meta);
     hfc_buf_free(&offs);
     return st;
@@ -625,7 +655,10 @@ static hfc_status lists_fn(void *ctx, sink *s) {
     for (int64_t r0 = 0; st == HFC_OK && r0 < j->n_rows; r0 += per) {
         int64_t r1 = r0 + per < j->n_rows ? r0 + per : j->n_rows;
         batch_out o = {0};
-        st = collect_lists(&o, j->cols, j->n_cols, j->offsets, j->fixed_size, r0, r1, &offs, vals);
+        int64_t v0, v1;
+        st = lists_range(j->offsets, j->fixed_size, r0, r1, &offs, &v0, &v1);
+        for (size_t c = 0; st == HFC_OK && c < j->n_cols; c++)
+            st = collect_list(&o, &j->cols[c], j->fixed_size, r0, r1, v0, v1, &offs, &vals[c]);
         st = emit_batch(s, &o, r1 - r0, &meta, st);
     }
     if (st == HFC_OK) {

@@ -13,11 +13,34 @@
 
 enum { DS_ARROW_TABLE = 0, DS_DATASET_BASE = 1 };
 
+/* What reading one row needs of one column of one batch, copied out of the table's
+ * structs at open. A row read of a shuffled dataset is a chain of dependent cache misses
+ * (index mapping, batch, column struct, offsets, a list's child struct, values, int
+ * objects); with these in one flat array at an address computed from the batch number,
+ * the hops through the table's structs leave the chain. */
+typedef struct row_col {
+    const hfc_arrow_array *a; /* the column: every read other than the ids32 one uses it */
+    const uint8_t *offsets;   /* int32/int64 offsets (strings, binaries, lists of fixed-width
+                               * values without dictionary), else NULL */
+    const uint8_t *data;      /* what they index: bytes or the child's values; for a
+                               * fixed-width column its values; NULL when neither */
+    int64_t length;           /* rows of the column */
+    int64_t data_n;           /* elements in data */
+    uint8_t width;            /* bytes per element of data */
+    bool large;               /* int64 offsets */
+    bool ids32;               /* list<int32>, no nulls in the list or its values */
+} row_col;
+
 typedef struct {
     PyObject_HEAD
     hfc_arrow_table *t;
     PyObject *paths; /* tuple of str */
     PyObject *names; /* tuple of str: column names */
+    row_col *rc;         /* (n_batches, n_fields) */
+    int64_t *row_starts; /* n_batches + 1: first row of each batch, then num_rows */
+    double batch_scale;  /* n_batches / num_rows: the batch a uniform split puts a row in */
+    size_t n_batches, n_fields; /* t's, here to spare a row read the hop to t */
+    int64_t num_rows;
 } ArrowTableObject;
 
 /* ---- values as Python objects ---- */
@@ -344,6 +367,80 @@ static int check_rows(ArrowTableObject *self, const int64_t *rows, npy_intp n) {
     return 0;
 }
 
+/* ---- row descriptors ---- */
+
+static bool is_large_offsets(hfc_arrow_type t) {
+    return t == HFC_ARROW_LARGE_UTF8 || t == HFC_ARROW_LARGE_BINARY || t == HFC_ARROW_LARGE_LIST;
+}
+
+static void row_col_init(row_col *rc, const hfc_arrow_array *a) {
+    memset(rc, 0, sizeof *rc);
+    rc->a = a;
+    rc->length = a->length;
+    if (a->indices || !a->values) return;
+    switch (a->type) {
+    case HFC_ARROW_UTF8: case HFC_ARROW_LARGE_UTF8: case HFC_ARROW_BINARY: case HFC_ARROW_LARGE_BINARY:
+        if (!a->data) return;
+        rc->offsets = a->values, rc->data = a->data, rc->data_n = a->data_len, rc->width = 1;
+        break;
+    case HFC_ARROW_LIST: case HFC_ARROW_LARGE_LIST: {
+        const hfc_arrow_array *c = &a->children[0];
+        int w = hfc_arrow_type_width(c->type);
+        if (w <= 0 || !c->values || c->indices) return;
+        rc->offsets = a->values, rc->data = c->values, rc->data_n = c->length, rc->width = (uint8_t)w;
+        rc->ids32 = a->type == HFC_ARROW_LIST && c->type == HFC_ARROW_INT32 && !a->validity &&
+                    !c->validity;
+        break;
+    }
+    default: {
+        int w = hfc_arrow_type_width(a->type);
+        if (w > 0) rc->data = a->values, rc->data_n = a->length, rc->width = (uint8_t)w;
+        return;
+    }
+    }
+    rc->large = is_large_offsets(a->type);
+}
+
+static int row_cols_init(ArrowTableObject *self) {
+    const hfc_arrow_table *t = self->t;
+    size_t nb = t->n_batches, nf = t->n_fields;
+    self->row_starts = PyMem_Malloc((nb + 1) * sizeof *self->row_starts);
+    self->rc = PyMem_Malloc((nb * nf > 0 ? nb * nf : 1) * sizeof *self->rc);
+    if (!self->row_starts || !self->rc) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (size_t b = 0; b < nb; b++) {
+        self->row_starts[b] = t->batches[b].row_start;
+        for (size_t c = 0; c < nf; c++) row_col_init(&self->rc[b * nf + c], &t->batches[b].columns[c]);
+    }
+    self->row_starts[nb] = t->num_rows;
+    self->n_batches = nb;
+    self->n_fields = nf;
+    self->num_rows = t->num_rows;
+    self->batch_scale = t->num_rows > 0 ? (double)nb / (double)t->num_rows : 0.0;
+    return 0;
+}
+
+/* The descriptors of the batch holding table row `row` (in range), and the row in it. */
+static inline const row_col *row_locate(const ArrowTableObject *self, int64_t row, int64_t *r) {
+    const int64_t *rs = self->row_starts;
+    size_t nb = self->n_batches;
+    size_t b = (size_t)((double)row * self->batch_scale); /* batches are mostly one size */
+    if (b >= nb) b = nb - 1;
+    if (!(rs[b] <= row && row < rs[b + 1])) { /* the last batch starting at or before row */
+        size_t lo = 0, hi = nb;                /* (a non-empty one: it holds the row) */
+        while (hi - lo > 1) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (rs[mid] <= row) lo = mid;
+            else hi = mid;
+        }
+        b = lo;
+    }
+    *r = row - rs[b];
+    return &self->rc[b * self->n_fields];
+}
+
 /* ---- type ---- */
 
 static PyObject *ArrowTable_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
@@ -375,6 +472,7 @@ static PyObject *ArrowTable_new(PyTypeObject *type, PyObject *args, PyObject *kw
         if (!s) { Py_DECREF(self); return NULL; }
         PyTuple_SET_ITEM(self->names, (Py_ssize_t)i, s);
     }
+    if (row_cols_init(self) < 0) { Py_DECREF(self); return NULL; }
     return (PyObject *)self;
 fail:
     hfc_arrow_table_free(t);
@@ -385,6 +483,8 @@ fail:
 static void ArrowTable_dealloc(ArrowTableObject *self) {
     PyTypeObject *tp = Py_TYPE(self);
     hfc_arrow_table_free(self->t);
+    PyMem_Free(self->rc);
+    PyMem_Free(self->row_starts);
     Py_XDECREF(self->paths);
     Py_XDECREF(self->names);
     tp->tp_free((PyObject *)self);
@@ -461,68 +561,56 @@ static PyObject *ArrowTable_batch_rows(ArrowTableObject *self, void *c) {
  * child values they point at). Asking for all of them before building any object lets
  * the misses overlap instead of queueing one after another. Hints only: offsets are
  * read unchecked here but only to form prefetch addresses (prefetches never fault). */
-static bool is_offsets_type(hfc_arrow_type t) {
-    return t == HFC_ARROW_UTF8 || t == HFC_ARROW_BINARY || t == HFC_ARROW_LIST ||
-           t == HFC_ARROW_LARGE_UTF8 || t == HFC_ARROW_LARGE_BINARY || t == HFC_ARROW_LARGE_LIST;
-}
-
-static bool is_large_offsets(hfc_arrow_type t) {
-    return t == HFC_ARROW_LARGE_UTF8 || t == HFC_ARROW_LARGE_BINARY || t == HFC_ARROW_LARGE_LIST;
-}
-
-static void prefetch_row(const hfc_arrow_array *columns, const size_t *cols, size_t nc,
-                         int64_t r) {
+static void prefetch_row(const row_col *rc, const size_t *cols, size_t nc, int64_t r) {
     for (size_t k = 0; k < nc; k++) {
-        const hfc_arrow_array *a = &columns[cols ? cols[k] : k];
-        if (a->indices || !a->values || r >= a->length) continue;
-        if (is_offsets_type(a->type))
-            __builtin_prefetch(a->values + (is_large_offsets(a->type) ? 8 : 4) * r);
-        else if (hfc_arrow_type_width(a->type) > 0)
-            __builtin_prefetch(a->values + hfc_arrow_type_width(a->type) * r);
+        const row_col *c = &rc[cols ? cols[k] : k];
+        if (r >= c->length) continue;
+        if (c->offsets) __builtin_prefetch(c->offsets + (c->large ? 8 : 4) * r);
+        else if (c->data) __builtin_prefetch(c->data + c->width * r);
     }
     for (size_t k = 0; k < nc; k++) {
-        const hfc_arrow_array *a = &columns[cols ? cols[k] : k];
-        if (a->indices || !a->values || r >= a->length || !is_offsets_type(a->type)) continue;
+        const row_col *c = &rc[cols ? cols[k] : k];
+        if (!c->offsets || r >= c->length) continue;
         int64_t s, e;
-        if (is_large_offsets(a->type)) {
-            memcpy(&s, a->values + 8 * r, 8);
-            memcpy(&e, a->values + 8 * r + 8, 8);
+        if (c->large) {
+            memcpy(&s, c->offsets + 8 * r, 8);
+            memcpy(&e, c->offsets + 8 * r + 8, 8);
         } else {
             int32_t se[2];
-            memcpy(se, a->values + 4 * r, 8);
+            memcpy(se, c->offsets + 4 * r, 8);
             s = se[0];
             e = se[1];
         }
         if (s < 0 || e < s) continue;
-        const uint8_t *base;
-        int64_t from, to, limit;
-        if (a->type == HFC_ARROW_LIST || a->type == HFC_ARROW_LARGE_LIST) {
-            const hfc_arrow_array *c = &a->children[0];
-            int w = hfc_arrow_type_width(c->type);
-            if (w <= 0 || !c->values) continue;
-            base = c->values, from = w * s, to = w * e, limit = w * c->length;
-        } else {
-            if (!a->data) continue;
-            base = a->data, from = s, to = e, limit = a->data_len;
-        }
-        if (to > limit) to = limit;
+        if (e > c->data_n) e = c->data_n;
+        int64_t from = c->width * s, to = c->width * e;
         if (to - from > 1024) to = from + 1024; /* the first KB: the rest streams in */
-        for (int64_t at = from; at < to; at += 64) __builtin_prefetch(base + at);
+        for (int64_t at = from; at < to; at += 64) __builtin_prefetch(c->data + at);
     }
+}
+
+/* Row r of a column: an int32 list straight from its descriptor when its offsets are in
+ * range (a corrupt file's error comes from the general path). */
+static PyObject *col_to_py(const row_col *c, int64_t r) {
+    if (c->ids32 && r < c->length) {
+        int32_t se[2];
+        memcpy(se, c->offsets + 4 * r, 8);
+        if (se[0] >= 0 && se[0] <= se[1] && se[1] <= c->data_n)
+            return hfc_py_list_32(c->data + 4 * (int64_t)se[0], (size_t)(se[1] - se[0]), true);
+    }
+    return value_to_py(c->a, r);
 }
 
 /* Table row `row` (already mapped and bounds-checked) as a dict of the columns `cols`
  * (all when NULL). */
 static PyObject *row_dict(ArrowTableObject *self, int64_t row, const size_t *cols, size_t nc) {
-    size_t b;
     int64_t r;
-    hfc_arrow_table_locate(self->t, row, &b, &r);
-    const hfc_arrow_array *columns = self->t->batches[b].columns;
-    prefetch_row(columns, cols, nc, r);
+    const row_col *rc = row_locate(self, row, &r);
+    prefetch_row(rc, cols, nc, r);
     PyObject *d = _PyDict_NewPresized((Py_ssize_t)nc);
     for (size_t k = 0; d && k < nc; k++) {
         size_t c = cols ? cols[k] : k;
-        PyObject *v = value_to_py(&columns[c], r);
+        PyObject *v = col_to_py(&rc[c], r);
         if (!v || PyDict_SetItem(d, PyTuple_GET_ITEM(self->names, (Py_ssize_t)c), v) < 0) {
             Py_XDECREF(v);
             Py_CLEAR(d);
@@ -562,7 +650,8 @@ static int64_t map_row(ArrowTableObject *self, long long pos, PyArrayObject *ix)
 
 static int is_index_array(PyObject *o) {
     return PyArray_Check(o) && PyArray_TYPE((PyArrayObject *)o) == NPY_INT64 &&
-           PyArray_NDIM((PyArrayObject *)o) == 1 && PyArray_IS_C_CONTIGUOUS((PyArrayObject *)o);
+           PyArray_NDIM((PyArrayObject *)o) == 1 && PyArray_IS_C_CONTIGUOUS((PyArrayObject *)o) &&
+           PyArray_ISNOTSWAPPED((PyArrayObject *)o) && PyArray_ISALIGNED((PyArrayObject *)o);
 }
 
 /* row(i, cols=None, indices=None) -> dict; with `indices` (a C-contiguous int64 array,
@@ -784,12 +873,12 @@ static PyObject *ArrowTable_gather(ArrowTableObject *self, PyObject *const *args
 
 static void free_capsule(PyObject *cap) { hfc_free(PyCapsule_GetPointer(cap, "hfc.buf")); }
 
-/* pack(col, rows|None, block_size, eos_id) -> int32 ndarray (n_blocks, block_size) */
+/* pack(col, rows|None, block_size, eos_id, group_rows=0) -> int32 ndarray (n_blocks, block_size) */
 static PyObject *ArrowTable_pack(ArrowTableObject *self, PyObject *args) {
     Py_ssize_t c;
     PyObject *rows_obj;
-    long long block, eos;
-    if (!PyArg_ParseTuple(args, "nOLL:pack", &c, &rows_obj, &block, &eos)) return NULL;
+    long long block, eos, group = 0;
+    if (!PyArg_ParseTuple(args, "nOLL|L:pack", &c, &rows_obj, &block, &eos, &group)) return NULL;
     if (c < 0 || (size_t)c >= self->t->n_fields) {
         PyErr_Format(PyExc_IndexError, "column index %zd out of range", c);
         return NULL;
@@ -801,7 +890,7 @@ static PyObject *ArrowTable_pack(ArrowTableObject *self, PyObject *args) {
     hfc_status st;
     Py_BEGIN_ALLOW_THREADS
     st = hfc_arrow_pack(self->t, (size_t)c, ra ? PyArray_DATA(ra) : NULL,
-                        ra ? (int64_t)PyArray_SIZE(ra) : 0, block, eos, &out, &nb);
+                        ra ? (int64_t)PyArray_SIZE(ra) : 0, block, eos, group, &out, &nb);
     Py_END_ALLOW_THREADS
     Py_XDECREF(ra);
     if (st != HFC_OK) return hfc_py_raise(st);
@@ -913,7 +1002,7 @@ static PyObject *ArrowTable_write(ArrowTableObject *self, PyObject *args, PyObje
                                      &meta, &lists))
         return NULL;
     PyArrayObject *ra = NULL;
-    size_t *cols = NULL, n_cols = 0;
+    size_t *cols = NULL, n_cols = 0, *list_pos = NULL;
     const char **keys = NULL, **vals = NULL;
     PyObject *result = NULL;
     flat_lists fl = {0};
@@ -924,9 +1013,28 @@ static PyObject *ArrowTable_write(ArrowTableObject *self, PyObject *args, PyObje
     long long n_out = ra ? (long long)PyArray_SIZE(ra) : self->t->num_rows;
     int fixed = 0;
     if (lists != Py_None) {
-        PyObject *ln, *la, *lo;
-        if (!PyArg_ParseTuple(lists, "OOOi:write lists", &ln, &la, &lo, &fixed)) goto done;
+        PyObject *ln, *la, *lo, *lp = Py_None;
+        if (!PyArg_ParseTuple(lists, "OOOi|O:write lists", &ln, &la, &lo, &fixed, &lp)) goto done;
         if (parse_flat_lists(ln, la, lo, n_out, fixed, &fl) < 0) goto done;
+        if (lp != Py_None) {
+            Py_ssize_t np_ = PySequence_Size(lp);
+            if (np_ < 0) goto done;
+            if (np_ != fl.n) {
+                PyErr_SetString(PyExc_ValueError, "write: one position per list column");
+                goto done;
+            }
+            if (!(list_pos = PyMem_Malloc(((size_t)np_ + 1) * sizeof *list_pos))) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            for (Py_ssize_t k = 0; k < np_; k++) {
+                PyObject *it = PySequence_GetItem(lp, k);
+                size_t v = it ? PyLong_AsSize_t(it) : (size_t)-1;
+                Py_XDECREF(it);
+                if (v == (size_t)-1 && PyErr_Occurred()) goto done;
+                list_pos[k] = v;
+            }
+        }
     }
     if (parse_cols(self, cols_obj, &cols, &n_cols) < 0) goto done;
     if (meta_arrays(meta, &keys, &vals) < 0) goto done;
@@ -935,7 +1043,8 @@ static PyObject *ArrowTable_write(ArrowTableObject *self, PyObject *args, PyObje
         .cols = cols, .n_cols = n_cols, .batch_rows = batch_rows,
         .meta_keys = keys, .meta_values = vals, .n_meta = meta ? (size_t)PyDict_Size(meta) : 0,
         .lists = fl.cols, .n_lists = (size_t)fl.n,
-        .list_offsets = fl.offs ? PyArray_DATA(fl.offs) : NULL, .list_fixed_size = fixed};
+        .list_offsets = fl.offs ? PyArray_DATA(fl.offs) : NULL, .list_fixed_size = fixed,
+        .list_pos = list_pos};
     hfc_status st;
     Py_BEGIN_ALLOW_THREADS
     st = hfc_arrow_write_stream(self->t, &o, PyBytes_AS_STRING(path_b));
@@ -944,6 +1053,7 @@ static PyObject *ArrowTable_write(ArrowTableObject *self, PyObject *args, PyObje
     result = Py_NewRef(Py_None);
 done:
     free_flat_lists(&fl);
+    PyMem_Free(list_pos);
     Py_XDECREF(ra);
     PyMem_Free(cols);
     PyMem_Free(keys);
@@ -1059,9 +1169,12 @@ static PyMethodDef ArrowTable_methods[] = {
     {"gather", (PyCFunction)(void (*)(void))ArrowTable_gather, METH_FASTCALL,
      "gather(column, rows) -> ndarray of a fixed-width column at rows"},
     {"pack", (PyCFunction)ArrowTable_pack, METH_VARARGS,
-     "pack(column, rows|None, block_size, eos_id|-1) -> int32 (n_blocks, block_size)"},
+     "pack(column, rows|None, block_size, eos_id|-1, group_rows=0) -> int32 (n_blocks, "
+     "block_size); group_rows > 0: each group of that many rows drops its own remainder"},
     {"write", (PyCFunction)(void (*)(void))ArrowTable_write, METH_VARARGS | METH_KEYWORDS,
-     "write(path, rows=None, columns=None, batch_rows=1000, metadata=None): Arrow IPC stream"},
+     "write(path, rows=None, columns=None, batch_rows=1000, metadata=None, lists=None): Arrow "
+     "IPC stream; lists = (names, arrays, offsets|None, fixed_size[, positions]) adds flat "
+     "list columns (at `positions` among the output columns, else last)"},
     {"gather_lists", (PyCFunction)(void (*)(void))ArrowTable_gather_lists, METH_FASTCALL,
      "gather_lists(column, rows) -> (values, offsets): rows of a list column, copied in C"},
     {"tokenize", (PyCFunction)ArrowTable_tokenize, METH_VARARGS,
@@ -1133,6 +1246,14 @@ done:
 typedef struct {
     PyObject_HEAD
     PyObject *table, *indices, *format_type, *format_columns;
+    /* Derived when any of those is set: `fast` is the table when ds[int] can be answered
+     * here (an ArrowTable, no format, no mapping or an int64 index array), else NULL; `ix`
+     * points into `ix_view`, a view of the mapping held so that the array cannot be
+     * resized under it (numpy refuses while another reference exists). */
+    ArrowTableObject *fast;
+    PyObject *ix_view;
+    const int64_t *ix;
+    int64_t ix_n;
 } DatasetBaseObject;
 
 static PyObject *str_getitem; /* interned "_getitem" */
@@ -1147,10 +1268,14 @@ static int DatasetBase_traverse(DatasetBaseObject *self, visitproc visit, void *
     Py_VISIT(self->indices);
     Py_VISIT(self->format_type);
     Py_VISIT(self->format_columns);
+    Py_VISIT(self->ix_view);
     return 0;
 }
 
 static int DatasetBase_clear(DatasetBaseObject *self) {
+    self->fast = NULL;
+    self->ix = NULL;
+    Py_CLEAR(self->ix_view);
     Py_CLEAR(self->table);
     Py_CLEAR(self->indices);
     Py_CLEAR(self->format_type);
@@ -1168,22 +1293,55 @@ static void DatasetBase_dealloc(DatasetBaseObject *self) {
 
 static inline int is_none(PyObject *o) { return !o || o == Py_None; }
 
-static PyObject *DatasetBase_subscript(DatasetBaseObject *self, PyObject *key) {
+static int DatasetBase_derive(DatasetBaseObject *self) {
+    self->fast = NULL;
+    self->ix = NULL;
+    self->ix_n = 0;
+    Py_CLEAR(self->ix_view);
     PyObject *t = self->table;
-    if (PyLong_CheckExact(key) && t && Py_TYPE(t)->tp_dealloc == (destructor)ArrowTable_dealloc &&
-        is_none(self->format_type) && is_none(self->format_columns) &&
-        (is_none(self->indices) || is_index_array(self->indices))) {
+    if (!t || Py_TYPE(t)->tp_dealloc != (destructor)ArrowTable_dealloc ||
+        !is_none(self->format_type) || !is_none(self->format_columns))
+        return 0;
+    if (!is_none(self->indices)) {
+        if (!is_index_array(self->indices)) return 0;
+        PyObject *v = PyArray_View((PyArrayObject *)self->indices, NULL, NULL);
+        if (!v) return -1;
+        self->ix_view = v;
+        self->ix = PyArray_DATA((PyArrayObject *)v);
+        self->ix_n = (int64_t)PyArray_DIM((PyArrayObject *)v, 0);
+    }
+    self->fast = (ArrowTableObject *)t;
+    return 0;
+}
+
+static PyObject *DatasetBase_subscript(DatasetBaseObject *self, PyObject *key) {
+    ArrowTableObject *at = self->fast;
+    if (at && PyLong_CheckExact(key)) {
         long long pos = PyLong_AsLongLong(key);
         if (pos == -1 && PyErr_Occurred()) return NULL;
-        ArrowTableObject *at = (ArrowTableObject *)t;
-        int64_t row = map_row(at, pos, is_none(self->indices) ? NULL : (PyArrayObject *)self->indices);
-        if (row < 0) return NULL;
-        return row_dict(at, row, NULL, at->t->n_fields);
+        long long n = self->ix ? self->ix_n : at->num_rows;
+        if (pos < 0) pos += n;
+        if (pos < 0 || pos >= n) {
+            PyErr_Format(PyExc_IndexError, "Index %lld out of range for dataset of size %lld",
+                         pos, n);
+            return NULL;
+        }
+        long long row = pos;
+        if (self->ix) {
+            row = self->ix[pos];
+            if (row < 0 || row >= at->num_rows) {
+                PyErr_Format(PyExc_IndexError, "index mapping points at row %lld of %lld", row,
+                             (long long)at->num_rows);
+                return NULL;
+            }
+        }
+        return row_dict(at, row, NULL, at->n_fields);
     }
     return PyObject_CallMethodOneArg((PyObject *)self, str_getitem, key);
 }
 
 static Py_ssize_t DatasetBase_length(DatasetBaseObject *self) {
+    if (self->fast) return (Py_ssize_t)(self->ix ? self->ix_n : self->fast->num_rows);
     if (!is_none(self->indices) && PyArray_Check(self->indices))
         return (Py_ssize_t)PyArray_SIZE((PyArrayObject *)self->indices);
     if (self->table && Py_TYPE(self->table)->tp_dealloc == (destructor)ArrowTable_dealloc)
@@ -1191,23 +1349,36 @@ static Py_ssize_t DatasetBase_length(DatasetBaseObject *self) {
     return PyObject_Size(is_none(self->indices) ? self->table : self->indices);
 }
 
-static PyMemberDef DatasetBase_members[] = {
-    {"_table", T_OBJECT, offsetof(DatasetBaseObject, table), 0, "the ArrowTable"},
-    {"_indices", T_OBJECT, offsetof(DatasetBaseObject, indices), 0,
-     "index mapping (int64 array) or None"},
-    {"_format_type", T_OBJECT, offsetof(DatasetBaseObject, format_type), 0,
-     "None (python), 'numpy' or 'torch'"},
-    {"_format_columns", T_OBJECT, offsetof(DatasetBaseObject, format_columns), 0,
-     "formatted columns or None"},
-    {NULL, 0, 0, 0, NULL},
+/* The four attributes, each re-deriving the fast path when set. */
+static PyObject *DatasetBase_get(DatasetBaseObject *self, void *off) {
+    PyObject *v = *(PyObject **)((char *)self + (size_t)off);
+    return Py_NewRef(v ? v : Py_None);
+}
+
+static int DatasetBase_set(DatasetBaseObject *self, PyObject *value, void *off) {
+    PyObject **slot = (PyObject **)((char *)self + (size_t)off);
+    Py_XSETREF(*slot, Py_XNewRef(value));
+    return DatasetBase_derive(self);
+}
+
+#define DS_ATTR(name, field, doc) \
+    {name, (getter)DatasetBase_get, (setter)DatasetBase_set, doc, \
+     (void *)offsetof(DatasetBaseObject, field)}
+static PyGetSetDef DatasetBase_getset[] = {
+    DS_ATTR("_table", table, "the ArrowTable"),
+    DS_ATTR("_indices", indices, "index mapping (int64 array) or None"),
+    DS_ATTR("_format_type", format_type, "None (python), 'numpy' or 'torch'"),
+    DS_ATTR("_format_columns", format_columns, "formatted columns or None"),
+    {NULL, NULL, NULL, NULL, NULL},
 };
+#undef DS_ATTR
 
 static PyType_Slot DatasetBase_slots[] = {
     {Py_tp_new, DatasetBase_new},
     {Py_tp_dealloc, DatasetBase_dealloc},
     {Py_tp_traverse, DatasetBase_traverse},
     {Py_tp_clear, DatasetBase_clear},
-    {Py_tp_members, DatasetBase_members},
+    {Py_tp_getset, DatasetBase_getset},
     {Py_mp_subscript, DatasetBase_subscript},
     {Py_mp_length, DatasetBase_length},
     {Py_tp_doc, (void *)"Base of hfc.datasets.Dataset: ds[int] and len(ds) in C."},

@@ -610,15 +610,24 @@ class Dataset(_DatasetBase):
         """A fixed-width column's values at dataset positions, copied in C."""
         return self._table.gather(self._col_index(column), self._rows_for(positions))
 
-    def pack(self, block_size, column="input_ids", eos_id=None, output="numpy"):
+    def pack(self, block_size, column="input_ids", eos_id=None, output="numpy", batch_size=None):
         """group_texts in C: concatenate the token lists of `column` (in dataset order,
         with eos_id appended to each when given), drop the remainder, cut into blocks.
+
+        batch_size=None (or <= 0): one concatenation of the whole dataset, so only its last
+        partial block is dropped. batch_size=k: the rows are taken in batches of k (the last
+        one shorter) and each batch drops its own remainder -- exactly the blocks of
+        transformers' run_clm recipe, ``ds.map(group_texts, batched=True, batch_size=k)``
+        (datasets.map's default k is 1000). With map's num_proc=p, datasets batches each of
+        its p contiguous shards separately, so its blocks are those of packing each shard
+        (``ds.shard(p, i, contiguous=True).pack(...)``) one after another.
 
         output="numpy": int32 ndarray (n_blocks, block_size); output="dataset": a Dataset
         with `column` as fixed-length lists (datasets' List(length=block_size))."""
         rows = self._indices
+        group = 0 if batch_size is None else int(batch_size)
         blocks = self._table.pack(self._col_index(column), rows, int(block_size),
-                                  -1 if eos_id is None else int(eos_id))
+                                  -1 if eos_id is None else int(eos_id), max(group, 0))
         if output == "numpy":
             return blocks
         feats = {column: {"feature": {"dtype": "int32", "_type": "Value"},
@@ -650,7 +659,8 @@ class Dataset(_DatasetBase):
         for BERT-style tokenizers. Other columns are kept (the dataset's index mapping
         applied) unless named in remove_columns. New columns: input_ids (list<int32>),
         token_type_ids and attention_mask (list<int8>), the types datasets stores.
-        A new column named like a kept one replaces it at the end of the columns."""
+        Columns are in datasets.map's order: a new column named like a column of this
+        dataset (kept or removed) takes its place, the others come last."""
         c, n = self._col_index(column), len(self)
         pad = {True: "longest", False: None, "do_not_pad": None}.get(padding, padding)
         if pad not in (None, "longest", "max_length"):
@@ -718,15 +728,19 @@ class Dataset(_DatasetBase):
             names.append("attention_mask")
             arrays.append(mask if mask is not None else np.ones(len(ids), dtype=np.int8))
             feats_new["attention_mask"] = int8_list
-        keep = [k for k, name in enumerate(self._table.column_names)
-                if name not in drop and name not in feats_new]
-        feats = {self._table.column_names[k]: self._info["features"][self._table.column_names[k]]
-                 for k in keep}
-        feats.update(feats_new)
+        # datasets.map's column order: its writer follows the input schema, so a new column
+        # named like an input column (kept or in remove_columns) takes that column's place;
+        # the other new columns follow in the tokenizer's order
+        in_names = list(self._table.column_names)
+        keep = [k for k, name in enumerate(in_names) if name not in drop and name not in feats_new]
+        out = [name for name in in_names if name in feats_new or (name not in drop)]
+        out += [name for name in names if name not in in_names]
+        old_feats = self._info["features"]
+        feats = {name: feats_new[name] if name in feats_new else old_feats[name] for name in out}
         path = _new_cache_path()
         self._table.write(path, rows=rows, columns=keep, batch_rows=batch_rows,
                           metadata={"huggingface": json.dumps({"info": {"features": feats}})},
-                          lists=(names, arrays, offsets, 0))
+                          lists=(names, arrays, offsets, 0, [out.index(nm) for nm in names]))
         return Dataset(ArrowTable([path]), info={**self._info, "features": feats},
                        split=self._split)
 

@@ -58,7 +58,10 @@ class Dataset(_DatasetBase):
                     drop_last_batch: bool = ...) -> Iterator[tuple[np.ndarray, np.ndarray]]: ...
     def gather(self, column: str, positions: Any) -> np.ndarray: ...
     def pack(self, block_size: int, column: str = ..., eos_id: Optional[int] = ...,
-             output: str = ...) -> Any: ...
+             output: str = ..., batch_size: Optional[int] = ...) -> Any:
+        """group_texts: blocks of block_size tokens; batch_size=None drops the remainder once
+        over the whole dataset, batch_size=k per batch of k rows (datasets.map(group_texts,
+        batched=True, batch_size=k))."""
     def tokenize(self, tokenizer: Any, column: str = ..., add_special_tokens: bool = ..., *,
                  truncation: Union[bool, str] = ..., max_length: Optional[int] = ...,
                  padding: Union[bool, str] = ..., pad_to_multiple_of: Optional[int] = ...,

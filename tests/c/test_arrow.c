@@ -122,6 +122,32 @@ static void test_writer_appended_lists(void) {
     CHECK_OK(hfc_arrow_table_add_memory(back2, (const uint8_t *)out2.data, out2.len, "w2", NULL));
     CHECK_OK(render_table(&got, back2, NULL));
     CHECK(want.data && got.data && !strcmp(want.data, got.data));
+    /* the list column placed first: the table's columns follow in their order */
+    size_t pos0 = 0, bad = t->n_fields + 1;
+    hfc_arrow_write_opts o3 = o;
+    o3.list_pos = &pos0;
+    hfc_buf out3 = {0};
+    hfc_arrow_table *back3;
+    CHECK_OK(hfc_arrow_write_stream_buf(t, &o3, &out3));
+    CHECK_OK(hfc_arrow_table_create(&back3));
+    CHECK_OK(hfc_arrow_table_add_memory(back3, (const uint8_t *)out3.data, out3.len, "w3", NULL));
+    CHECK_EQ_INT(back3->n_fields, t->n_fields + 1);
+    CHECK(!strcmp(back3->fields[0].name, "extra"));
+    for (size_t c = 0; c < t->n_fields; c++)
+        CHECK(!strcmp(back3->fields[c + 1].name, t->fields[c].name));
+    for (int64_t r = 0; r < n; r++) {
+        size_t b;
+        int64_t k, st, en;
+        hfc_arrow_table_locate(back3, r, &b, &k);
+        CHECK_OK(hfc_arrow_range(&back3->batches[b].columns[0], k, &st, &en));
+        CHECK_EQ_INT(en - st, offs[r + 1] - offs[r]);
+    }
+    o3.list_pos = &bad;
+    hfc_buf out4 = {0};
+    CHECK_STATUS(hfc_arrow_write_stream_buf(t, &o3, &out4), HFC_ERR_RANGE);
+    hfc_buf_free(&out4);
+    hfc_buf_free(&out3);
+    hfc_arrow_table_free(back3);
     hfc_buf_free(&out);
     hfc_buf_free(&out2);
     hfc_buf_free(&want);
@@ -257,17 +283,33 @@ static void test_pack_and_gather(void) {
     /* l = [[1,2], None, [], [3]]: with eos 9 -> 1 2 9 9 9 3 9 -> blocks of 3: [1,2,9],[9,9,3] */
     int32_t *out = NULL;
     int64_t nb = 0;
-    CHECK_OK(hfc_arrow_pack(t, 0, NULL, 0, 3, 9, &out, &nb));
+    CHECK_OK(hfc_arrow_pack(t, 0, NULL, 0, 3, 9, 0, &out, &nb));
     CHECK_EQ_INT(nb, 2);
     int32_t want[6] = {1, 2, 9, 9, 9, 3};
     CHECK(out && !memcmp(out, want, sizeof want));
     hfc_free(out);
     int64_t rows[2] = {3, 0};
-    CHECK_OK(hfc_arrow_pack(t, 0, rows, 2, 2, -1, &out, &nb));
+    CHECK_OK(hfc_arrow_pack(t, 0, rows, 2, 2, -1, 0, &out, &nb));
     CHECK_EQ_INT(nb, 1);
     CHECK(out && out[0] == 3 && out[1] == 1);
     hfc_free(out);
-    CHECK_STATUS(hfc_arrow_pack(t, 3, NULL, 0, 2, -1, &out, &nb), HFC_ERR_TYPE);
+    /* groups of 2 rows, each dropping its own remainder: 1 2 9 9 | 9 3 9 -> [1,2,9],[9,3,9] */
+    CHECK_OK(hfc_arrow_pack(t, 0, NULL, 0, 3, 9, 2, &out, &nb));
+    CHECK_EQ_INT(nb, 2);
+    int32_t want2[6] = {1, 2, 9, 9, 3, 9};
+    CHECK(out && !memcmp(out, want2, sizeof want2));
+    hfc_free(out);
+    /* groups of 3 rows: 1 2 9 9 9 | 3 9 -> 5 // 3 = 1 block, then 2 // 3 = 0 */
+    CHECK_OK(hfc_arrow_pack(t, 0, NULL, 0, 3, 9, 3, &out, &nb));
+    CHECK_EQ_INT(nb, 1);
+    CHECK(out && !memcmp(out, want, 3 * sizeof *out));
+    hfc_free(out);
+    /* a group size beyond the row count is one group */
+    CHECK_OK(hfc_arrow_pack(t, 0, NULL, 0, 3, 9, 100, &out, &nb));
+    CHECK_EQ_INT(nb, 2);
+    CHECK(out && !memcmp(out, want, sizeof want));
+    hfc_free(out);
+    CHECK_STATUS(hfc_arrow_pack(t, 3, NULL, 0, 2, -1, 0, &out, &nb), HFC_ERR_TYPE);
     hfc_arrow_table_free(t);
 
     const arrow_seed *d = NULL;

@@ -3,7 +3,9 @@
  * An hfc_arrow_table is the concatenation of one or more Arrow IPC files (the stream
  * format `datasets` writes, the legacy stream without continuation markers, or the
  * file format with its footer) that share one schema. Arrays point straight into the
- * mapped files; the table holds a reference on every mapping it views.
+ * mapped files; the table holds a reference on every mapping it views. The one copy:
+ * a delta dictionary batch (isDelta) gives a new dictionary, the old values with the
+ * delta's appended, built in the table's arena (batches read before keep the old one).
  *
  * Trust model: every flatbuffer offset, vtable and buffer range is checked when a file
  * is added (a bad one gives HFC_ERR_INVALID naming the file and byte offset). Per-row
@@ -151,7 +153,8 @@ typedef struct hfc_arrow_list_column {
  * as an Arrow IPC stream to `path` (atomically: tmp file + rename), keeping the columns
  * `cols[0..n_cols)` (all when cols == NULL), in record batches of `batch_rows` rows.
  * Dictionary columns are written decoded. `meta_keys/meta_values` replace the schema
- * metadata (n_meta entries). `lists[0..n_lists)` are appended after the table's columns:
+ * metadata (n_meta entries). `lists[0..n_lists)` follow the table's columns (or go at
+ * list_pos):
  * output row r holds values[list_offsets[r] .. list_offsets[r+1]) of each (offsets shared,
  * list_offsets[0] == 0), or fixed_size_list<...>[list_fixed_size] when that is > 0. */
 typedef struct hfc_arrow_write_opts {
@@ -167,6 +170,8 @@ typedef struct hfc_arrow_write_opts {
     size_t n_lists;
     const int64_t *list_offsets;
     int32_t list_fixed_size;
+    const size_t *list_pos;  /* output column of each list column (NULL: after the table's
+                              * columns); the table's columns fill the others in order */
 } hfc_arrow_write_opts;
 hfc_status hfc_arrow_write_stream(const hfc_arrow_table *t, const hfc_arrow_write_opts *o,
                                   const char *path);
@@ -189,11 +194,14 @@ hfc_status hfc_arrow_gather_lists(const hfc_arrow_table *t, size_t col, const in
 
 /* group_texts: concatenate the int lists of column `col` over rows[0..n) (all rows when
  * rows == NULL), appending eos_id after each when eos_id >= 0, drop the remainder and
- * cut into blocks of block_size. *out (hfc_malloc'ed, caller frees) gets n_blocks *
- * block_size int32 values. */
+ * cut into blocks of block_size. With group_rows > 0 this is done per group of
+ * group_rows consecutive rows (the last group may be shorter), each dropping its own
+ * remainder, as datasets.map(group_texts, batched=True, batch_size=group_rows) does;
+ * group_rows <= 0 is one group of all rows. *out (hfc_malloc'ed, caller frees) gets
+ * n_blocks * block_size int32 values. */
 hfc_status hfc_arrow_pack(const hfc_arrow_table *t, size_t col, const int64_t *rows,
-                          int64_t n, int64_t block_size, int64_t eos_id, int32_t **out,
-                          int64_t *n_blocks);
+                          int64_t n, int64_t block_size, int64_t eos_id, int64_t group_rows,
+                          int32_t **out, int64_t *n_blocks);
 
 /* Tokenize the utf8 column `col` over rows[0..n) (all rows when rows == NULL) with an
  * hfc tokenizer on the pool (padding is not applied; truncation is, as configured).

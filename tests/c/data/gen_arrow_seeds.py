@@ -35,20 +35,40 @@ def tables():
     })
     dic = pa.table({"d": pa.array(["x", "y", None, "x", "z"]).dictionary_encode(),
                     "v": pa.array([1, 2, 3, 4, 5], pa.int32())})
-    return {"basic": basic, "nested": nested, "dict": dic}
+    return {"basic": basic, "nested": nested, "dict": dic, "delta": delta_table()}
 
 
-def write(tbl, kind, chunk):
+def delta_table():
+    """Dictionary columns whose dictionary grows from batch to batch: written with
+    emit_dictionary_deltas, each later batch's new values come as an isDelta batch."""
+    it, lt = pa.int32(), pa.list_(pa.int16())
+    schema = pa.schema([("d", pa.dictionary(it, pa.string())), ("l", pa.dictionary(it, lt)),
+                        ("v", pa.int32())])
+
+    def batch(di, dv, li, lv, v):
+        return pa.record_batch([pa.DictionaryArray.from_arrays(pa.array(di, it), pa.array(dv)),
+                                pa.DictionaryArray.from_arrays(pa.array(li, it), pa.array(lv, lt)),
+                                pa.array(v, it)], schema=schema)
+    return pa.Table.from_batches([
+        batch([0, 1, None], ["x", "y"], [0, 0, 1], [[1], []], [1, 2, 3]),
+        batch([2, 0], ["x", "y", "z"], [2, 1], [[1], [], [5, None]], [4, 5]),
+        batch([1], ["x", "y", "z"], [1], [[1], [], [5, None]], [6]),        # no new values
+        batch([3, 3, 1], ["x", "y", "z", "w"], [0, 3, 2], [[1], [], [5, None], None], [7, 8, 9]),
+    ])
+
+
+def write(tbl, kind, chunk, deltas=False):
     sink = io.BytesIO()
     meta = {"huggingface": '{"info": {"features": {}}}'}
     tbl = tbl.replace_schema_metadata(meta)
+    opts = pa.ipc.IpcWriteOptions(emit_dictionary_deltas=True) if deltas else None
     if kind == "file":
-        w = pa.ipc.new_file(sink, tbl.schema)
+        w = pa.ipc.new_file(sink, tbl.schema, options=opts)
     elif kind == "legacy":
         w = pa.ipc.new_stream(sink, tbl.schema,
                               options=pa.ipc.IpcWriteOptions(use_legacy_format=True))
     else:
-        w = pa.ipc.new_stream(sink, tbl.schema)
+        w = pa.ipc.new_stream(sink, tbl.schema, options=opts)
     w.write_table(tbl, max_chunksize=chunk)
     w.close()
     return sink.getvalue()
@@ -93,9 +113,9 @@ def main():
     entries = []
     for name, tbl in tables().items():
         for kind, chunk in (("stream", 2), ("file", 3), ("legacy", 1)):
-            if name == "dict" and kind == "legacy":
+            if name in ("dict", "delta") and kind == "legacy":
                 continue
-            data = write(tbl, kind, chunk)
+            data = write(tbl, kind, chunk, deltas=name == "delta")
             seed = f"{name}_{kind}"
             with open(os.path.join(CORPUS, seed + ".arrow"), "wb") as f:
                 f.write(data)
