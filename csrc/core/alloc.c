@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 static void *libc_malloc(void *ud, size_t size) { (void)ud; return malloc(size); }
 static void *libc_realloc(void *ud, void *p, size_t size) { (void)ud; return realloc(p, size); }
@@ -128,6 +131,19 @@ static char *align_up(char *p, size_t align) {
 }
 
 /* Open a new chunk big enough for `size` bytes at `align`. */
+void hfc_advise_huge(void *p, size_t size) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (!p || size < HFC_HUGE_MIN) return;
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+    uintptr_t hi = ((uintptr_t)p + size) & ~(huge - 1);
+    if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)size;
+#endif
+}
+
 static bool arena_new_chunk(hfc_arena *a, size_t size, size_t align) {
     size_t want;
     if (!hfc_add_size(size, align, &want)) return false;
@@ -136,6 +152,7 @@ static bool arena_new_chunk(hfc_arena *a, size_t size, size_t align) {
     if (!hfc_add_size(usable, sizeof(hfc_arena_chunk), &bytes)) return false;
     hfc_arena_chunk *c = hfc_malloc(bytes);
     if (!c) return false;
+    hfc_advise_huge(c, bytes); /* a chunk this big is one big array, e.g. a long word's */
     c->prev = a->head;
     c->size = usable;
     a->head = c;

@@ -51,6 +51,7 @@ typedef struct merge_slot {
 struct tk_bpe {
     tk_vocab *vocab;
     merge_slot *merges;
+    void *merges_block; /* merges is its 2 MiB-aligned part */
     size_t mmask, nmerges;
     uint64_t *bloom; /* a blocked Bloom filter of the merge pairs (see merge_get) */
     unsigned bloom_shift;
@@ -110,7 +111,7 @@ void tk_bpe_free(tk_bpe *m) {
     tk_vocab_free(m->vocab);
     tk_memo_free(m->cache);
     tk_memo_free(m->wide);
-    hfc_free(m->merges);
+    hfc_free(m->merges_block);
     hfc_free(m->bloom);
     hfc_free(m->unk);
     hfc_free(m->prefix);
@@ -248,8 +249,12 @@ static hfc_status read_merges(tk_bpe *m, const hfc_json_doc *doc, const hfc_json
     }
     size_t cap = 16;
     while (cap < (size_t)ms->len + ms->len / 2 + 1) cap <<= 1;
-    m->merges = hfc_malloc(cap * sizeof *m->merges);
-    if (!m->merges) return hfc_fail(HFC_ERR_NOMEM, "out of memory for %u merges", ms->len);
+    size_t tbytes = cap * sizeof *m->merges, huge = tbytes >= HFC_HUGE_MIN / 2 ? (size_t)2 << 20 : 0;
+    m->merges_block = hfc_malloc(tbytes + huge);
+    if (!m->merges_block) return hfc_fail(HFC_ERR_NOMEM, "out of memory for %u merges", ms->len);
+    m->merges = huge ? (merge_slot *)(((uintptr_t)m->merges_block + huge - 1) & ~(uintptr_t)(huge - 1))
+                     : m->merges_block;
+    if (huge) hfc_advise_huge(m->merges, tbytes < HFC_HUGE_MIN ? HFC_HUGE_MIN : tbytes);
     memset(m->merges, 0xFF, cap * sizeof *m->merges);
     m->mmask = cap - 1;
     /* prefetching pays for its hashing only when the vocabulary outgrows the caches */
@@ -520,7 +525,8 @@ static inline void push_pair(const tk_bpe *m, heap *h, const word *w, int32_t po
 #define RB_SMALL 128         /* bytes of a bucket's first block */
 #define RB_BIG 2048          /* bytes of its later blocks (fewer links to follow) */
 #define RB_GROUP 64          /* buckets allocated together */
-#define RB_SLAB (64u << 10)  /* bytes per slab of queue memory */
+#define RB_SLAB (64u << 10)  /* bytes of the first slab of queue memory */
+#define RB_SLAB_MAX ((size_t)8 << 20) /* and of the largest */
 
 typedef struct rblock {
     struct rblock *next;
@@ -542,6 +548,7 @@ typedef struct rgroup {
 typedef struct rslab {
     struct rslab *prev;
     char *cur, *end;
+    size_t size;
 } rslab;
 
 typedef struct rqueue {
@@ -557,12 +564,17 @@ static void *rq_alloc(rqueue *q, size_t size) { /* 64-byte aligned, size <= RB_S
     rslab *s = q->slab;
     size = (size + 63) & ~(size_t)63;
     if (!s || (size_t)(s->end - s->cur) < size) {
-        s = hfc_malloc(RB_SLAB);
-        if (!s) return NULL;
-        s->prev = q->slab;
-        s->cur = (char *)(((uintptr_t)(s + 1) + 63) & ~(uintptr_t)63);
-        s->end = (char *)s + RB_SLAB;
-        q->slab = s;
+        /* slabs double up to RB_SLAB_MAX: a word that needs many is long, and its buckets
+         * and blocks are then touched at random across them: big slabs go on huge pages */
+        size_t bytes = s ? (s->size < RB_SLAB_MAX ? 2 * s->size : RB_SLAB_MAX) : RB_SLAB;
+        rslab *ns = hfc_malloc(bytes);
+        if (!ns) return NULL;
+        hfc_advise_huge(ns, bytes);
+        ns->prev = s;
+        ns->size = bytes;
+        ns->cur = (char *)(((uintptr_t)(ns + 1) + 63) & ~(uintptr_t)63);
+        ns->end = (char *)ns + bytes;
+        q->slab = s = ns;
     }
     void *p = s->cur;
     s->cur += size;
