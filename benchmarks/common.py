@@ -4,6 +4,7 @@ Method (../shared/docs/BENCHMARKS.md): time hfc and each peer on the same input 
 same process, alternating A B A B after a warm-up; report the median of per-round ratios
 with the min-max, next to a physical bound measured in the same run.
 """
+import gc
 import os
 import platform
 import statistics
@@ -23,13 +24,17 @@ def best_time(fn, repeat=3):
 
 
 def paired(fns, rounds=7, warmup=1, inner=1):
-    """fns: {name: callable}. Returns {name: [seconds per round]} measured in alternation."""
+    """fns: {name: callable}. Returns {name: [seconds per round]} measured in alternation.
+    The garbage collector is emptied (untimed) before each call: otherwise the full
+    collection that one contender's garbage makes due lands in whichever call comes next
+    (always the same one, the order being fixed), and each call pays for its own objects."""
     for _ in range(warmup):
         for fn in fns.values():
             fn()
     times = {name: [] for name in fns}
     for _ in range(rounds):
         for name, fn in fns.items():
+            gc.collect()
             t0 = time.perf_counter()
             for _ in range(inner):
                 fn()
