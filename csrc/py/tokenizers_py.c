@@ -645,6 +645,9 @@ static hfc_status batch_task(void *vctx, size_t begin, size_t end, int worker) {
                 j->self->tok, j->scratch[worker], &ia, b->obj ? &ib : NULL, j->add_special, &j->out[i]));
         }
         if (j->objs) {
+            /* the block's encodings in one allocation: the caller frees them (as Python
+             * objects, one by one, holding the GIL) with one free per block */
+            HFC_TRY(hfc_encodings_share(&j->out[blk], stop - blk));
             batch_objs *o = j->objs;
             size_t k = atomic_fetch_add_explicit(&o->posted, 1, memory_order_relaxed);
             o->ranges[k][0] = blk;

@@ -42,6 +42,8 @@ typedef struct hfc_encoding {
     size_t n_ov, cap_ov;
     hfc_buf pool;
     bool no_strings; /* hfc_encoding_drop_offsets: tokens of the text have no string */
+    struct hfc_enc_share *share; /* non-NULL: the arrays live in a block shared with other
+                                  * encodings (hfc_encodings_share), released, not freed */
 } hfc_encoding;
 
 /* The string of token i if overridden, else NULL. */
@@ -56,6 +58,11 @@ void hfc_encoding_free(hfc_encoding *e); /* frees arrays and overflowing; not e 
 void hfc_encoding_clear(hfc_encoding *e); /* n = 0, overflowing freed, capacity kept */
 hfc_status hfc_encoding_copy(hfc_encoding *dst, const hfc_encoding *src); /* deep; dst uninit */
 hfc_status hfc_encoding_reserve(hfc_encoding *e, size_t n);
+/* Move the arrays of e[0..n) into one allocation they share (each keeps its own part; the
+ * last one freed frees it): n encodings made together and freed one by one elsewhere
+ * (Python objects) then cost one free, not n. Short encodings (under 40 tokens) and ones
+ * already sharing are left alone. On failure (no memory) nothing changes. */
+hfc_status hfc_encodings_share(hfc_encoding *e, size_t n);
 
 /* `name` is used in error messages (a path, or "<string>"). buf must stay valid only
  * during the call. */
