@@ -201,17 +201,13 @@ def main():
         # (threads, call): hfc's pool is resized before a contender's turn and one untimed
         # call starts its workers (resizing stops them), as a program that sets its thread
         # count once; HF's pool is its own (RAYON_NUM_THREADS=2)
-        fns = {"hfc 1 thread": (1, lambda: ours.encode_batch(lines)),
-               "hfc 2 threads": (2, lambda: ours.encode_batch(lines)),
-               "HF encode_batch (2 threads)": (2, lambda: ref.encode_batch(lines)),
-               "hfc encode_batch_ids 2 threads": (2, lambda: ours.encode_batch_ids(lines))}
-        times = {k: [] for k in fns}
-        for _ in range(ROUNDS):
-            for k, (n, fn) in fns.items():
-                hfc.set_num_threads(n)
-                fn()
-                gc.collect()
-                times[k].append(_timed(fn))
+        plan = {"hfc 1 thread": (1, lambda: ours.encode_batch(lines)),
+                "hfc 2 threads": (2, lambda: ours.encode_batch(lines)),
+                "HF encode_batch (2 threads)": (2, lambda: ref.encode_batch(lines)),
+                "hfc encode_batch_ids 2 threads": (2, lambda: ours.encode_batch_ids(lines))}
+        times = paired({k: fn for k, (n, fn) in plan.items()}, rounds=ROUNDS, warmup=0,
+                       setup={k: (lambda n=n, fn=fn: (hfc.set_num_threads(n), fn()))
+                              for k, (n, fn) in plan.items()})
         thread_rows.append(
             f"| {tname} | {fmt_ratio(ratio_stats(times, 'hfc 2 threads', 'hfc 1 thread'))} | "
             f"{fmt_ratio(ratio_stats(times, 'hfc 2 threads', 'HF encode_batch (2 threads)'))} | "

@@ -23,17 +23,24 @@ def best_time(fn, repeat=3):
     return best
 
 
-def paired(fns, rounds=7, warmup=1, inner=1):
+def paired(fns, rounds=7, warmup=1, inner=1, setup=None):
     """fns: {name: callable}. Returns {name: [seconds per round]} measured in alternation.
-    The garbage collector is emptied (untimed) before each call: otherwise the full
-    collection that one contender's garbage makes due lands in whichever call comes next
-    (always the same one, the order being fixed), and each call pays for its own objects."""
+    setup: {name: callable} run untimed before each of that contender's calls (e.g. its
+    thread count and a call that starts its workers). The garbage collector is emptied
+    (untimed) before each call: otherwise the full collection that one contender's garbage
+    makes due lands in whichever call comes next (always the same one, the order being
+    fixed), and each call pays for its own objects."""
+    setup = setup or {}
     for _ in range(warmup):
-        for fn in fns.values():
+        for name, fn in fns.items():
+            if name in setup:
+                setup[name]()
             fn()
     times = {name: [] for name in fns}
     for _ in range(rounds):
         for name, fn in fns.items():
+            if name in setup:
+                setup[name]()
             gc.collect()
             t0 = time.perf_counter()
             for _ in range(inner):

@@ -6,12 +6,13 @@ import json
 
 import pytest
 import tokenizers
+import transformers  # in the test extra
 
 from hfc.tokenizers import Tokenizer
 
 from conftest import FIXTURES, TOKENIZER_NAMES
+from test_tokenizers_pypi import minilm_json
 
-transformers = pytest.importorskip("transformers")  # in the test extra: never skipped there
 
 TEXTS = ["Hello world, this is a test.", "naïve café 東京 🤗 x", "  spaces   and\ttabs\n",
          "def f(x):\n    return x ** 2  # code", "A much longer sentence that will need truncating "
@@ -22,10 +23,8 @@ PARTS = ("normalizer", "pre_tokenizer", "post_processor", "decoder", "model")
 
 def _json(name):
     if name == "minilm":
-        path = FIXTURES / "minilm" / "tokenizer.json.gz"
-    else:
-        path = FIXTURES / "tokenizers" / name / "tokenizer.json.gz"
-    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return minilm_json()
+    with gzip.open(FIXTURES / "tokenizers" / name / "tokenizer.json.gz", "rt", encoding="utf-8") as f:
         return f.read()
 
 

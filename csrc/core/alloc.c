@@ -130,11 +130,10 @@ static char *align_up(char *p, size_t align) {
     return (char *)((u + (align - 1)) & ~(uintptr_t)(align - 1));
 }
 
-/* Open a new chunk big enough for `size` bytes at `align`. */
 void hfc_advise_huge(void *p, size_t size) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (!p || size < HFC_HUGE_MIN) return;
-    const uintptr_t huge = (uintptr_t)2 << 20;
+    if (!p) return;
+    const uintptr_t huge = HFC_HUGE_PAGE;
     uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
     uintptr_t hi = ((uintptr_t)p + size) & ~(huge - 1);
     if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
@@ -144,6 +143,7 @@ void hfc_advise_huge(void *p, size_t size) {
 #endif
 }
 
+/* Open a new chunk big enough for `size` bytes at `align`. */
 static bool arena_new_chunk(hfc_arena *a, size_t size, size_t align) {
     size_t want;
     if (!hfc_add_size(size, align, &want)) return false;
@@ -152,7 +152,7 @@ static bool arena_new_chunk(hfc_arena *a, size_t size, size_t align) {
     if (!hfc_add_size(usable, sizeof(hfc_arena_chunk), &bytes)) return false;
     hfc_arena_chunk *c = hfc_malloc(bytes);
     if (!c) return false;
-    hfc_advise_huge(c, bytes); /* a chunk this big is one big array, e.g. a long word's */
+    hfc_advise_huge(c, bytes); /* a chunk this big holds one big array (a long word's) */
     c->prev = a->head;
     c->size = usable;
     a->head = c;

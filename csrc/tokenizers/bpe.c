@@ -249,12 +249,12 @@ static hfc_status read_merges(tk_bpe *m, const hfc_json_doc *doc, const hfc_json
     }
     size_t cap = 16;
     while (cap < (size_t)ms->len + ms->len / 2 + 1) cap <<= 1;
-    size_t tbytes = cap * sizeof *m->merges, huge = tbytes >= HFC_HUGE_MIN / 2 ? (size_t)2 << 20 : 0;
+    size_t tbytes = cap * sizeof *m->merges, huge = tbytes >= HFC_HUGE_PAGE ? HFC_HUGE_PAGE : 0;
     m->merges_block = hfc_malloc(tbytes + huge);
     if (!m->merges_block) return hfc_fail(HFC_ERR_NOMEM, "out of memory for %u merges", ms->len);
     m->merges = huge ? (merge_slot *)(((uintptr_t)m->merges_block + huge - 1) & ~(uintptr_t)(huge - 1))
                      : m->merges_block;
-    if (huge) hfc_advise_huge(m->merges, tbytes < HFC_HUGE_MIN ? HFC_HUGE_MIN : tbytes);
+    if (huge) hfc_advise_huge(m->merges, tbytes);
     memset(m->merges, 0xFF, cap * sizeof *m->merges);
     m->mmask = cap - 1;
     /* prefetching pays for its hashing only when the vocabulary outgrows the caches */

@@ -33,11 +33,12 @@ void *hfc_realloc(void *ptr, size_t size);
 void hfc_free(void *ptr);
 char *hfc_strndup(const char *s, size_t n);    /* NUL-terminated copy */
 
-/* Ask the kernel to back the 2 MiB-aligned interior of [p, p + size) with huge pages
- * (Linux transparent huge pages in madvise mode): one TLB entry then covers 2 MiB
+/* Ask the kernel to back the HFC_HUGE_PAGE-aligned interior of [p, p + size) with huge
+ * pages (Linux transparent huge pages in madvise mode): one TLB entry then covers 2 MiB
  * instead of 4 KiB of a big array read at random. Call it before the memory is first
- * written. A hint: nothing happens below HFC_HUGE_MIN bytes or on other systems. */
-#define HFC_HUGE_MIN ((size_t)4 << 20)
+ * written; a block aligned to HFC_HUGE_PAGE is covered whole. A hint: nothing happens
+ * on other systems or where no whole huge page fits. */
+#define HFC_HUGE_PAGE ((size_t)2 << 20)
 void hfc_advise_huge(void *p, size_t size);
 
 /* Overflow-checked arithmetic: return false on overflow (out untouched). */
