@@ -6,7 +6,7 @@
  * counter `gen`. A live worker notices the new generation (spinning briefly, else
  * sleeping on wake_cond) and joins by incrementing the count with a CAS that only
  * succeeds while the ticket still names that generation and is open; inside, it takes
- * chunks from the atomic `next_chunk` counter alongside the owner, then leaves. Once the
+ * chunks from the atomic `next_begin` counter alongside the owner, then leaves. Once the
  * owner runs out of chunks it closes the ticket and waits only for the workers inside
  * (the last to leave a closed job signals done_cond). So the job description is never
  * rewritten while a worker can still read it, and a worker that the OS has not
@@ -71,7 +71,7 @@ static struct pool {
      * until every worker has checked out. */
     hfc_task_fn fn;
     void *ctx;
-    size_t n, chunk, n_chunks;
+    size_t n, grain; /* items; the smallest chunk (but the last) */
     int n_participants;  /* workers with id < this run chunks; the others stay out */
     hfc_error_state err; /* first failure, written by whoever wins `failed` */
 
@@ -83,7 +83,7 @@ static struct pool {
     _Atomic bool stop;
     _Atomic int sleepers;       /* workers blocked (or about to block) on wake_cond */
     _Atomic bool owner_waiting; /* the owner is blocked (or about to block) on done_cond */
-    alignas(64) _Atomic size_t next_chunk;
+    alignas(64) _Atomic size_t next_begin; /* the first item not yet handed out */
     _Atomic bool failed;
     /* (generation << 32) | TICKET_OPEN while workers may join | workers inside */
     alignas(64) _Atomic uint64_t ticket;
@@ -316,12 +316,23 @@ static void record_failure(hfc_status st) {
         hfc_error_save(&pool.err, st);
 }
 
+/* Chunks shrink as the job drains (guided scheduling): each is 1 / (4 x participants)
+ * of the items left, at least grain. The first ones are as big as an even split into
+ * 4 per participant; the last ones are single grains, so the participants finish
+ * together instead of one running the last big chunk alone (items of unequal cost,
+ * or a participant slowed by other work, as encode_batch's caller is). */
 static void run_chunks(int worker) {
+    size_t share = 4 * (size_t)pool.n_participants;
     while (!atomic_load_explicit(&pool.failed, memory_order_relaxed)) {
-        size_t c = atomic_fetch_add_explicit(&pool.next_chunk, 1, memory_order_relaxed);
-        if (c >= pool.n_chunks) return;
-        size_t begin = c * pool.chunk;
-        size_t end = pool.n - begin > pool.chunk ? begin + pool.chunk : pool.n;
+        size_t begin = atomic_load_explicit(&pool.next_begin, memory_order_relaxed), end;
+        do {
+            if (begin >= pool.n) return;
+            size_t left = pool.n - begin, size = left / share;
+            if (size < pool.grain) size = pool.grain;
+            end = size < left ? begin + size : pool.n;
+        } while (!atomic_compare_exchange_weak_explicit(&pool.next_begin, &begin, end,
+                                                        memory_order_relaxed,
+                                                        memory_order_relaxed));
         hfc_status st = pool.fn(pool.ctx, begin, end, worker);
         if (st != HFC_OK) {
             record_failure(st);
@@ -365,16 +376,12 @@ static hfc_status run_owned(size_t n, size_t grain, int max_threads, hfc_task_fn
     if (live == 0) return run_inline(n, fn, ctx);
     int participants = live + 1 < threads ? live + 1 : threads;
 
-    size_t ways = (size_t)participants * 4;
-    size_t chunk = n / ways + (n % ways != 0);
-    if (chunk < grain) chunk = grain;
     pool.fn = fn;
     pool.ctx = ctx;
     pool.n = n;
-    pool.chunk = chunk;
-    pool.n_chunks = n / chunk + (n % chunk != 0);
+    pool.grain = grain;
     pool.n_participants = participants;
-    atomic_store_explicit(&pool.next_chunk, 0, memory_order_relaxed);
+    atomic_store_explicit(&pool.next_begin, 0, memory_order_relaxed);
     atomic_store_explicit(&pool.failed, false, memory_order_relaxed);
     atomic_fetch_add_explicit(&pool.parallel_jobs, 1, memory_order_relaxed);
 
