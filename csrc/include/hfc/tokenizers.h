@@ -60,8 +60,8 @@ hfc_status hfc_encoding_copy(hfc_encoding *dst, const hfc_encoding *src); /* dee
 hfc_status hfc_encoding_reserve(hfc_encoding *e, size_t n);
 /* Move the arrays of e[0..n) into one allocation they share (each keeps its own part; the
  * last one freed frees it): n encodings made together and freed one by one elsewhere
- * (Python objects) then cost one free, not n. Short encodings (under 40 tokens) and ones
- * already sharing are left alone. On failure (no memory) nothing changes. */
+ * (Python objects) then cost one free, not n. Empty encodings and ones already sharing
+ * are left alone. On failure (no memory) nothing changes. */
 hfc_status hfc_encodings_share(hfc_encoding *e, size_t n);
 
 /* `name` is used in error messages (a path, or "<string>"). buf must stay valid only
