@@ -234,6 +234,47 @@ def test_encode_batch_objects_made_while_encoding(tokenizer_json_path, threads, 
         hfc.set_num_threads(old)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_encode_batch_list_changed_by_another_thread(tokenizer_json_path, threads):
+    """encode_batch reads its inputs with the GIL released; another Python thread replacing
+    the list's items meanwhile (dropping the list's references to the strs being read)
+    must not free them under it: each Encoding is HF's for the item's old or new text."""
+    import threading
+
+    import hfc
+
+    path = str(tokenizer_json_path("qwen3"))
+    ref, ours = HF.from_file(path), Tokenizer.from_file(path)
+    rng = random.Random(3)
+    old = ["".join(rng.choice("abc def ghi\u4e2d\u6587 ") for _ in range(200 + i % 50))
+           for i in range(300)]
+    new = [t[::-1] + "x" for t in old]
+    want = {t: e.ids for t, e in zip(old + new, ref.encode_batch(old + new))}
+    lines = list(old)
+    stop = threading.Event()
+
+    def mutate():
+        r = random.Random(1)
+        while not stop.is_set():  # fresh str objects, so the replaced ones are freed
+            i = r.randrange(len(lines))
+            lines[i] = "".join(list(new[i]))
+            j = r.randrange(len(lines))
+            lines[j] = "".join(list(old[j]))
+
+    prev = hfc.get_num_threads()
+    hfc.set_num_threads(threads)
+    t = threading.Thread(target=mutate)
+    t.start()
+    try:
+        for _ in range(60):
+            got = ours.encode_batch(lines)
+            assert all(e.ids in (want[old[i]], want[new[i]]) for i, e in enumerate(got))
+    finally:
+        stop.set()
+        t.join()
+        hfc.set_num_threads(prev)
+
+
 def test_encode_batch_finalizers_during_the_batch(tokenizer_json_path):
     """Garbage collection while encode_batch makes Encodings between its blocks must not run
     finalizers there (one changing this tokenizer's settings would wait for the batch's own

@@ -440,10 +440,12 @@ static int get_text(PyObject *o, const char *what, text_in *t) {
     return -1;
 }
 
-/* An encode input borrowed from Python: one str, or (pre-tokenized) a list/tuple of str.
- * `obj` is kept by the Encoding for character offsets. */
+/* An encode input taken from Python: one str, or (pre-tokenized) a list/tuple of str.
+ * `obj` is kept by the Encoding for character offsets. It holds a reference: the text is
+ * read with the GIL released, while another thread may drop the caller's references to
+ * it (an encode_batch list emptied meanwhile). */
 typedef struct seq_in {
-    PyObject *obj;      /* str, or the tuple of words */
+    PyObject *obj;      /* str, or the tuple of words (a reference) */
     const char **texts;
     size_t *lens;
     size_t n;
@@ -456,8 +458,8 @@ static void seq_release(seq_in *q) {
     if (q->pretokenized) {
         PyMem_Free(q->texts);
         PyMem_Free(q->lens);
-        Py_XDECREF(q->obj);
     }
+    Py_XDECREF(q->obj);
     memset(q, 0, sizeof *q);
 }
 
@@ -467,7 +469,7 @@ static int seq_get(PyObject *o, bool pretokenized, const char *what, seq_in *q) 
     if (!pretokenized) {
         text_in t;
         if (get_text(o, what, &t) < 0) return -1;
-        q->obj = o;
+        q->obj = Py_NewRef(o);
         q->one_text = t.s;
         q->one_len = (size_t)t.len;
         q->texts = &q->one_text;
@@ -1288,6 +1290,17 @@ static PyObject *set_encoding_subtype(PyObject *module, PyObject *cls) {
     if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, st->Encoding_type)) {
         PyErr_SetString(PyExc_TypeError, "expected a subclass of hfc._C.Encoding");
         return NULL;
+    }
+    /* A subclass that adds no storage, __del__ or weak references (hfc.tokenizers.Encoding:
+     * methods only) is freed by the base's dealloc directly: CPython's generic subclass
+     * dealloc would only look for those and then call it, and the caller of an
+     * encode_batch pays that once per Encoding, on its own thread. */
+    PyTypeObject *t = (PyTypeObject *)cls, *base = st->Encoding_type;
+    if (t != base && t->tp_base == base && t->tp_basicsize == base->tp_basicsize &&
+        t->tp_itemsize == 0 && t->tp_dictoffset == 0 &&
+        t->tp_weaklistoffset == base->tp_weaklistoffset && !t->tp_finalize && !t->tp_del) {
+        t->tp_dealloc = base->tp_dealloc;
+        PyType_Modified(t);
     }
     Py_INCREF(cls);
     Py_XSETREF(st->Encoding_subtype, (PyTypeObject *)cls);
