@@ -122,7 +122,7 @@ void hfc_arena_init(hfc_arena *a, size_t chunk_size) {
     a->head = NULL;
     a->cur = a->end = NULL;
     a->chunk_size = chunk_size ? chunk_size : (size_t)64 << 10;
-    a->total = 0;
+    a->total = a->peak = 0;
 }
 
 static char *align_up(char *p, size_t align) {
@@ -168,6 +168,7 @@ void *hfc_arena_alloc(hfc_arena *a, size_t size, size_t align) {
         if (p <= a->end && (size_t)(a->end - p) >= size) {
             a->cur = p + size;
             a->total += size;
+            if (a->total > a->peak) a->peak = a->total;
             return p;
         }
     }
@@ -178,6 +179,7 @@ void *hfc_arena_alloc(hfc_arena *a, size_t size, size_t align) {
     char *p = align_up(a->cur, align);
     a->cur = p + size;
     a->total += size;
+    if (a->total > a->peak) a->peak = a->total;
     return p;
 }
 
@@ -213,8 +215,19 @@ void hfc_arena_rewind(hfc_arena *a, hfc_arena_mark m) {
     a->total = m.total;
 }
 
+void hfc_arena_free(hfc_arena *a);
+
 void hfc_arena_reset(hfc_arena *a) {
     if (!a->head) return;
+    size_t peak = a->peak;
+    a->peak = 0;
+    if (a->head->prev && peak <= HFC_ARENA_KEEP) {
+        /* several chunks: one for all of it next time (alignment and chunk ends waste some;
+         * without memory for it the arena starts empty, as after hfc_arena_free) */
+        hfc_arena_free(a);
+        if (arena_new_chunk(a, peak + peak / 8 + a->chunk_size, 1)) a->total = 0;
+        return;
+    }
     while (a->head->prev) {
         hfc_arena_chunk *prev = a->head->prev;
         hfc_free(a->head);

@@ -68,7 +68,10 @@ struct tk_bpe {
     tk_memo *wide;  /* the same for longer words */
     bool segment;  /* cut pieces before U+2581 (see the file comment) */
     uint32_t nranks; /* ranks are below this */
+    const merge_slot **dense; /* DENSE_IDS^2: the slot of each pair of ids below DENSE_IDS */
 };
+
+#define DENSE_IDS 256
 
 /* ------------------------------------------------------------------ merge table */
 
@@ -86,6 +89,7 @@ static inline uint64_t bloom_bits(uint64_t h) {
 }
 
 static inline const merge_slot *merge_get(const tk_bpe *m, uint32_t a, uint32_t b) {
+    if ((a | b) < DENSE_IDS) return m->dense[a * DENSE_IDS + b];
     uint64_t key = ((uint64_t)a << 32) | b, h = bloom_hash(key), bits = bloom_bits(h);
     if ((m->bloom[h >> m->bloom_shift] & bits) != bits) return NULL;
     for (size_t i = pair_hash(key, m->mmask);; i = (i + 1) & m->mmask) {
@@ -113,6 +117,7 @@ void tk_bpe_free(tk_bpe *m) {
     tk_memo_free(m->wide);
     hfc_free(m->merges_block);
     hfc_free(m->bloom);
+    hfc_free(m->dense);
     hfc_free(m->unk);
     hfc_free(m->prefix);
     hfc_free(m->suffix);
@@ -304,6 +309,20 @@ static hfc_status build_bloom(tk_bpe *m) {
     return HFC_OK;
 }
 
+/* The slots of the pairs of two ids below DENSE_IDS (byte-level BPE's single bytes: a
+ * word's first pairs) in a direct table: its commonest lookups skip hashing and filter. */
+static hfc_status build_dense(tk_bpe *m) {
+    m->dense = hfc_calloc((size_t)DENSE_IDS * DENSE_IDS, sizeof *m->dense);
+    if (!m->dense) return hfc_fail(HFC_ERR_NOMEM, "out of memory for the merge table");
+    for (size_t i = 0; i <= m->mmask; i++) {
+        const merge_slot *s = &m->merges[i];
+        if (s->rank == UINT32_MAX) continue;
+        uint32_t a = (uint32_t)(s->key >> 32), b = (uint32_t)s->key;
+        if ((a | b) < DENSE_IDS) m->dense[a * DENSE_IDS + b] = s;
+    }
+    return HFC_OK;
+}
+
 static void build_tables(tk_bpe *m) {
     for (int b = 0; b < 256; b++) {
         char code[8];
@@ -405,6 +424,7 @@ hfc_status tk_bpe_from_json(const hfc_json_doc *doc, const hfc_json_value *v,
     tkm_path(p, sizeof p, path, "merges");
     if ((st = read_merges(m, doc, ms, p)) != HFC_OK) goto fail;
     if ((st = build_bloom(m)) != HFC_OK) goto fail;
+    if ((st = build_dense(m)) != HFC_OK) goto fail;
     build_tables(m);
     if ((st = build_segmenting(m)) != HFC_OK) goto fail;
     if ((st = tk_bpe_resize_cache(m, CACHE_DEFAULT)) != HFC_OK) goto fail;
@@ -522,16 +542,18 @@ static inline void push_pair(const tk_bpe *m, heap *h, const word *w, int32_t po
  * pop. The queue's memory is malloc'd and freed per word (not the arena: a text of
  * many long words would touch fresh pages for every one). */
 #define LONG_WORD 512 /* symbols: below this the heap is as fast (it stays in cache) */
-#define RB_SMALL 128         /* bytes of a bucket's first block */
-#define RB_BIG 2048          /* bytes of its later blocks (fewer links to follow) */
+#define RB_CAP0 28           /* positions in a bucket's first block (128 bytes) */
+#define RB_CAP1 512          /* and in its later ones (fewer links to follow) */
 #define RB_GROUP 64          /* buckets allocated together */
 #define RB_SLAB (64u << 10)  /* bytes of the first slab of queue memory */
 #define RB_SLAB_MAX ((size_t)8 << 20) /* and of the largest */
 
+/* A bucket's blocks: RB_CAP0 positions in the first, RB_CAP1 in each later one, so the
+ * bucket's count says where the next goes (a push reads no block header). */
 typedef struct rblock {
     struct rblock *next;
-    uint32_t n, cap;
-    uint32_t pos[]; /* cap entries: the block is RB_SMALL or RB_BIG bytes */
+    uint32_t pad[2];
+    uint32_t pos[];
 } rblock;
 
 typedef struct rbucket {
@@ -582,13 +604,10 @@ static void *rq_alloc(rqueue *q, size_t size) { /* 64-byte aligned, size <= RB_S
 }
 
 static inline rblock *rq_block(rqueue *q, bool big) {
-    size_t bytes = big ? RB_BIG : RB_SMALL;
     rblock *b = q->free[big];
     if (b) q->free[big] = b->next;
-    else if (!(b = rq_alloc(q, bytes))) return NULL;
+    else if (!(b = rq_alloc(q, sizeof *b + (big ? RB_CAP1 : RB_CAP0) * sizeof *b->pos))) return NULL;
     b->next = NULL;
-    b->n = 0;
-    b->cap = (uint32_t)((bytes - sizeof *b) / sizeof *b->pos);
     return b;
 }
 
@@ -612,18 +631,24 @@ static inline hfc_status rq_push(const tk_bpe *m, tk_ctx *c, rqueue *q, const wo
     uint64_t bit = 1ull << (r % RB_GROUP);
     rbucket *bk = &g->bk[r % RB_GROUP];
     rblock *t;
+    uint32_t n, i;
     if (!(g->live & bit)) {
         if (!(t = rq_block(q, false))) return HFC_ERR_NOMEM;
         g->live |= bit;
         *bk = (rbucket){t, t, a, b, ms->new_id, 0};
-    } else if ((t = bk->tail)->n == bk->tail->cap) {
-        rblock *nb = rq_block(q, true);
-        if (!nb) return HFC_ERR_NOMEM;
-        t->next = nb;
-        bk->tail = t = nb;
+        n = i = 0;
+    } else if ((n = bk->count) < RB_CAP0) {
+        t = bk->tail;
+        i = n;
+    } else if ((i = (n - RB_CAP0) % RB_CAP1) == 0) {
+        if (!(t = rq_block(q, true))) return HFC_ERR_NOMEM;
+        bk->tail->next = t;
+        bk->tail = t;
+    } else {
+        t = bk->tail;
     }
-    t->pos[t->n++] = (uint32_t)pos;
-    bk->count++;
+    t->pos[i] = (uint32_t)pos;
+    bk->count = n + 1;
     return HFC_OK;
 }
 
@@ -717,9 +742,10 @@ static hfc_status rq_run(const tk_bpe *m, tk_ctx *c, rqueue *q, word *w, uint32_
         for (rblock *b = bk->head, *nx; b; b = nx) {
             nx = b->next;
             if (nx) __builtin_prefetch(nx);
-            memcpy(bufs[0] + k, b->pos, b->n * sizeof **bufs);
-            k += b->n;
             bool big = b != bk->head;
+            uint32_t cap = big ? RB_CAP1 : RB_CAP0, take = n - k < cap ? n - k : cap;
+            memcpy(bufs[0] + k, b->pos, take * sizeof **bufs);
+            k += take;
             b->next = q->free[big];
             q->free[big] = b;
         }

@@ -573,7 +573,13 @@ static hfc_status encode_chunks(const hfc_tokenizer *t, const char *text, const 
     for (size_t i = 0; st == HFC_OK && i < n; i++) {
         for (size_t k = 0; k < encs[i].n; k++) encs[i].words[k] += word_base;
         word_base += (int32_t)n_words[i];
-        st = tk_encoding_append(e, &encs[i], -1, -2);
+        if (i == 0 && e->n == 0 && !e->n_overflowing) { /* the first chunk moves, not copied */
+            hfc_encoding x = *e;
+            *e = encs[0];
+            encs[0] = x;
+        } else {
+            st = tk_encoding_append(e, &encs[i], -1, -2);
+        }
     }
     for (size_t i = 0; encs && i < n; i++) hfc_encoding_free(&encs[i]);
     for (int w = 0; ctxs && w < workers; w++) tk_ctx_free(&ctxs[w]);
@@ -597,7 +603,10 @@ static hfc_status encode_text(const hfc_tokenizer *t, tk_ctx *c, const char *tex
         if (pos == len) break;
         pos = len - pos <= 2 * CHUNK_BYTES ? len : chunk_cut(text, pos + CHUNK_BYTES, len);
     }
-    if (st == HFC_OK) st = encode_chunks(t, text, cuts, n - 1, type_id, e);
+    if (st == HFC_OK && n == 2) /* no cut found: one chunk, encoded as a short text is */
+        st = encode_one(t, c, text, (uint32_t)len, 0, type_id, word, 0, NULL, e);
+    else if (st == HFC_OK)
+        st = encode_chunks(t, text, cuts, n - 1, type_id, e);
     hfc_free(cuts);
     return st;
 }

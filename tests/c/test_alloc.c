@@ -118,6 +118,36 @@ static void test_arena_mark_rewind_reset(void) {
     hfc_arena_free(&a);
 }
 
+/* A round that needed several chunks leaves one chunk that holds a whole round: the next
+ * round of the same size takes no new chunk (same pages, no fresh faults). */
+static void test_arena_reset_keeps_a_round(void) {
+    hfc_arena a;
+    hfc_arena_init(&a, 1024);
+    hfc_arena_chunk *kept = NULL;
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 300; i++) {
+            char *p = hfc_arena_alloc(&a, 1000, 8);
+            CHECK(p != NULL);
+            memset(p, round, 1000);
+        }
+        if (round > 0) CHECK(a.head == kept);
+        hfc_arena_reset(&a);
+        CHECK_EQ_INT(a.total, 0);
+        if (round == 0) kept = a.head;
+        CHECK(kept != NULL && a.head == kept);
+    }
+    /* no memory for the one chunk: the arena starts empty and still works */
+    for (int i = 0; i < 600; i++) CHECK(hfc_arena_alloc(&a, 1000, 8) != NULL);
+    hfc_set_allocator(&test_oom_allocator);
+    test_oom_budget = 0;
+    hfc_arena_reset(&a);
+    CHECK(a.head == NULL);
+    test_oom_budget = -1;
+    hfc_set_allocator(NULL);
+    CHECK(hfc_arena_alloc(&a, 64, 8) != NULL);
+    hfc_arena_free(&a);
+}
+
 static void test_oom(void) {
     hfc_set_allocator(&test_oom_allocator);
     test_oom_budget = 0;
@@ -147,6 +177,7 @@ int main(void) {
     RUN(test_arena_basic);
     RUN(test_arena_many_small);
     RUN(test_arena_mark_rewind_reset);
+    RUN(test_arena_reset_keeps_a_round);
     RUN(test_oom);
     return test_summary();
 }

@@ -74,6 +74,7 @@ typedef struct hfc_arena {
     char *cur, *end;        /* free space in head */
     size_t chunk_size;      /* default size of new chunks */
     size_t total;           /* bytes handed out (statistics) */
+    size_t peak;            /* most bytes out at once since the last reset */
 } hfc_arena;
 
 typedef struct hfc_arena_mark {
@@ -89,7 +90,12 @@ char *hfc_arena_strndup(hfc_arena *a, const char *s, size_t n); /* NUL-terminate
 void *hfc_arena_memdup(hfc_arena *a, const void *p, size_t n, size_t align);
 hfc_arena_mark hfc_arena_save(const hfc_arena *a);
 void hfc_arena_rewind(hfc_arena *a, hfc_arena_mark m); /* frees chunks newer than m */
-void hfc_arena_reset(hfc_arena *a);                    /* keep first chunk, drop rest */
+/* Drop everything, keeping memory for the next round: when the round needed several
+ * chunks and at most HFC_ARENA_KEEP bytes, one chunk that holds it all (a scratch arena
+ * reset per input then reuses the same pages for inputs of the same size, instead of
+ * faulting in fresh ones: a 1 MB input touches tens of MB); otherwise the first chunk. */
+#define HFC_ARENA_KEEP ((size_t)64 << 20)
+void hfc_arena_reset(hfc_arena *a);
 void hfc_arena_free(hfc_arena *a);
 
 #ifdef __cplusplus
