@@ -366,23 +366,42 @@ static hfc_status build_segmenting(tk_bpe *m) {
         if (m->byte_id[b] >= 0) f[m->byte_id[b]] |= 1;
     if (m->unk_id >= 0) f[m->unk_id] |= 1;
     f[mark] |= 2;
-    bool changed = true;
-    int pass = 0;
-    for (; changed && pass < 200; pass++) {
-        changed = false;
-        for (size_t i = 0; i <= m->mmask; i++) {
-            const merge_slot *ms = &m->merges[i];
-            if (ms->rank == UINT32_MAX) continue;
-            uint32_t a = (uint32_t)(ms->key >> 32), b = (uint32_t)ms->key, n = ms->new_id;
-            if (a >= nid || b >= nid || n >= nid) { pass = 200; changed = true; break; }
+    /* the merges in rank order (holes: ranks a later duplicate replaced): in a trained
+     * list a merge's parts are made by earlier merges, so one pass reaches the fixed point
+     * and a second confirms it */
+    uint32_t (*by_rank)[3] = hfc_malloc((size_t)m->nranks * sizeof *by_rank + 1);
+    if (!by_rank) {
+        hfc_free(f);
+        return hfc_fail(HFC_ERR_NOMEM, "out of memory loading a BPE model");
+    }
+    memset(by_rank, 0xFF, (size_t)m->nranks * sizeof *by_rank);
+    bool bad = false; /* an id out of range, or no fixed point in 200 passes: no cuts */
+    for (size_t i = 0; i <= m->mmask; i++) {
+        const merge_slot *ms = &m->merges[i];
+        if (ms->rank == UINT32_MAX) continue;
+        uint32_t a = (uint32_t)(ms->key >> 32), b = (uint32_t)ms->key, n = ms->new_id;
+        if (a >= nid || b >= nid || n >= nid || ms->rank >= m->nranks) bad = true;
+        else memcpy(by_rank[ms->rank], (uint32_t[3]){a, b, n}, sizeof *by_rank);
+    }
+    for (int pass = 0; !bad; pass++) {
+        if (pass == 200) {
+            bad = true;
+            break;
+        }
+        bool changed = false;
+        for (uint32_t r = 0; r < m->nranks; r++) {
+            uint32_t a = by_rank[r][0], b = by_rank[r][1], n = by_rank[r][2];
+            if (a == UINT32_MAX) continue;
             uint8_t add = (uint8_t)((f[b] & 1) | (f[a] & 2));
             if ((f[n] | add) != f[n]) {
                 f[n] |= add;
                 changed = true;
             }
         }
+        if (!changed) break;
     }
-    bool ok = !changed;
+    hfc_free(by_rank);
+    bool ok = !bad;
     for (size_t i = 0; ok && i <= m->mmask; i++) {
         const merge_slot *ms = &m->merges[i];
         if (ms->rank != UINT32_MAX && (f[ms->key >> 32] & 1) && (f[(uint32_t)ms->key] & 2))
