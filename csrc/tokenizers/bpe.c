@@ -861,9 +861,17 @@ static hfc_status split_word(const tk_bpe *m, tk_ctx *c, const char *s, uint32_t
     if (!w->s || (affix && !buf)) return HFC_ERR_NOMEM;
 
     const uint8_t *u = (const uint8_t *)s;
+    uint32_t i = 0;
+    if (!affix) { /* the common run first: ASCII chars that are tokens */
+        sym *v = w->s;
+        for (int64_t id; i < len && u[i] < 0x80 && (id = m->char_id[u[i]]) >= 0; i++)
+            v[i] = (sym){(uint32_t)id, (int32_t)i - 1, (int32_t)i + 1, 1};
+        if (i) v[i - 1].next = -1;
+        w->n = i;
+    }
     bool unk_pending = false;
     uint32_t unk_id = 0, unk_len = 0;
-    for (uint32_t i = 0; i < len;) {
+    while (i < len) {
         int cl;
         uint32_t cp = tk_utf8_decode(u + i, len - i, &cl);
         uint32_t blen = (uint32_t)cl;
