@@ -281,37 +281,120 @@ static hfc_status push_overflow(hfc_encoding **list, size_t *n, size_t *cap, hfc
     return HFC_OK;
 }
 
-/* self.merge_with(pair): pair is not modified (HF takes it by value; we copy). */
-hfc_status tk_encoding_merge_with(hfc_encoding *self, const hfc_encoding *pair) {
-    hfc_encoding *list = NULL;
-    size_t n = 0, cap = 0;
-    hfc_status st = HFC_OK;
-    hfc_encoding tmp;
-    for (size_t i = 0; st == HFC_OK && i < self->n_overflowing; i++) {
-        st = tk_encoding_copy(&tmp, &self->overflowing[i]);
-        if (st == HFC_OK) st = tk_encoding_merge_with(&tmp, pair);
-        if (st == HFC_OK) st = push_overflow(&list, &n, &cap, &tmp);
-        else hfc_encoding_free(&tmp);
-        for (size_t k = 0; st == HFC_OK && k < pair->n_overflowing; k++) {
-            st = tk_encoding_copy(&tmp, &self->overflowing[i]);
-            if (st == HFC_OK) st = tk_encoding_merge_with(&tmp, &pair->overflowing[k]);
-            if (st == HFC_OK) st = push_overflow(&list, &n, &cap, &tmp);
-            else hfc_encoding_free(&tmp);
+void tk_ranges_free(tk_ranges *r) {
+    if (!r) return;
+    for (size_t i = 0; i < r->nov; i++) tk_ranges_free(&r->ov[i]);
+    hfc_free(r->ov);
+    r->ov = NULL;
+    r->nov = 0;
+}
+
+hfc_status tk_ranges_copy(tk_ranges *dst, const tk_ranges *src) {
+    *dst = *src;
+    dst->ov = NULL;
+    dst->nov = 0;
+    if (!src->nov) return HFC_OK;
+    if (!(dst->ov = hfc_calloc(src->nov, sizeof *dst->ov)))
+        return hfc_fail(HFC_ERR_NOMEM, "out of memory");
+    for (; dst->nov < src->nov; dst->nov++) {
+        hfc_status st = tk_ranges_copy(&dst->ov[dst->nov], &src->ov[dst->nov]);
+        if (st != HFC_OK) {
+            tk_ranges_free(dst);
+            return st;
         }
     }
-    for (size_t k = 0; st == HFC_OK && k < pair->n_overflowing; k++) {
-        /* HF clones self with its (old) overflowing list: nested combinations follow */
-        st = tk_encoding_copy(&tmp, self);
-        if (st == HFC_OK) st = tk_encoding_merge_with(&tmp, &pair->overflowing[k]);
-        if (st == HFC_OK) st = push_overflow(&list, &n, &cap, &tmp);
-        else hfc_encoding_free(&tmp);
+    return HFC_OK;
+}
+
+hfc_status tk_ranges_set(tk_ranges *r, uint32_t key, size_t start, size_t end) {
+    uint32_t i = 0;
+    while (i < r->n && r->key[i] != key) i++;
+    if (i == TK_RANGES)
+        return hfc_fail(HFC_ERR_UNSUPPORTED, "post-processing made more than %d sequences", TK_RANGES);
+    if (i == r->n) r->n++;
+    r->key[i] = key;
+    r->start[i] = (uint32_t)start;
+    r->end[i] = (uint32_t)end;
+    return HFC_OK;
+}
+
+void tk_ranges_apply(const tk_ranges *r, hfc_encoding *e) {
+    for (size_t j = 0; j < e->n; j++) e->seq_ids[j] = -1;
+    uint32_t nseq = r->n ? r->n : 1; /* HF n_sequences; an id without a range covers all */
+    for (uint32_t sid = 0; sid < nseq; sid++) {
+        size_t lo = 0, hi = e->n;
+        for (uint32_t k = 0; k < r->n; k++)
+            if (r->key[k] == sid) lo = r->start[k], hi = r->end[k];
+        for (size_t j = lo; j < hi && j < e->n; j++) e->seq_ids[j] = (int32_t)sid;
     }
+    for (size_t k = 0; k < e->n_overflowing && k < r->nov; k++) tk_ranges_apply(&r->ov[k], &e->overflowing[k]);
+}
+
+/* One overflowing combination: a copy of (a, ar) merged with (b, br), appended to the
+ * lists (ranges only when ar is given). */
+static hfc_status push_merged(hfc_encoding **list, tk_ranges **rlist, size_t *n, size_t *cap,
+                              size_t *rcap, const hfc_encoding *a, const tk_ranges *ar,
+                              const hfc_encoding *b, const tk_ranges *br) {
+    hfc_encoding tmp;
+    tk_ranges rt = {0};
+    HFC_TRY(tk_encoding_copy(&tmp, a));
+    hfc_status st = ar ? tk_ranges_copy(&rt, ar) : HFC_OK;
+    if (st == HFC_OK) st = tk_encoding_merge_ranges(&tmp, ar ? &rt : NULL, b, br);
+    if (st == HFC_OK && ar && *n == *rcap) {
+        void *p = *rlist;
+        if ((st = hfc_grow(&p, rcap, *n + 1, sizeof **rlist)) == HFC_OK) *rlist = p;
+    }
+    if (st == HFC_OK) st = push_overflow(list, n, cap, &tmp);
+    if (st != HFC_OK) {
+        hfc_encoding_free(&tmp);
+        tk_ranges_free(&rt);
+        return st;
+    }
+    if (ar) (*rlist)[*n - 1] = rt;
+    return HFC_OK;
+}
+
+/* self.merge_with(pair): pair is not modified (HF takes it by value; we copy). */
+hfc_status tk_encoding_merge_ranges(hfc_encoding *self, tk_ranges *sr, const hfc_encoding *pair,
+                                    const tk_ranges *pr) {
+    static const tk_ranges none = {0};
+    if (sr && !pr) pr = &none;
+    hfc_encoding *list = NULL;
+    tk_ranges *rlist = NULL;
+    size_t n = 0, cap = 0, rcap = 0;
+    hfc_status st = HFC_OK;
+#define RANGES_OF(r, k) ((r) && (k) < (r)->nov ? &(r)->ov[k] : (r) ? &none : NULL)
+    for (size_t i = 0; st == HFC_OK && i < self->n_overflowing; i++) {
+        st = push_merged(&list, &rlist, &n, &cap, &rcap, &self->overflowing[i], RANGES_OF(sr, i),
+                         pair, pr);
+        for (size_t k = 0; st == HFC_OK && k < pair->n_overflowing; k++)
+            st = push_merged(&list, &rlist, &n, &cap, &rcap, &self->overflowing[i],
+                             RANGES_OF(sr, i), &pair->overflowing[k], RANGES_OF(pr, k));
+    }
+    for (size_t k = 0; st == HFC_OK && k < pair->n_overflowing; k++)
+        /* HF clones self with its (old) overflowing list: nested combinations follow */
+        st = push_merged(&list, &rlist, &n, &cap, &rcap, self, sr, &pair->overflowing[k],
+                         RANGES_OF(pr, k));
+#undef RANGES_OF
+    size_t base = self->n;
     if (st == HFC_OK) st = tk_encoding_append(self, pair, -1, -2);
+    for (uint32_t r = 0; sr && st == HFC_OK && r < pr->n; r++)
+        st = tk_ranges_set(sr, pr->key[r], base + pr->start[r], base + pr->end[r]);
     for (size_t i = 0; i < self->n_overflowing; i++) hfc_encoding_free(&self->overflowing[i]);
     hfc_free(self->overflowing);
     self->overflowing = list;
     self->n_overflowing = n;
+    if (sr) {
+        for (size_t i = 0; i < sr->nov; i++) tk_ranges_free(&sr->ov[i]);
+        hfc_free(sr->ov);
+        sr->ov = rlist;
+        sr->nov = n;
+    }
     return st;
+}
+
+hfc_status tk_encoding_merge_with(hfc_encoding *self, const hfc_encoding *pair) {
+    return tk_encoding_merge_ranges(self, NULL, pair, NULL);
 }
 
 /* Copy items [start, stop) of src into a fresh encoding. */

@@ -286,9 +286,8 @@ static void trim_all(const hfc_tokenizer *t, hfc_encoding *e, bool add_prefix_sp
     for (size_t k = 0; k < e->n_overflowing; k++) trim_encoding(t, &e->overflowing[k], add_prefix_space);
 }
 
-/* ---- one processor over the running list: either the (prepared) sequences A and B, or
- * an already merged result (`merged` true, in *out). Offset-trimming processors apply to
- * whatever is there; a token-adding processor needs the unmerged sequences. */
+/* ---- one processor (not a Sequence: process_list below) over the (prepared) sequences A
+ * and B: offset trimming, or the tokens it adds merged into *out (`merged`). */
 typedef struct pp_state {
     hfc_encoding *a, *b; /* NULL b: single */
     hfc_encoding *out;
@@ -334,13 +333,6 @@ static hfc_status apply_one(const tk_postproc *p, const hfc_tokenizer *t, pp_sta
         }
     }
     if (p->kind == PP_BYTELEVEL) return HFC_OK;
-    if (p->kind == PP_SEQUENCE) {
-        for (size_t i = 0; i < p->n_children; i++) HFC_TRY(apply_one(p->children[i], t, s, add_special));
-        return HFC_OK;
-    }
-    if (s->merged)
-        return hfc_fail(HFC_ERR_UNSUPPORTED, "a Sequence post-processor with two processors that "
-                        "add special tokens is not supported");
     s->merged = true;
     if (p->kind == PP_TEMPLATE) {
         const tpl_piece *tp = s->b ? p->pair : p->single;
@@ -432,16 +424,13 @@ static hfc_status process_direct(const tk_postproc *p, const hfc_encoding *a,
  * processor's process_encodings maps to a new list, merged at the end (Encoding::merge).
  * Template makes one encoding per template piece; ByteLevel and Roberta trim offsets, and
  * ByteLevel then gives list entry i the sequence range i; Bert and Roberta wrap each entry
- * in its own specials. HF's sequence ids come from a map per encoding, sequence id ->
- * token range, which processors set and merging shifts and overwrites; the merged
- * encoding's ids are computed from it as HF's get_sequence_ids does (a sequence id
- * without a range covers everything). Used for inputs without overflowing parts. */
-#define PL_RANGES 8
-
+ * and each of its overflowing parts in their own specials. HF's sequence ids come from a
+ * map per encoding, sequence id -> token range (tk_ranges), which processors set and
+ * merging shifts and overwrites; the merged encoding's ids are computed from it as HF's
+ * get_sequence_ids does. */
 typedef struct pl_enc {
     hfc_encoding e;
-    uint32_t key[PL_RANGES], start[PL_RANGES], end[PL_RANGES];
-    uint32_t nr;
+    tk_ranges r; /* r.ov[k]: the ranges of e.overflowing[k] */
 } pl_enc;
 
 typedef struct pl_list {
@@ -450,7 +439,10 @@ typedef struct pl_list {
 } pl_list;
 
 static void pl_free(pl_list *l) {
-    for (size_t i = 0; l->v && i < l->n; i++) hfc_encoding_free(&l->v[i].e);
+    for (size_t i = 0; l->v && i < l->n; i++) {
+        hfc_encoding_free(&l->v[i].e);
+        tk_ranges_free(&l->v[i].r);
+    }
     hfc_free(l->v);
     l->v = NULL;
     l->n = 0;
@@ -464,46 +456,64 @@ static hfc_status pl_alloc(pl_list *l, size_t n) {
     return HFC_OK;
 }
 
-/* HF set_sequence_id and friends: the range of `key` (inserted or replaced). */
-static hfc_status pl_range(pl_enc *x, uint32_t key, size_t start, size_t end) {
-    uint32_t i = 0;
-    while (i < x->nr && x->key[i] != key) i++;
-    if (i == PL_RANGES)
-        return hfc_fail(HFC_ERR_UNSUPPORTED, "a Sequence post-processor made more than %d "
-                        "sequence ranges", PL_RANGES);
-    if (i == x->nr) x->nr++;
-    x->key[i] = key;
-    x->start[i] = (uint32_t)start;
-    x->end[i] = (uint32_t)end;
+/* x's overflowing parts get ranges (none set) if they have none yet */
+static hfc_status pl_ov_ranges(pl_enc *x) {
+    if (x->r.nov == x->e.n_overflowing) return HFC_OK;
+    tk_ranges_free(&x->r);
+    if (!x->e.n_overflowing) return HFC_OK;
+    if (!(x->r.ov = hfc_calloc(x->e.n_overflowing, sizeof *x->r.ov)))
+        return hfc_fail(HFC_ERR_NOMEM, "out of memory post-processing");
+    x->r.nov = x->e.n_overflowing;
     return HFC_OK;
 }
 
-/* Bert / Roberta: entry 0 becomes cls + it + sep, the others (sep +) it + sep; the wrapped
- * tokens are not special and attended; the range is the wrapped part's alone. */
+/* Bert / Roberta on one encoding: entry 0 becomes cls + it + sep, the others (sep +) it +
+ * sep; the wrapped tokens are not special and attended; its ranges: the wrapped part's
+ * alone, under 0 (first) or 1. Roberta's type ids are all 0. */
+static hfc_status pl_wrap_one(const tk_postproc *p, const hfc_encoding *in, bool first,
+                              hfc_encoding *w, tk_ranges *r) {
+    bool roberta = p->kind == PP_ROBERTA, lead = first || roberta;
+    hfc_encoding_init(w);
+    *r = (tk_ranges){0};
+    hfc_status st = lead ? tk_encoding_push(w, first ? p->cls_id : p->sep_id, 0, 0, 0, -1, -1, 1, 1)
+                         : HFC_OK;
+    size_t mid = w->n;
+    if (st == HFC_OK) st = tk_encoding_append(w, in, -1, -2);
+    for (size_t k = mid; st == HFC_OK && k < w->n; k++) {
+        w->special_mask[k] = 0;
+        w->attention_mask[k] = 1;
+        if (roberta) w->type_ids[k] = 0;
+    }
+    if (st == HFC_OK) st = tk_encoding_push(w, p->sep_id, lead ? 0 : 1, 0, 0, -1, -1, 1, 1);
+    if (st == HFC_OK) st = tk_ranges_set(r, first ? 0 : 1, lead ? 1 : 0, w->n - 1);
+    if (st != HFC_OK) hfc_encoding_free(w);
+    return st;
+}
+
 static hfc_status pl_wrap(const tk_postproc *p, pl_list *l) {
-    bool roberta = p->kind == PP_ROBERTA;
     for (size_t i = 0; i < l->n; i++) {
-        pl_enc *x = &l->v[i];
-        bool first = i == 0, lead = first || roberta;
-        hfc_encoding w;
-        hfc_encoding_init(&w);
-        hfc_status st = lead ? tk_encoding_push(&w, first ? p->cls_id : p->sep_id, 0, 0, 0, -1, -1, 1, 1)
-                             : HFC_OK;
-        size_t mid = w.n;
-        if (st == HFC_OK) st = tk_encoding_append(&w, &x->e, -1, -2);
-        for (size_t k = mid; st == HFC_OK && k < w.n; k++) {
-            w.special_mask[k] = 0;
-            w.attention_mask[k] = 1;
+        pl_enc *x = &l->v[i], y;
+        HFC_TRY(pl_wrap_one(p, &x->e, i == 0, &y.e, &y.r));
+        hfc_status st = HFC_OK;
+        size_t nov = x->e.n_overflowing;
+        if (nov) {
+            y.e.overflowing = hfc_calloc(nov, sizeof *y.e.overflowing);
+            y.r.ov = hfc_calloc(nov, sizeof *y.r.ov);
+            if (!y.e.overflowing || !y.r.ov) st = hfc_fail(HFC_ERR_NOMEM, "out of memory post-processing");
         }
-        if (st == HFC_OK) st = tk_encoding_push(&w, p->sep_id, lead ? 0 : 1, 0, 0, -1, -1, 1, 1);
-        if (st != HFC_OK) {
-            hfc_encoding_free(&w);
-            return st;
+        for (size_t k = 0; st == HFC_OK && k < nov; k++) {
+            st = pl_wrap_one(p, &x->e.overflowing[k], i == 0, &y.e.overflowing[k], &y.r.ov[k]);
+            if (st == HFC_OK) y.e.n_overflowing = y.r.nov = k + 1;
         }
         hfc_encoding_free(&x->e);
-        x->e = w;
-        x->nr = 0;
-        HFC_TRY(pl_range(x, first ? 0 : 1, lead ? 1 : 0, w.n - 1));
+        tk_ranges_free(&x->r);
+        if (st != HFC_OK) {
+            hfc_encoding_free(&y.e);
+            tk_ranges_free(&y.r);
+            x->r = (tk_ranges){0};
+            return st;
+        }
+        *x = y;
     }
     return HFC_OK;
 }
@@ -521,20 +531,16 @@ static hfc_status pl_template(const tk_postproc *p, pl_list *l, bool add_special
     hfc_status st = HFC_OK;
     size_t k = 0;
     for (size_t i = 0; i < cnt && st == HFC_OK; i++) {
-        if (tp[i].is_seq) {
+        if (tp[i].is_seq) { /* the sequence itself gets the type and its range; a copy */
             if ((size_t)tp[i].seq >= l->n) {
                 st = hfc_fail(HFC_ERR_INVALID, "template refers to sequence B without a pair");
                 break;
             }
-            pl_enc *x = &l->v[tp[i].seq];
+            pl_enc *x = &l->v[tp[i].seq], *y = &o.v[k++];
             for (size_t j = 0; j < x->e.n; j++) x->e.type_ids[j] = tp[i].type_id;
-            if ((st = pl_range(x, (uint32_t)tp[i].seq, 0, x->e.n)) != HFC_OK) break;
-            pl_enc *y = &o.v[k++];
+            if ((st = tk_ranges_set(&x->r, (uint32_t)tp[i].seq, 0, x->e.n)) != HFC_OK) break;
             if ((st = tk_encoding_copy(&y->e, &x->e)) != HFC_OK) break;
-            memcpy(y->key, x->key, sizeof y->key);
-            memcpy(y->start, x->start, sizeof y->start);
-            memcpy(y->end, x->end, sizeof y->end);
-            y->nr = x->nr;
+            st = tk_ranges_copy(&y->r, &x->r);
         } else if (add_special) {
             const tpl_special *sp = &p->specials[tp[i].special];
             st = push_special(&o.v[k++].e, sp->ids, sp->n, tp[i].type_id);
@@ -557,14 +563,14 @@ static hfc_status pl_apply(const tk_postproc *p, const hfc_tokenizer *t, pl_list
         return HFC_OK;
     case PP_BYTELEVEL:
         for (size_t i = 0; i < l->n; i++) {
-            if (p->trim_offsets) trim_encoding(t, &l->v[i].e, p->add_prefix_space);
-            HFC_TRY(pl_range(&l->v[i], (uint32_t)i, 0, l->v[i].e.n));
+            if (p->trim_offsets) trim_all(t, &l->v[i].e, p->add_prefix_space);
+            HFC_TRY(tk_ranges_set(&l->v[i].r, (uint32_t)i, 0, l->v[i].e.n));
         }
         return HFC_OK;
     case PP_ROBERTA:
         for (size_t i = 0; i < l->n; i++) {
             hfc_encoding *e = &l->v[i].e;
-            if (p->trim_offsets) trim_encoding(t, e, p->add_prefix_space);
+            if (p->trim_offsets) trim_all(t, e, p->add_prefix_space);
             memset(e->type_ids, 0, e->n * sizeof *e->type_ids);
         }
         return add_special ? pl_wrap(p, l) : HFC_OK;
@@ -585,55 +591,40 @@ static hfc_status process_list(const tk_postproc *p, const hfc_tokenizer *t, con
         pl_enc *x = &l.v[i];
         if ((st = tk_encoding_copy(&x->e, i ? b : a)) != HFC_OK) break;
         for (size_t j = 0; j < x->e.n; j++) x->e.type_ids[j] = (uint32_t)i;
-        st = pl_range(x, (uint32_t)i, 0, x->e.n);
+        if ((st = pl_ov_ranges(x)) != HFC_OK) break;
+        st = tk_ranges_set(&x->r, (uint32_t)i, 0, x->e.n);
+        for (size_t k = 0; st == HFC_OK && k < x->e.n_overflowing; k++)
+            st = tk_ranges_set(&x->r.ov[k], (uint32_t)i, 0, x->e.overflowing[k].n);
     }
     if (st == HFC_OK) st = pl_apply(p, t, &l, add_special);
-    pl_enc m = {.nr = 0}; /* the merged ranges */
+    hfc_encoding m; /* HF Encoding::merge: from an empty encoding, each merged in */
+    hfc_encoding_init(&m);
+    tk_ranges mr = {0};
     for (size_t i = 0; i < l.n && st == HFC_OK; i++) {
-        size_t base = out->n;
-        if ((st = tk_encoding_append(out, &l.v[i].e, -1, -2)) != HFC_OK) break;
-        for (uint32_t r = 0; r < l.v[i].nr && st == HFC_OK; r++)
-            st = pl_range(&m, l.v[i].key[r], base + l.v[i].start[r], base + l.v[i].end[r]);
+        if ((st = pl_ov_ranges(&l.v[i])) == HFC_OK)
+            st = tk_encoding_merge_ranges(&m, &mr, &l.v[i].e, &l.v[i].r);
     }
-    if (st == HFC_OK) { /* HF get_sequence_ids */
-        for (size_t j = 0; j < out->n; j++) out->seq_ids[j] = -1;
-        uint32_t nseq = m.nr ? m.nr : 1;
-        for (uint32_t sid = 0; sid < nseq; sid++) {
-            size_t lo = 0, hi = out->n;
-            for (uint32_t r = 0; r < m.nr; r++)
-                if (m.key[r] == sid) lo = m.start[r], hi = m.end[r];
-            for (size_t j = lo; j < hi && j < out->n; j++) out->seq_ids[j] = (int32_t)sid;
-        }
+    if (st == HFC_OK) {
+        tk_ranges_apply(&mr, &m);
+        st = tk_encoding_append(out, &m, -1, -2);
     }
+    if (st == HFC_OK) { /* the overflowing parts move over */
+        out->overflowing = m.overflowing;
+        out->n_overflowing = m.n_overflowing;
+        m.overflowing = NULL;
+        m.n_overflowing = 0;
+    }
+    hfc_encoding_free(&m);
+    tk_ranges_free(&mr);
     pl_free(&l);
     return st;
-}
-
-/* Is no processor after one that adds tokens? (Then the merged path below is HF's.) */
-static bool adder_last(const tk_postproc *p, bool *seen) {
-    if (p->kind == PP_SEQUENCE) {
-        for (size_t i = 0; i < p->n_children; i++)
-            if (!adder_last(p->children[i], seen)) return false;
-        return true;
-    }
-    if (*seen) return false;
-    if (p->kind != PP_BYTELEVEL) *seen = true;
-    return true;
 }
 
 hfc_status tk_postproc_process(const tk_postproc *p, const hfc_tokenizer *t, const hfc_encoding *a,
                                const hfc_encoding *b, bool add_special, hfc_encoding *out) {
     if (!a->n_overflowing && (!b || !b->n_overflowing) && direct_ok(p))
         return process_direct(p, a, b, add_special, out);
-    if (p->kind == PP_SEQUENCE) {
-        if (!a->n_overflowing && (!b || !b->n_overflowing))
-            return process_list(p, t, a, b, add_special, out);
-        bool seen = false;
-        if (!adder_last(p, &seen))
-            return hfc_fail(HFC_ERR_UNSUPPORTED, "a Sequence post-processor with a processor "
-                            "after one that adds special tokens is not supported on an input "
-                            "with overflowing parts (truncation)");
-    }
+    if (p->kind == PP_SEQUENCE) return process_list(p, t, a, b, add_special, out);
     hfc_encoding x, y;
     hfc_encoding_init(&y);
     hfc_status st = prepare(a, 0, true, &x);
