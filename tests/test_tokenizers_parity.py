@@ -426,30 +426,42 @@ POST_PROCESSORS = {
 }
 
 
-@pytest.mark.parametrize("name", list(POST_PROCESSORS))
-def test_post_processors(name, tokenizer_json_path):
-    """Post-processors on the real Qwen3 vocabulary: offsets trimming, Roberta / Bert special
-    tokens and type ids, a Llama-3-style Sequence; with truncation (overflowing) too."""
+def post_processor_parity(tokenizer_json_path, post_processor, inputs, truncations, where, refused):
+    """hfc vs HF with `post_processor` on the Qwen3 vocabulary over inputs x pairs x
+    add_special_tokens x truncations. Where HF panics, hfc must raise one of `refused`.
+    Returns how many of HF's encodings had overflowing parts."""
     import json
     doc = json.loads(tokenizers.Tokenizer.from_file(str(tokenizer_json_path("qwen3"))).to_str())
-    doc["post_processor"] = POST_PROCESSORS[name]
+    doc["post_processor"] = post_processor
     text = json.dumps(doc)
     ref, ours = tokenizers.Tokenizer.from_str(text), Tokenizer.from_str(text)
-    inputs = LINES[:12] + ["  two leading", "trailing  ", " x ", "   ", "", "a  b   c"]
-    for trunc in (None, dict(max_length=9, stride=2)):
+    overflowed = 0
+    for trunc in truncations:
         for t in (ref, ours):
             t.enable_truncation(**trunc) if trunc else t.no_truncation()
         for a in inputs:
             for b in (None, LINES[2], "  spaced pair  "):
                 for add in (True, False):
-                    where = f"{name} {trunc} {a!r} {b!r} {add}"
+                    at = f"{where} {trunc} {a!r} {b!r} {add}"
                     try:
                         want = ref.encode(a, b, add_special_tokens=add)
-                    except BaseException:  # HF panics on a stride too large: hfc raises
-                        with pytest.raises(ValueError):
+                    except BaseException:  # a pyo3 PanicException
+                        with pytest.raises(refused):
                             ours.encode(a, b, add_special_tokens=add)
                         continue
-                    encodings_equal(ours.encode(a, b, add_special_tokens=add), want, where)
+                    encodings_equal(ours.encode(a, b, add_special_tokens=add), want, at)
+                    overflowed += bool(want.overflowing)
+    return overflowed
+
+
+@pytest.mark.parametrize("name", list(POST_PROCESSORS))
+def test_post_processors(name, tokenizer_json_path):
+    """Post-processors on the real Qwen3 vocabulary: offsets trimming, Roberta / Bert special
+    tokens and type ids, a Llama-3-style Sequence; with truncation (overflowing) too. HF panics
+    on a stride too large: hfc raises ValueError."""
+    inputs = LINES[:12] + ["  two leading", "trailing  ", " x ", "   ", "", "a  b   c"]
+    assert post_processor_parity(tokenizer_json_path, POST_PROCESSORS[name], inputs,
+                                 (None, dict(max_length=9, stride=2)), name, ValueError)
 
 
 _BL_TRIM = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}
@@ -481,31 +493,13 @@ LIST_CHAINS = {
 def test_post_processor_sequence_chains(name, tokenizer_json_path):
     """Sequence post-processors with a processor after one that adds tokens, as HF runs them
     (ids, tokens, offsets, type / sequence ids, masks, words), with truncation (overflowing
-    parts, nested combinations) too. HF panics where Template gets more than two encodings:
-    hfc raises NotImplementedError."""
-    import json
-    doc = json.loads(tokenizers.Tokenizer.from_file(str(tokenizer_json_path("qwen3"))).to_str())
-    doc["post_processor"] = {"type": "Sequence", "processors": LIST_CHAINS[name]}
-    text = json.dumps(doc)
-    ref, ours = tokenizers.Tokenizer.from_str(text), Tokenizer.from_str(text)
+    parts, nested combinations) too. HF panics where Template gets more than two encodings
+    (hfc raises NotImplementedError) and on a stride too large (ValueError)."""
     inputs = LINES[:6] + ["  two leading", "trailing  ", " x ", "", "a  b   c"]
-    checked = 0
-    for trunc in (None, dict(max_length=9, stride=2), dict(max_length=14, stride=0, direction="left")):
-        for t in (ref, ours):
-            t.enable_truncation(**trunc) if trunc else t.no_truncation()
-        for a in inputs:
-            for b in (None, LINES[2], "  spaced pair  "):
-                for add in (True, False):
-                    where = f"{name} {trunc} {a!r} {b!r} {add}"
-                    try:
-                        want = ref.encode(a, b, add_special_tokens=add)
-                    except BaseException:  # pyo3 PanicException ("not yet implemented"), or
-                        with pytest.raises((NotImplementedError, ValueError)):  # a stride too large
-                            ours.encode(a, b, add_special_tokens=add)
-                        continue
-                    encodings_equal(ours.encode(a, b, add_special_tokens=add), want, where)
-                    checked += bool(want.overflowing)
-    assert checked or name == "template_then_template"
+    truncations = (None, dict(max_length=9, stride=2), dict(max_length=14, stride=0, direction="left"))
+    overflowed = post_processor_parity(tokenizer_json_path, {"type": "Sequence", "processors": LIST_CHAINS[name]},
+                                       inputs, truncations, name, (NotImplementedError, ValueError))
+    assert overflowed or name == "template_then_template"
 
 
 @pytest.mark.parametrize("name", ["qwen3", "deepseek_v3", "llama2"])
