@@ -123,6 +123,7 @@ void hfc_arena_init(hfc_arena *a, size_t chunk_size) {
     a->cur = a->end = NULL;
     a->chunk_size = chunk_size ? chunk_size : (size_t)64 << 10;
     a->total = a->peak = 0;
+    a->small_rounds = 0;
 }
 
 static char *align_up(char *p, size_t align) {
@@ -225,8 +226,18 @@ void hfc_arena_reset(hfc_arena *a) {
         /* several chunks: one for all of it next time (alignment and chunk ends waste some;
          * without memory for it the arena starts empty, as after hfc_arena_free) */
         hfc_arena_free(a);
+        a->small_rounds = 0;
         if (arena_new_chunk(a, peak + peak / 8 + a->chunk_size, 1)) a->total = 0;
         return;
+    }
+    if (!a->head->prev && a->head->size > 4 * a->chunk_size && peak < a->head->size / 8) {
+        if (++a->small_rounds >= HFC_ARENA_SMALL_ROUNDS) { /* a big chunk no longer needed */
+            hfc_arena_free(a);
+            a->small_rounds = 0;
+            return;
+        }
+    } else {
+        a->small_rounds = 0;
     }
     while (a->head->prev) {
         hfc_arena_chunk *prev = a->head->prev;
@@ -245,5 +256,6 @@ void hfc_arena_free(hfc_arena *a) {
         a->head = prev;
     }
     a->cur = a->end = NULL;
-    a->total = 0;
+    a->total = a->peak = 0;
+    a->small_rounds = 0;
 }

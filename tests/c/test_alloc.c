@@ -136,6 +136,14 @@ static void test_arena_reset_keeps_a_round(void) {
         if (round == 0) kept = a.head;
         CHECK(kept != NULL && a.head == kept);
     }
+    /* rounds in a row that use little of it give the big chunk back */
+    for (int round = 0; round < HFC_ARENA_SMALL_ROUNDS; round++) {
+        CHECK(a.head == kept);
+        CHECK(hfc_arena_alloc(&a, 100, 8) != NULL);
+        hfc_arena_reset(&a);
+    }
+    CHECK(a.head == NULL);
+    CHECK(hfc_arena_alloc(&a, 100, 8) != NULL);
     /* no memory for the one chunk: the arena starts empty and still works */
     for (int i = 0; i < 600; i++) CHECK(hfc_arena_alloc(&a, 1000, 8) != NULL);
     hfc_set_allocator(&test_oom_allocator);

@@ -75,6 +75,7 @@ typedef struct hfc_arena {
     size_t chunk_size;      /* default size of new chunks */
     size_t total;           /* bytes handed out (statistics) */
     size_t peak;            /* most bytes out at once since the last reset */
+    unsigned small_rounds;  /* rounds in a row that used little of a big kept chunk */
 } hfc_arena;
 
 typedef struct hfc_arena_mark {
@@ -93,7 +94,10 @@ void hfc_arena_rewind(hfc_arena *a, hfc_arena_mark m); /* frees chunks newer tha
 /* Drop everything, keeping memory for the next round: when the round needed several
  * chunks and at most HFC_ARENA_KEEP bytes, one chunk that holds it all (a scratch arena
  * reset per input then reuses the same pages for inputs of the same size, instead of
- * faulting in fresh ones: a 1 MB input touches tens of MB); otherwise the first chunk. */
+ * faulting in fresh ones: a 1 MB input touches tens of MB); otherwise the first chunk.
+ * A big kept chunk that HFC_ARENA_SMALL_ROUNDS rounds in a row used less than an eighth
+ * of is given back (the next round starts a default chunk). */
+#define HFC_ARENA_SMALL_ROUNDS 4
 #define HFC_ARENA_KEEP ((size_t)64 << 20)
 void hfc_arena_reset(hfc_arena *a);
 void hfc_arena_free(hfc_arena *a);
