@@ -216,8 +216,6 @@ void hfc_arena_rewind(hfc_arena *a, hfc_arena_mark m) {
     a->total = m.total;
 }
 
-void hfc_arena_free(hfc_arena *a);
-
 void hfc_arena_reset(hfc_arena *a) {
     if (!a->head) return;
     size_t peak = a->peak;

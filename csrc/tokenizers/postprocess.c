@@ -204,14 +204,11 @@ size_t tk_postproc_added_tokens(const tk_postproc *p, bool is_pair) {
     return 0;
 }
 
-/* Encodings as HF's PostProcessor::process sees them: sequence ids (overflowing
- * included) and, when `set_types`, type ids i for sequence i. Copies e into out. */
-static hfc_status prepare(const hfc_encoding *e, int32_t seq, bool set_types, hfc_encoding *out) {
+/* Encodings as HF's default_process sees them: sequence ids (overflowing included).
+ * Copies e into out. */
+static hfc_status prepare(const hfc_encoding *e, int32_t seq, hfc_encoding *out) {
     HFC_TRY(tk_encoding_copy(out, e));
-    for (size_t i = 0; i < out->n; i++) {
-        out->seq_ids[i] = seq;
-        if (set_types) out->type_ids[i] = (uint32_t)seq;
-    }
+    for (size_t i = 0; i < out->n; i++) out->seq_ids[i] = seq;
     for (size_t k = 0; k < out->n_overflowing; k++)
         for (size_t i = 0; i < out->overflowing[k].n; i++) out->overflowing[k].seq_ids[i] = seq;
     return HFC_OK;
@@ -221,22 +218,6 @@ static hfc_status push_special(hfc_encoding *out, const uint32_t *ids, size_t n,
     for (size_t i = 0; i < n; i++)
         HFC_TRY(tk_encoding_push(out, ids[i], type_id, 0, 0, -1, -1, 1, 1));
     return HFC_OK;
-}
-
-static hfc_status merge_special(hfc_encoding *out, const uint32_t *ids, size_t n, uint32_t type_id) {
-    hfc_encoding s;
-    hfc_encoding_init(&s);
-    hfc_status st = push_special(&s, ids, n, type_id);
-    if (st == HFC_OK) st = tk_encoding_merge_with(out, &s);
-    hfc_encoding_free(&s);
-    return st;
-}
-
-/* Merge seq into out with its main part's type ids set to type_id (when >= 0). */
-static hfc_status merge_sequence(hfc_encoding *out, hfc_encoding *seq, int64_t type_id) {
-    if (type_id >= 0)
-        for (size_t i = 0; i < seq->n; i++) seq->type_ids[i] = (uint32_t)type_id;
-    return tk_encoding_merge_with(out, seq);
 }
 
 /* ---- ByteLevel / Roberta offset trimming (HF pre_tokenizers/byte_level.rs process_offsets):
@@ -286,83 +267,17 @@ static void trim_all(const hfc_tokenizer *t, hfc_encoding *e, bool add_prefix_sp
     for (size_t k = 0; k < e->n_overflowing; k++) trim_encoding(t, &e->overflowing[k], add_prefix_space);
 }
 
-/* ---- one processor (not a Sequence: process_list below) over the (prepared) sequences A
- * and B: offset trimming, or the tokens it adds merged into *out (`merged`). */
-typedef struct pp_state {
-    hfc_encoding *a, *b; /* NULL b: single */
-    hfc_encoding *out;
-    bool merged;
-} pp_state;
-
-static hfc_status add_tokens_bert_like(const tk_postproc *p, pp_state *s, bool add_special) {
-    bool roberta = p->kind == PP_ROBERTA;
-    if (roberta) { /* Roberta: type ids 0; overflowing parts too when it wraps them */
-        hfc_encoding *seqs[2] = {s->a, s->b};
-        for (int q = 0; q < 2 && seqs[q]; q++) {
-            hfc_encoding *e = seqs[q];
-            memset(e->type_ids, 0, e->n * sizeof *e->type_ids);
-            for (size_t k = 0; add_special && k < e->n_overflowing; k++)
-                memset(e->overflowing[k].type_ids, 0, e->overflowing[k].n * sizeof *e->type_ids);
-        }
-    }
-    if (!add_special) {
-        HFC_TRY(merge_sequence(s->out, s->a, -1));
-        return s->b ? merge_sequence(s->out, s->b, -1) : HFC_OK;
-    }
-    /* HF wraps each sequence (and each of its overflowing parts) in its own specials, then
-     * merges the wrapped sequences: merging the pieces in order gives the same result. */
-    HFC_TRY(merge_special(s->out, &p->cls_id, 1, 0));
-    HFC_TRY(merge_sequence(s->out, s->a, -1));
-    HFC_TRY(merge_special(s->out, &p->sep_id, 1, 0));
-    if (s->b) {
-        uint32_t t1 = roberta ? 0 : 1;
-        if (roberta) HFC_TRY(merge_special(s->out, &p->sep_id, 1, 0));
-        HFC_TRY(merge_sequence(s->out, s->b, -1));
-        HFC_TRY(merge_special(s->out, &p->sep_id, 1, t1));
-    }
-    return HFC_OK;
-}
-
-static hfc_status apply_one(const tk_postproc *p, const hfc_tokenizer *t, pp_state *s,
-                            bool add_special) {
-    if ((p->kind == PP_BYTELEVEL || p->kind == PP_ROBERTA) && p->trim_offsets) {
-        if (s->merged) trim_all(t, s->out, p->add_prefix_space);
-        else {
-            trim_all(t, s->a, p->add_prefix_space);
-            if (s->b) trim_all(t, s->b, p->add_prefix_space);
-        }
-    }
-    if (p->kind == PP_BYTELEVEL) return HFC_OK;
-    s->merged = true;
-    if (p->kind == PP_TEMPLATE) {
-        const tpl_piece *tp = s->b ? p->pair : p->single;
-        size_t cnt = s->b ? p->n_pair : p->n_single;
-        for (size_t i = 0; i < cnt; i++) {
-            if (tp[i].is_seq) {
-                hfc_encoding *e = tp[i].seq == 0 ? s->a : s->b;
-                if (!e) return hfc_fail(HFC_ERR_INVALID, "template refers to sequence B without a pair");
-                HFC_TRY(merge_sequence(s->out, e, tp[i].type_id));
-            } else if (add_special) {
-                const tpl_special *sp = &p->specials[tp[i].special];
-                HFC_TRY(merge_special(s->out, sp->ids, sp->n, tp[i].type_id));
-            }
-        }
-        return HFC_OK;
-    }
-    return add_tokens_bert_like(p, s, add_special);
-}
-
 hfc_status tk_postproc_default(const hfc_encoding *a, const hfc_encoding *b, hfc_encoding *out) {
     if (!a->n_overflowing && (!b || !b->n_overflowing)) {
         HFC_TRY(tk_encoding_append(out, a, -1, 0));
         return b ? tk_encoding_append(out, b, -1, 1) : HFC_OK;
     }
     hfc_encoding x, y;
-    hfc_status st = prepare(a, 0, false, &x);
+    hfc_status st = prepare(a, 0, &x);
     if (st == HFC_OK) st = tk_encoding_merge_with(out, &x);
     hfc_encoding_free(&x);
     if (st == HFC_OK && b) {
-        st = prepare(b, 1, false, &y);
+        st = prepare(b, 1, &y);
         if (st == HFC_OK) st = tk_encoding_merge_with(out, &y);
         hfc_encoding_free(&y);
     }
@@ -420,8 +335,10 @@ static hfc_status process_direct(const tk_postproc *p, const hfc_encoding *a,
     return hfc_fail(HFC_ERR_STATE, "corrupt post-processor");
 }
 
-/* ---- Sequence as HF runs it: a list of encodings (the sequences at first) that each
- * processor's process_encodings maps to a new list, merged at the end (Encoding::merge).
+/* ---- Post-processing as HF runs it (PostProcessor::process; direct_ok inputs take the
+ * shortcut above): a list of encodings (the sequences at first) that each processor's
+ * process_encodings maps to a new list (a Sequence: each child in turn), merged at the end
+ * (Encoding::merge).
  * Template makes one encoding per template piece; ByteLevel and Roberta trim offsets, and
  * ByteLevel then gives list entry i the sequence range i; Bert and Roberta wrap each entry
  * and each of its overflowing parts in their own specials. HF's sequence ids come from a
@@ -597,24 +514,12 @@ static hfc_status process_list(const tk_postproc *p, const hfc_tokenizer *t, con
             st = tk_ranges_set(&x->r.ov[k], (uint32_t)i, 0, x->e.overflowing[k].n);
     }
     if (st == HFC_OK) st = pl_apply(p, t, &l, add_special);
-    hfc_encoding m; /* HF Encoding::merge: from an empty encoding, each merged in */
-    hfc_encoding_init(&m);
-    tk_ranges mr = {0};
+    tk_ranges mr = {0}; /* HF Encoding::merge: each merged into the (empty) out in turn */
     for (size_t i = 0; i < l.n && st == HFC_OK; i++) {
         if ((st = pl_ov_ranges(&l.v[i])) == HFC_OK)
-            st = tk_encoding_merge_ranges(&m, &mr, &l.v[i].e, &l.v[i].r);
+            st = tk_encoding_merge_ranges(out, &mr, &l.v[i].e, &l.v[i].r);
     }
-    if (st == HFC_OK) {
-        tk_ranges_apply(&mr, &m);
-        st = tk_encoding_append(out, &m, -1, -2);
-    }
-    if (st == HFC_OK) { /* the overflowing parts move over */
-        out->overflowing = m.overflowing;
-        out->n_overflowing = m.n_overflowing;
-        m.overflowing = NULL;
-        m.n_overflowing = 0;
-    }
-    hfc_encoding_free(&m);
+    if (st == HFC_OK) tk_ranges_apply(&mr, out);
     tk_ranges_free(&mr);
     pl_free(&l);
     return st;
@@ -624,18 +529,5 @@ hfc_status tk_postproc_process(const tk_postproc *p, const hfc_tokenizer *t, con
                                const hfc_encoding *b, bool add_special, hfc_encoding *out) {
     if (!a->n_overflowing && (!b || !b->n_overflowing) && direct_ok(p))
         return process_direct(p, a, b, add_special, out);
-    if (p->kind == PP_SEQUENCE) return process_list(p, t, a, b, add_special, out);
-    hfc_encoding x, y;
-    hfc_encoding_init(&y);
-    hfc_status st = prepare(a, 0, true, &x);
-    if (st == HFC_OK && b) st = prepare(b, 1, true, &y);
-    pp_state s = {&x, b ? &y : NULL, out, false};
-    if (st == HFC_OK) st = apply_one(p, t, &s, add_special);
-    if (st == HFC_OK && !s.merged) { /* only offset processors: HF's final merge */
-        st = merge_sequence(out, &x, -1);
-        if (st == HFC_OK && b) st = merge_sequence(out, &y, -1);
-    }
-    hfc_encoding_free(&x);
-    hfc_encoding_free(&y);
-    return st;
+    return process_list(p, t, a, b, add_special, out);
 }

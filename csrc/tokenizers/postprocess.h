@@ -14,7 +14,8 @@ hfc_status tk_postproc_from_json(const hfc_json_doc *doc, const hfc_json_value *
                                  const char *path, tk_postproc **out);
 void tk_postproc_free(tk_postproc *p);
 size_t tk_postproc_added_tokens(const tk_postproc *p, bool is_pair);
-/* Combine a (and b, may be NULL) into out. `t` gives token strings (offset trimming). */
+/* Combine a (and b, may be NULL) into out (empty; capacity may be reserved). `t` gives
+ * token strings (offset trimming). */
 hfc_status tk_postproc_process(const tk_postproc *p, const hfc_tokenizer *t, const hfc_encoding *a,
                                const hfc_encoding *b, bool add_special_tokens,
                                hfc_encoding *out);
